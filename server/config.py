@@ -1,0 +1,60 @@
+"""Configuration classes; production reads everything from the environment."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+
+def _data_dir() -> Path:
+    return Path(os.environ.get("LOKET_DATA_DIR", "loket-data")).resolve()
+
+
+class Config:
+    """Defaults shared by every configuration.
+
+    Environment: LOKET_DATABASE_URL (default SQLite in LOKET_DATA_DIR), LOKET_REDIS_URL
+    (Socket.IO message queue and shared event sequence; unset = one process),
+    LOKET_SECRET_KEY (required in production), LOKET_DATA_DIR (voice cache, demo.json),
+    LOKET_PUBLIC_URL (base URL printed in ticket QR codes).
+    """
+
+    TESTING = False
+    DATA_DIR: Path = _data_dir()
+    SECRET_KEY = os.environ.get("LOKET_SECRET_KEY", "")
+    DATABASE_URL = os.environ.get("LOKET_DATABASE_URL", "")
+    REDIS_URL = os.environ.get("LOKET_REDIS_URL", "")
+    PUBLIC_URL = os.environ.get("LOKET_PUBLIC_URL", "")
+    DB_POOL_SIZE = int(os.environ.get("LOKET_DB_POOL_SIZE", "10"))
+    SOCKETIO_ASYNC_MODE = os.environ.get("LOKET_ASYNC_MODE") or None
+    # Seconds between heartbeat events carrying the office's last sequence number.
+    HEARTBEAT_S = float(os.environ.get("LOKET_HEARTBEAT_S", "10"))
+    # Seconds between end-of-day checks (tickets left waiting after closing time).
+    DAY_CLOSE_CHECK_S = float(os.environ.get("LOKET_DAY_CLOSE_CHECK_S", "60"))
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    WTF_CSRF_TIME_LIMIT = None  # a counter console stays open all day
+    DEFAULT_LANGUAGE = "id"
+    AUTO_MIGRATE = False
+    DEMO = False
+
+
+class ProductionConfig(Config):
+    """``loket serve``: everything from the environment; a secret key is mandatory."""
+
+    SESSION_COOKIE_SECURE = os.environ.get("LOKET_INSECURE_COOKIES", "") != "1"
+
+
+class DemoConfig(Config):
+    """``loket demo``: SQLite in the data dir, migrations applied at start, demo office."""
+
+    AUTO_MIGRATE = True
+    DEMO = True
+
+
+class TestingConfig(Config):
+    """Tests: a database URL is always given explicitly; CSRF kept on (tests send the token)."""
+
+    TESTING = True
+    AUTO_MIGRATE = True
+    SECRET_KEY = "test-secret-key"
+    HEARTBEAT_S = 1.0

@@ -1,0 +1,86 @@
+"""Database engine and session factory (plain SQLAlchemy 2, no Flask).
+
+SQLite (the embedded default) is opened in WAL mode and every transaction starts
+with ``BEGIN IMMEDIATE``, so two writers never interleave: the second waits up to
+``busy_timeout`` ms for the first to commit. PostgreSQL runs at READ COMMITTED and
+the queue engine takes row locks (``SELECT ... FOR UPDATE``) where it needs them.
+"""
+from __future__ import annotations
+
+from contextlib import contextmanager
+from typing import Iterator
+
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+
+def make_engine(url: str, *, pool_size: int = 10, echo: bool = False, poolclass=None) -> Engine:
+    """Create an engine for ``url`` (``sqlite:///path`` or ``postgresql+psycopg://...``).
+
+    ``poolclass``: e.g. NullPool for one-off tools (migrations). Returns an Engine; raises
+    ``sqlalchemy.exc.ArgumentError`` for a malformed URL.
+    """
+    if poolclass is not None:
+        engine = create_engine(url, echo=echo, poolclass=poolclass)
+        if url.startswith("sqlite"):
+            _configure_sqlite(engine)
+        return engine
+    if url.startswith("sqlite"):
+        engine = create_engine(
+            url,
+            echo=echo,
+            connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, "check_same_thread": False},
+        )
+        _configure_sqlite(engine)
+        return engine
+    return create_engine(
+        url, echo=echo, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
+    )
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn, _record):  # pragma: no cover - trivial
+        # Let SQLAlchemy's "begin" event emit BEGIN itself (pysqlite would defer it).
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn):  # pragma: no cover - trivial
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def is_postgres(session: Session) -> bool:
+    """True when ``session`` is bound to PostgreSQL (row locks and SKIP LOCKED exist)."""
+    return session.get_bind().dialect.name == "postgresql"
+
+
+class Database:
+    """Holds one engine and its session factory; made by the app factory, never at import."""
+
+    def __init__(self, url: str, *, pool_size: int = 10, echo: bool = False) -> None:
+        self.url = url
+        self.engine = make_engine(url, pool_size=pool_size, echo=echo)
+        self.Session = sessionmaker(self.engine, expire_on_commit=False)
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A session in one transaction: committed on success, rolled back on error."""
+        session = self.Session()
+        try:
+            with session.begin():
+                yield session
+        finally:
+            session.close()
+
+    def dispose(self) -> None:
+        """Close every pooled connection (after fork, at shutdown)."""
+        self.engine.dispose()

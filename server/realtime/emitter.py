@@ -1,0 +1,136 @@
+"""The only place that emits Socket.IO events (DEVELOPERS.md: one module emits).
+
+Rooms, per office ``o``: ``o{o}:display`` (TV screens), ``o{o}:kiosk`` (kiosks),
+``o{o}:public`` (public ticket pages) share the *public* stream; ``o{o}:counter`` (staff
+consoles) gets the *staff* stream. Every message of a stream carries ``seq``, a per-office,
+per-stream sequence number without gaps. A screen that sees ``seq != last + 1`` asks for
+the full state again (``sync``). The counter is Redis ``INCR`` when LOKET_REDIS_URL is set
+(shared by every worker), else a counter in this process.
+
+Flask-SocketIO's Redis queue drops cross-worker messages silently while Redis is down
+and replays nothing. So when numbering or publishing fails, the stream is marked broken and
+the next successful call burns one number: every screen then sees a gap and resyncs. A
+heartbeat (every HEARTBEAT_S seconds, to this worker's own clients only) carries the
+current number so a quiet screen notices a lost message too.
+"""
+from __future__ import annotations
+
+import itertools
+import logging
+import threading
+from collections import defaultdict
+from typing import Iterable
+
+from ..services import events as ev
+
+log = logging.getLogger(__name__)
+
+PUBLIC, STAFF = "public", "staff"
+STREAM_ROOMS = {PUBLIC: ("display", "kiosk", "public"), STAFF: ("counter",)}
+
+# domain event → (socket message name, key of the payload in the event data)
+MESSAGES = {
+    ev.TICKET_ISSUED: "ticket",
+    ev.TICKET_CHANGED: "ticket",
+    ev.TICKET_CALLED: "call",
+    ev.COUNTER_CHANGED: "counter",
+    ev.OFFICE_CHANGED: "resync",
+}
+
+
+def room(office_id: int, audience: str) -> str:
+    """The Socket.IO room name of ``audience`` (display, kiosk, public, counter) in an office."""
+    return f"o{office_id}:{audience}"
+
+
+def stream_of(audience: str) -> str:
+    """The stream (public or staff) an audience's room receives."""
+    return STAFF if audience == "counter" else PUBLIC
+
+
+class Emitter:
+    """Numbers and emits domain events; see the module docstring."""
+
+    def __init__(self, socketio, redis_url: str | None) -> None:
+        self.socketio = socketio
+        self._redis = None
+        if redis_url:
+            import redis
+
+            self._redis = redis.Redis.from_url(redis_url, socket_timeout=2, socket_connect_timeout=2)
+        self._local = defaultdict(itertools.count)
+        self._local_last: dict[str, int] = defaultdict(int)
+        self._broken: set[str] = set()
+        self._lock = threading.Lock()
+
+    # -- sequence numbers -------------------------------------------------------------
+    @staticmethod
+    def _key(office_id: int, stream: str) -> str:
+        return f"loket:seq:{office_id}:{stream}"
+
+    def next_seq(self, office_id: int, stream: str) -> int:
+        """Take the next number of a stream; raises redis errors when Redis is down."""
+        key = self._key(office_id, stream)
+        if self._redis is None:
+            with self._lock:
+                self._local_last[key] += 1
+                return self._local_last[key]
+        if key in self._broken:
+            self._redis.incr(key)  # burn one number: screens will see a gap and resync
+            self._broken.discard(key)
+        return int(self._redis.incr(key))
+
+    def current_seq(self, office_id: int, stream: str) -> int:
+        """The last number given on a stream (0 before the first); burns one if it was broken."""
+        key = self._key(office_id, stream)
+        if self._redis is None:
+            return self._local_last[key]
+        if key in self._broken:
+            self._redis.incr(key)
+            self._broken.discard(key)
+        return int(self._redis.get(key) or 0)
+
+    # -- publishing -------------------------------------------------------------------
+    def publish(self, domain_events: Iterable[ev.DomainEvent]) -> None:
+        """Emit committed domain events to every stream of their office (never raises)."""
+        for event in domain_events:
+            name = MESSAGES.get(event.name)
+            if name is None:
+                continue
+            for stream, audiences in STREAM_ROOMS.items():
+                self._emit(event.office_id, stream, audiences, name, event.data)
+
+    def _emit(self, office_id: int, stream: str, audiences, name: str, data: dict) -> None:
+        key = self._key(office_id, stream)
+        try:
+            seq = self.next_seq(office_id, stream)
+            self.socketio.emit(name, {"seq": seq, **data}, to=[room(office_id, a) for a in audiences])
+        except Exception as exc:  # Redis down: mark the stream broken, screens resync later
+            self._broken.add(key)
+            log.warning("realtime %s for office %s not delivered: %s", name, office_id, exc)
+
+    def heartbeat(self, office_ids: Iterable[int]) -> None:
+        """Send each office's current numbers to this worker's own clients."""
+        for office_id in office_ids:
+            for stream, audiences in STREAM_ROOMS.items():
+                try:
+                    seq = self.current_seq(office_id, stream)
+                except Exception as exc:
+                    log.debug("heartbeat skipped: %s", exc)
+                    continue
+                for audience in audiences:
+                    self.socketio.server.emit(
+                        "heartbeat", {"seq": seq}, to=room(office_id, audience),
+                        namespace="/", ignore_queue=True,
+                    )
+
+
+def start_background_tasks(app) -> None:
+    """Start the heartbeat and the end-of-day check in the Socket.IO server's async mode."""
+    if app.config.get("TESTING") and not app.config.get("BACKGROUND_TASKS", False):
+        return
+    from .tasks import day_close_loop, heartbeat_loop
+
+    socketio = app.extensions["loket"].socketio
+    socketio.start_background_task(heartbeat_loop, app)
+    socketio.start_background_task(day_close_loop, app)

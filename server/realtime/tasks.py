@@ -1,0 +1,42 @@
+"""Background loops of each server process: heartbeats and the end-of-day check."""
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy import select
+
+from ..models import Office
+from ..services.queue import close_day
+
+log = logging.getLogger(__name__)
+
+
+def _office_ids(app) -> list[int]:
+    with app.extensions["loket"].db.session() as s:
+        return list(s.scalars(select(Office.id)))
+
+
+def heartbeat_loop(app) -> None:
+    """Every HEARTBEAT_S seconds: tell connected screens the current sequence numbers."""
+    loket = app.extensions["loket"]
+    while True:
+        loket.socketio.sleep(app.config["HEARTBEAT_S"])
+        try:
+            loket.emitter.heartbeat(_office_ids(app))
+        except Exception:
+            log.exception("heartbeat failed")
+
+
+def day_close_loop(app) -> None:
+    """Every DAY_CLOSE_CHECK_S seconds: close tickets left waiting after closing time."""
+    loket = app.extensions["loket"]
+    while True:
+        try:
+            with loket.db.session() as s:
+                for office in s.scalars(select(Office)):
+                    closed = close_day(s, office)
+                    if closed:
+                        log.info("office %s: %d tickets closed as not served", office.code, closed)
+        except Exception:
+            log.exception("end-of-day check failed")
+        loket.socketio.sleep(app.config["DAY_CLOSE_CHECK_S"])

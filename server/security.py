@@ -1,0 +1,94 @@
+"""Who is calling: staff (Flask-Login session) or a device (bearer token); access checks.
+
+Device tokens come in ``Authorization: Bearer <token>`` (agents, scripts) or ``?token=``
+(pages opened on a kiosk or TV with their token in the URL). Requests authenticated by a
+device token skip CSRF (no cookie is involved); every other unsafe request needs the CSRF
+token (``X-CSRFToken`` header or form field), including staff API calls.
+"""
+from __future__ import annotations
+
+from functools import wraps
+
+from flask import Flask, abort, current_app, g, jsonify, request
+from flask_login import current_user
+from flask_wtf.csrf import CSRFProtect
+
+from .models import DeviceKind, Role
+from .services.accounts import authenticate_device
+from .services.actors import PUBLIC, Actor
+
+UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
+#: What each device kind may change; a display may read but never change state.
+DEVICE_WRITES = {DeviceKind.KIOSK.value: {"issue_ticket", "print_report"}}
+
+
+def request_token() -> str | None:
+    """The device token of this request, if any."""
+    header = request.headers.get("Authorization", "")
+    if header.startswith("Bearer "):
+        return header[7:].strip()
+    return request.args.get("token") or None
+
+
+def init_security(app: Flask, csrf: CSRFProtect) -> None:
+    """Resolve the device of token requests before each request and apply CSRF otherwise."""
+    app.config["WTF_CSRF_CHECK_DEFAULT"] = False
+
+    @app.before_request
+    def _authenticate():
+        g.device = None
+        token = request_token()
+        if token:
+            with current_app.extensions["loket"].db.session() as s:
+                device = authenticate_device(s, token)
+                if device is None:
+                    return jsonify(error="invalid_token", message="invalid or revoked device token"), 401
+                s.expunge(device)
+                g.device = device
+        elif request.method in UNSAFE:
+            csrf.protect()
+
+
+def current_actor() -> Actor:
+    """The Actor of this request: the device, the logged-in staff user, or the public."""
+    device = g.get("device")
+    if device is not None:
+        return Actor("device", device.id, office_id=device.office_id, device_kind=device.kind)
+    if current_user.is_authenticated:
+        return Actor("staff", current_user.id, office_id=current_user.office_id, role=current_user.role)
+    return PUBLIC
+
+
+def require(*, roles=(), devices=(), action: str | None = None):
+    """Decorator: allow staff holding one of ``roles`` (any staff when empty and no devices
+    given) and devices of the kinds in ``devices`` allowed to perform ``action``.
+    Answers 401 when nobody is authenticated and 403 when the caller lacks the right."""
+    role_names = {r.value if isinstance(r, Role) else r for r in roles}
+
+    def wrap(view):
+        @wraps(view)
+        def inner(*args, **kwargs):
+            device = g.get("device")
+            if device is not None:
+                if device.kind not in devices:
+                    abort(403)
+                if action and request.method in UNSAFE and action not in DEVICE_WRITES.get(device.kind, ()):
+                    abort(403)
+                return view(*args, **kwargs)
+            if not current_user.is_authenticated:
+                abort(401)
+            if role_names and not current_user.has_role(*role_names):
+                abort(403)
+            return view(*args, **kwargs)
+
+        return inner
+
+    return wrap
+
+
+def office_allowed(office_id: int) -> bool:
+    """True when the caller may act on ``office_id`` (admins without an office: any)."""
+    actor = current_actor()
+    if actor.type == "staff" and actor.role == Role.ADMIN.value and actor.office_id is None:
+        return True
+    return actor.office_id == office_id

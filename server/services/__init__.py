@@ -1,0 +1,1 @@
+"""Domain services: the rules of the office, independent of Flask and Socket.IO."""

@@ -1,0 +1,71 @@
+"""Staff accounts and device tokens: creation and authentication."""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from ..models import Device, DeviceKind, Role, StaffUser, utcnow
+from . import audit
+from .actors import Actor
+from .errors import ValidationError
+
+
+def hash_token(token: str) -> str:
+    """SHA-256 hex of a device token (tokens are random, so no salt is needed)."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_staff(
+    session: Session, username: str, password: str, role: str, *, full_name: str, office_id: int | None, actor: Actor
+) -> StaffUser:
+    """Create a staff user with a hashed password. Raises ValidationError (role, password < 8)."""
+    if role not in {r.value for r in Role}:
+        raise ValidationError(f"unknown role {role!r}", field="role")
+    if len(password) < 8:
+        raise ValidationError("password must have at least 8 characters", field="password")
+    user = StaffUser(username=username, full_name=full_name, role=role, office_id=office_id,
+                     password_hash=generate_password_hash(password))
+    session.add(user)
+    session.flush()
+    audit.record(session, actor, "staff.create", "staff", user.id, office_id=office_id, data={"username": username, "role": role})
+    return user
+
+
+def authenticate_staff(session: Session, username: str, password: str) -> StaffUser | None:
+    """The active user with these credentials, or None (same answer for every failure)."""
+    user = session.scalars(select(StaffUser).where(StaffUser.username == username)).first()
+    if user is None or not user.active or not check_password_hash(user.password_hash, password):
+        return None
+    return user
+
+
+def create_device(
+    session: Session, office_id: int, kind: str, name: str, *, actor: Actor, token: str | None = None
+) -> tuple[Device, str]:
+    """Register a device; returns (device, token). The token is shown once, stored hashed."""
+    if kind not in {k.value for k in DeviceKind}:
+        raise ValidationError(f"unknown device kind {kind!r}", field="kind")
+    token = token or secrets.token_urlsafe(24)
+    device = Device(office_id=office_id, kind=kind, name=name, token_hash=hash_token(token), health={})
+    session.add(device)
+    session.flush()
+    audit.record(session, actor, "device.create", "device", device.id, office_id=office_id, data={"kind": kind, "name": name})
+    return device, token
+
+
+def authenticate_device(session: Session, token: str) -> Device | None:
+    """The active device holding ``token``, or None. Updates ``last_seen_at``."""
+    if not token:
+        return None
+    device = session.scalars(select(Device).where(Device.token_hash == hash_token(token))).first()
+    if device is None or not device.active or not hmac.compare_digest(device.token_hash, hash_token(token)):
+        return None
+    now = utcnow()
+    if device.last_seen_at is None or (now - device.last_seen_at).total_seconds() > 60:
+        device.last_seen_at = now  # at most one write a minute per device
+    return device

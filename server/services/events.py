@@ -1,0 +1,56 @@
+"""Domain events: services record them; they are published only after the commit.
+
+A service calls :func:`publish_after_commit`; the events wait in ``session.info`` and
+``server.db`` hands them to the registered publisher (``server.realtime.emitter``) once the
+transaction has committed. A rollback drops them. Listener errors are logged, not raised.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Callable, Iterable
+
+from sqlalchemy import event
+from sqlalchemy.orm import Session, sessionmaker
+
+log = logging.getLogger(__name__)
+
+TICKET_ISSUED = "ticket.issued"
+TICKET_CALLED = "ticket.called"  # also recalls: payload["recall"] is True
+TICKET_CHANGED = "ticket.changed"
+COUNTER_CHANGED = "counter.changed"
+OFFICE_CHANGED = "office.changed"  # anything else: screens reload the full state
+
+
+@dataclass
+class DomainEvent:
+    """``name`` (one of the constants above), the office it belongs to, and its data."""
+
+    name: str
+    office_id: int
+    data: dict = field(default_factory=dict)
+
+
+_KEY = "loket_pending_events"
+
+
+def publish_after_commit(session: Session, event_: DomainEvent) -> None:
+    """Queue ``event_`` to be published once ``session`` commits."""
+    session.info.setdefault(_KEY, []).append(event_)
+
+
+def install(factory: sessionmaker, publisher: Callable[[Iterable[DomainEvent]], None]) -> None:
+    """Hook ``factory``'s sessions so pending events go to ``publisher`` after each commit."""
+
+    @event.listens_for(factory, "after_commit")
+    def _after_commit(session: Session) -> None:
+        pending = session.info.pop(_KEY, None)
+        if pending:
+            try:
+                publisher(pending)
+            except Exception:  # a dead screen must never undo a committed call
+                log.exception("publishing %d events failed", len(pending))
+
+    @event.listens_for(factory, "after_soft_rollback")
+    def _after_rollback(session: Session, _previous) -> None:
+        session.info.pop(_KEY, None)

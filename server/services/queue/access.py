@@ -1,0 +1,70 @@
+"""Shared look-ups and checks of the queue engine: the counter's current ticket, who may act."""
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ...models import AT_COUNTER_STATUSES, Counter, CounterState, Role, Ticket
+from .. import events
+from ..actors import Actor
+from ..errors import CounterNotOpen, Forbidden, InvalidState, NotFound
+from .locking import lock_counter
+from .presenters import counter_public, ticket_public
+
+
+def counter_for_action(session: Session, counter_id: int, actor: Actor, *, must_be_open: bool = True) -> Counter:
+    """Lock and return the counter, checking that ``actor`` operates it.
+
+    Staff must be the counter's current officer (admins may act on any counter); a device
+    must belong to the counter's office. Raises NotFound, Forbidden, CounterNotOpen.
+    """
+    counter = lock_counter(session, counter_id)
+    if counter is None:
+        raise NotFound("counter not found")
+    if actor.type == "staff":
+        if actor.role != Role.ADMIN.value and counter.officer_id != actor.id:
+            raise Forbidden("you are not the officer of this counter")
+    elif actor.type == "device":
+        if actor.office_id != counter.office_id:
+            raise Forbidden("device belongs to another office")
+    elif actor.type != "system":
+        raise Forbidden("not allowed")
+    if must_be_open and counter.state != CounterState.OPEN.value:
+        raise CounterNotOpen(f"counter {counter.number} is {counter.state}")
+    return counter
+
+
+def current_ticket(session: Session, counter: Counter) -> Ticket | None:
+    """The ticket called to or being served at ``counter`` (at most one), locked on PostgreSQL."""
+    stmt = select(Ticket).where(
+        Ticket.counter_id == counter.id, Ticket.status.in_(AT_COUNTER_STATUSES)
+    ).order_by(Ticket.called_at.desc()).with_for_update()
+    return session.scalars(stmt).first()
+
+
+def require_current(session: Session, counter: Counter, *statuses: str) -> Ticket:
+    """The counter's current ticket, which must be in one of ``statuses``.
+
+    Raises InvalidState when the counter has no ticket or it is in another state.
+    """
+    ticket = current_ticket(session, counter)
+    if ticket is None:
+        raise InvalidState(f"counter {counter.number} has no ticket")
+    if statuses and ticket.status not in statuses:
+        raise InvalidState(f"ticket {ticket.display_number} is {ticket.status}")
+    return ticket
+
+
+def publish_ticket(session: Session, ticket: Ticket, name: str = events.TICKET_CHANGED, **extra) -> None:
+    """Publish a ticket event after commit with the ticket's public view."""
+    events.publish_after_commit(
+        session, events.DomainEvent(name, ticket.office_id, {"ticket": ticket_public(ticket), **extra})
+    )
+
+
+def publish_counter(session: Session, counter: Counter, current: Ticket | None) -> None:
+    """Publish the counter's state (and current number) after commit."""
+    events.publish_after_commit(
+        session,
+        events.DomainEvent(events.COUNTER_CHANGED, counter.office_id, {"counter": counter_public(counter, current)}),
+    )

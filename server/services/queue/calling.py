@@ -1,0 +1,303 @@
+"""Calling and serving: call next, recall, call a number, skip, start, finish, transfer.
+
+Every action locks the counter row first, so one counter's actions are serial; a ticket
+moves out of ``waiting`` only through a row-locked read (``FOR UPDATE SKIP LOCKED`` on
+PostgreSQL, the write lock on SQLite), so two counters can never call the same ticket.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, func, select
+from sqlalchemy.orm import Session
+
+from ...db import is_postgres
+from ...models import Call, Counter, Office, Service, Ticket, TicketSequence, TicketStatus, utcnow
+from .. import audit, events
+from ..actors import Actor
+from ..clock import epoch_ms, queue_day
+from ..errors import CounterBusy, InvalidState, NotFound, QueueEmpty, ValidationError
+from .access import counter_for_action, current_ticket, publish_counter, publish_ticket, require_current
+from .locking import calls_so_far, count_call
+from .presenters import call_public
+from .rules import QueueRules
+
+W, C, S = TicketStatus.WAITING.value, TicketStatus.CALLED.value, TicketStatus.SERVING.value
+
+
+def _waiting(session: Session, counter: Counter, day) -> "select":
+    """Callable tickets of the counter's services today: waiting and past any skip delay."""
+    service_ids = [s.id for s in counter.services if s.active]
+    return (
+        select(Ticket)
+        .join(
+            TicketSequence,
+            and_(
+                TicketSequence.office_id == Ticket.office_id,
+                TicketSequence.service_id == Ticket.service_id,
+                TicketSequence.day == Ticket.day,
+            ),
+        )
+        .where(
+            Ticket.office_id == counter.office_id,
+            Ticket.service_id.in_(service_ids),
+            Ticket.day == day,
+            Ticket.status == W,
+            Ticket.eligible_after_calls <= TicketSequence.call_count,
+        )
+    )
+
+
+def _first(session: Session, stmt) -> Ticket | None:
+    stmt = stmt.limit(1)
+    if is_postgres(session):
+        stmt = stmt.with_for_update(skip_locked=True, of=Ticket)
+    return session.scalars(stmt).first()
+
+
+def pick_next(session: Session, counter: Counter, rules: QueueRules, now: datetime) -> Ticket | None:
+    """Choose the ticket ``counter`` calls next, locking it; None when nothing is callable.
+
+    Order: (1) a ticket waiting longer than ``aging_limit_minutes`` (longest first);
+    (2) a priority ticket once the counter has called ``priority_regular_ratio`` regular
+    ones since its last priority call, or when no regular ticket waits; (3) the regular
+    ticket first in queue order (``sort_key``: issue time; transfers to the front sort lower).
+    """
+    day = queue_day(counter.office, now)
+    base = _waiting(session, counter, day)
+    aged = _first(
+        session,
+        base.where(Ticket.waiting_since <= now - timedelta(minutes=rules.aging_limit_minutes))
+        .order_by(Ticket.waiting_since, Ticket.sort_key),
+    )
+    if aged is not None:
+        return aged
+    priority = _first(session, base.where(Ticket.priority_kind.is_not(None)).order_by(Ticket.sort_key))
+    if priority is not None and counter.regular_since_priority >= rules.priority_regular_ratio:
+        return priority
+    regular = _first(session, base.where(Ticket.priority_kind.is_(None)).order_by(Ticket.sort_key))
+    return regular or priority
+
+
+def _call(session: Session, counter: Counter, ticket: Ticket, actor: Actor, now: datetime, kind: str) -> Call:
+    from_state = ticket.status
+    ticket.status = C
+    ticket.counter_id = counter.id
+    ticket.counter = counter
+    ticket.officer_id = actor.staff_id
+    ticket.called_at = now
+    ticket.first_called_at = ticket.first_called_at or now
+    if ticket.is_priority:
+        counter.regular_since_priority = 0
+    else:
+        counter.regular_since_priority += 1
+    count_call(session, ticket.office_id, ticket.service_id, ticket.day)
+    call = Call(office_id=ticket.office_id, ticket=ticket, counter=counter, officer_id=actor.staff_id, kind=kind, at=now)
+    session.add(call)
+    session.flush()
+    audit.record(session, actor, f"ticket.{kind}", "ticket", ticket.id, office_id=ticket.office_id,
+                 from_state=from_state, to_state=C, at=now,
+                 data={"number": ticket.display_number, "counter": counter.number})
+    publish_ticket(session, ticket, events.TICKET_CALLED, call=call_public(call), recall=False)
+    publish_counter(session, counter, ticket)
+    return call
+
+
+def call_next(
+    session: Session, counter_id: int, *, actor: Actor, finish_current: bool = False, now: datetime | None = None
+) -> Call:
+    """Call the next ticket to ``counter_id`` over every service it serves (see pick_next).
+
+    With ``finish_current``, a ticket being served at the counter is finished first.
+    Returns the new Call. Raises CounterBusy (a ticket is still at the counter),
+    QueueEmpty, CounterNotOpen, Forbidden, NotFound.
+    """
+    now = now or utcnow()
+    counter = counter_for_action(session, counter_id, actor)
+    current = current_ticket(session, counter)
+    if current is not None:
+        if finish_current and current.status == S:
+            _finish(session, counter, current, actor, now)
+        else:
+            raise CounterBusy(f"ticket {current.display_number} is still {current.status} at this counter")
+    ticket = pick_next(session, counter, QueueRules.for_office(counter.office), now)
+    if ticket is None:
+        raise QueueEmpty("no ticket is waiting for this counter")
+    return _call(session, counter, ticket, actor, now, "call")
+
+
+def call_specific(
+    session: Session, counter_id: int, number: str, *, actor: Actor, now: datetime | None = None
+) -> Call:
+    """Call ticket ``number`` (e.g. "A012") of today to the counter, out of queue order.
+
+    A waiting ticket, or a no-show coming back late, of a service the counter serves.
+    Raises NotFound, CounterBusy, InvalidState, CounterNotOpen, Forbidden.
+    """
+    now = now or utcnow()
+    counter = counter_for_action(session, counter_id, actor)
+    if current_ticket(session, counter) is not None:
+        raise CounterBusy("finish or skip the current ticket first")
+    day = queue_day(counter.office, now)
+    ticket = session.scalars(
+        select(Ticket).where(
+            Ticket.office_id == counter.office_id, Ticket.day == day,
+            Ticket.display_number == number.strip().upper(),
+        ).order_by(Ticket.transfer_seq.desc()).limit(1).with_for_update()
+    ).first()
+    if ticket is None:
+        raise NotFound(f"ticket {number} not found today")
+    if ticket.service_id not in {s.id for s in counter.services}:
+        raise InvalidState(f"ticket {ticket.display_number} is not served at this counter")
+    if ticket.status not in (W, TicketStatus.NO_SHOW.value):
+        raise InvalidState(f"ticket {ticket.display_number} is {ticket.status}")
+    if ticket.status == TicketStatus.NO_SHOW.value:
+        ticket.finished_at = None
+        ticket.end_reason = None
+    return _call(session, counter, ticket, actor, now, "specific")
+
+
+def recall(session: Session, counter_id: int, *, actor: Actor, now: datetime | None = None) -> Call:
+    """Call the counter's current (called) ticket again; the TV shows and speaks it again.
+
+    Raises InvalidState when the counter has no called ticket.
+    """
+    now = now or utcnow()
+    counter = counter_for_action(session, counter_id, actor)
+    ticket = require_current(session, counter, C, S)
+    ticket.recall_count += 1
+    ticket.called_at = now
+    call = Call(office_id=ticket.office_id, ticket=ticket, counter=counter, officer_id=actor.staff_id, kind="recall", at=now)
+    session.add(call)
+    session.flush()
+    audit.record(session, actor, "ticket.recall", "ticket", ticket.id, office_id=ticket.office_id,
+                 from_state=ticket.status, to_state=ticket.status, at=now,
+                 data={"number": ticket.display_number, "counter": counter.number, "recalls": ticket.recall_count})
+    publish_ticket(session, ticket, events.TICKET_CALLED, call=call_public(call), recall=True)
+    return call
+
+
+def skip(session: Session, counter_id: int, *, actor: Actor, now: datetime | None = None) -> Ticket:
+    """The called citizen did not come: send the ticket back, or mark it no-show.
+
+    The ticket is callable again after ``skip_requeue_after_calls`` further calls of its
+    service, ahead of later tickets (it keeps its place); the ``skip_limit``-th skip makes
+    it ``no_show``. Raises InvalidState when the counter's ticket is not in ``called``.
+    """
+    now = now or utcnow()
+    counter = counter_for_action(session, counter_id, actor, must_be_open=False)
+    ticket = require_current(session, counter, C)
+    rules = QueueRules.for_office(counter.office)
+    ticket.skip_count += 1
+    if ticket.skip_count >= rules.skip_limit:
+        ticket.status = TicketStatus.NO_SHOW.value
+        ticket.finished_at = now
+        ticket.end_reason = f"no show after {ticket.skip_count} calls"
+    else:
+        calls = calls_so_far(session, ticket.office_id, ticket.service_id, ticket.day)
+        ticket.status = W
+        ticket.eligible_after_calls = calls + rules.skip_requeue_after_calls
+        ticket.counter_id = None
+        ticket.counter = None
+        ticket.waiting_since = now
+    audit.record(session, actor, "ticket.skip", "ticket", ticket.id, office_id=ticket.office_id,
+                 from_state=C, to_state=ticket.status, at=now,
+                 data={"number": ticket.display_number, "counter": counter.number, "skips": ticket.skip_count})
+    publish_ticket(session, ticket)
+    publish_counter(session, counter, None)
+    return ticket
+
+
+def start(session: Session, counter_id: int, *, actor: Actor, now: datetime | None = None) -> Ticket:
+    """The citizen has arrived at the counter: ``called`` → ``serving``."""
+    now = now or utcnow()
+    counter = counter_for_action(session, counter_id, actor, must_be_open=False)
+    ticket = require_current(session, counter, C)
+    ticket.status = S
+    ticket.started_at = now
+    audit.record(session, actor, "ticket.start", "ticket", ticket.id, office_id=ticket.office_id,
+                 from_state=C, to_state=S, at=now, data={"number": ticket.display_number, "counter": counter.number})
+    publish_ticket(session, ticket)
+    publish_counter(session, counter, ticket)
+    return ticket
+
+
+def _finish(session: Session, counter: Counter, ticket: Ticket, actor: Actor, now: datetime) -> None:
+    from_state = ticket.status
+    if ticket.started_at is None:
+        ticket.started_at = now
+    ticket.status = TicketStatus.DONE.value
+    ticket.finished_at = now
+    audit.record(session, actor, "ticket.finish", "ticket", ticket.id, office_id=ticket.office_id,
+                 from_state=from_state, to_state=ticket.status, at=now,
+                 data={"number": ticket.display_number, "counter": counter.number})
+    publish_ticket(session, ticket)
+    publish_counter(session, counter, None)
+
+
+def finish(session: Session, counter_id: int, *, actor: Actor, now: datetime | None = None) -> Ticket:
+    """Service is over: the counter's ticket (serving, or called) becomes ``done``."""
+    now = now or utcnow()
+    counter = counter_for_action(session, counter_id, actor, must_be_open=False)
+    ticket = require_current(session, counter, C, S)
+    _finish(session, counter, ticket, actor, now)
+    return ticket
+
+
+def transfer(
+    session: Session,
+    counter_id: int,
+    service_code: str,
+    *,
+    actor: Actor,
+    to_front: bool = True,
+    now: datetime | None = None,
+) -> Ticket:
+    """Send the counter's ticket to another service's queue, keeping its number.
+
+    The ticket ends as ``transferred``; a new ticket with the same number waits in
+    ``service_code``'s queue, at the front (``to_front``) or the back. Returns the new ticket.
+    Raises NotFound (service), ValidationError (same service), InvalidState.
+    """
+    now = now or utcnow()
+    counter = counter_for_action(session, counter_id, actor, must_be_open=False)
+    ticket = require_current(session, counter, C, S)
+    target = session.scalars(
+        select(Service).where(Service.office_id == counter.office_id, Service.code == service_code)
+    ).first()
+    if target is None or not target.active:
+        raise NotFound(f"service {service_code!r} not found", field="service")
+    if target.id == ticket.service_id:
+        raise ValidationError("the ticket is already in this service", field="service")
+    if to_front:
+        front = session.scalar(
+            select(func.min(Ticket.sort_key)).where(
+                Ticket.office_id == ticket.office_id, Ticket.service_id == target.id,
+                Ticket.day == ticket.day, Ticket.status == W,
+            )
+        )
+        sort_key = min(front - 1, epoch_ms(now)) if front is not None else epoch_ms(now)
+    else:
+        sort_key = epoch_ms(now)
+    from_state = ticket.status
+    ticket.status = TicketStatus.TRANSFERRED.value
+    ticket.finished_at = now
+    ticket.end_reason = f"transferred to {target.code}"
+    moved = Ticket(
+        public_id=ticket.public_id + f"-{ticket.transfer_seq + 1}",
+        office_id=ticket.office_id, service_id=target.id, service=target, day=ticket.day,
+        number=ticket.number, display_number=ticket.display_number,
+        transfer_seq=ticket.transfer_seq + 1, status=W, priority_kind=ticket.priority_kind,
+        channel=ticket.channel, sort_key=sort_key, issued_at=ticket.issued_at,
+        waiting_since=now, transferred_from_id=ticket.id,
+    )
+    session.add(moved)
+    session.flush()
+    audit.record(session, actor, "ticket.transfer", "ticket", ticket.id, office_id=ticket.office_id,
+                 from_state=from_state, to_state=ticket.status, at=now,
+                 data={"number": ticket.display_number, "to_service": target.code,
+                       "new_ticket_id": moved.id, "to_front": to_front})
+    publish_ticket(session, ticket, transferred_to=moved.id)
+    publish_ticket(session, moved, events.TICKET_ISSUED)
+    publish_counter(session, counter, None)
+    return moved

@@ -1,0 +1,106 @@
+"""Full-state snapshots each kind of screen loads on connect, reconnect or after a gap.
+
+Every snapshot is a dict without personal data: numbers, services, counters, calls.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..models import AT_COUNTER_STATUSES, Call, Counter, Office, Ticket, TicketStatus, utcnow
+from .clock import queue_day
+from .queue.estimate import estimate_wait
+from .queue.presenters import call_public, counter_public, service_public, ticket_public
+
+LAST_CALLS = 10
+
+
+def office_public(office: Office) -> dict:
+    """Office header for screens: code, name, running text, hours, time zone."""
+    return {
+        "id": office.id,
+        "code": office.code,
+        "name": office.name,
+        "address": office.address,
+        "running_text": office.running_text,
+        "timezone": office.timezone,
+        "opening_time": office.opening_time.strftime("%H:%M"),
+        "closing_time": office.closing_time.strftime("%H:%M"),
+    }
+
+
+def _counters(session: Session, office: Office) -> list[dict]:
+    current = {
+        t.counter_id: t
+        for t in session.scalars(
+            select(Ticket).where(Ticket.office_id == office.id, Ticket.status.in_(AT_COUNTER_STATUSES))
+        )
+    }
+    counters = session.scalars(select(Counter).where(Counter.office_id == office.id).order_by(Counter.number))
+    return [counter_public(c, current.get(c.id)) for c in counters]
+
+
+def _waiting(session: Session, office: Office, day) -> list[dict]:
+    tickets = session.scalars(
+        select(Ticket).where(
+            Ticket.office_id == office.id, Ticket.day == day, Ticket.status == TicketStatus.WAITING.value
+        ).order_by(Ticket.sort_key)
+    )
+    return [ticket_public(t) for t in tickets]
+
+
+def _last_calls(session: Session, office: Office, day_start: datetime | None = None) -> list[dict]:
+    stmt = select(Call).where(Call.office_id == office.id).order_by(Call.id.desc()).limit(LAST_CALLS)
+    return [call_public(c) for c in session.scalars(stmt)]
+
+
+def office_snapshot(session: Session, office: Office, audience: str, now: datetime | None = None) -> dict:
+    """The full state for ``audience`` (display, kiosk, public or counter) of ``office``.
+
+    Shape: {"office", "services", "counters", "waiting": [ticket], "calls": [call, newest
+    first], "server_time"}. Displays get no waiting list (they show calls and counters).
+    """
+    now = now or utcnow()
+    day = queue_day(office, now)
+    snap = {
+        "audience": audience,
+        "office": office_public(office),
+        "services": [service_public(s) for s in office.services if s.active],
+        "counters": _counters(session, office),
+        "calls": _last_calls(session, office),
+        "server_time": now.isoformat(),
+        "day": day.isoformat(),
+    }
+    if audience != "display":
+        snap["waiting"] = _waiting(session, office, day)
+    return snap
+
+
+def follow_transfers(session: Session, ticket: Ticket) -> Ticket:
+    """The ticket a citizen's number lives on now (after transfers to other services)."""
+    seen = 0
+    while ticket.status == TicketStatus.TRANSFERRED.value and seen < 20:
+        nxt = session.scalars(select(Ticket).where(Ticket.transferred_from_id == ticket.id)).first()
+        if nxt is None:
+            break
+        ticket, seen = nxt, seen + 1
+    return ticket
+
+
+def ticket_status(session: Session, ticket: Ticket, now: datetime | None = None) -> dict:
+    """A citizen's ticket with position and estimate: the public ticket status page's data.
+
+    Adds {"people_ahead": int, "estimated_wait_s": float|None, "service": {...},
+    "office": {...}} to the ticket's public view.
+    """
+    ticket = follow_transfers(session, ticket)
+    est = estimate_wait(session, ticket, now)
+    return {
+        **ticket_public(ticket),
+        "people_ahead": est.people_ahead,
+        "estimated_wait_s": None if est.wait_s is None else round(est.wait_s),
+        "service": service_public(ticket.service),
+        "office": office_public(ticket.service.office),
+    }
