@@ -1,0 +1,1 @@
+"""Waiting-room TV display: the spoken Indonesian queue call (``display.voice``)."""
