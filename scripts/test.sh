@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# The test command: system packages, services, virtualenv, compose-file check, then pytest.
+# Usage: bash scripts/test.sh [pytest args...]   e.g. bash scripts/test.sh -m "not browser" -x
+# Exit status is pytest's; "no tests collected" (pytest exit 5) counts as a failure.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+echo "test: system packages"
+bash scripts/system-deps.sh
+echo "test: services"
+bash scripts/services.sh
+echo "test: virtualenv"
+bash scripts/bootstrap.sh
+
+echo "test: docker-compose config"
+# docker-compose.yml requires LOKET_SECRET_KEY (${LOKET_SECRET_KEY:?}); any value validates it.
+if ! LOKET_SECRET_KEY="${LOKET_SECRET_KEY:-check}" docker-compose -f docker-compose.yml config -q; then
+  echo "test: docker-compose.yml is invalid" >&2
+  exit 1
+fi
+
+export LOKET_TEST_DATABASE_URL="postgresql+psycopg://postgres@127.0.0.1:5432/${LOKET_TEST_DB:-loket_test}"
+export LOKET_TEST_REDIS_URL="redis://127.0.0.1:6379/15"
+export LOKET_TEST_ARTIFACTS="$PWD/test-artifacts"
+export PYTHONDONTWRITEBYTECODE=1
+mkdir -p "$LOKET_TEST_ARTIFACTS"
+
+echo "test: pytest $*"
+status=0
+.venv/bin/python -m pytest "$@" </dev/null || status=$?
+if [ "$status" -eq 5 ]; then
+  echo "test: FAILED: pytest collected no tests" >&2
+  exit 1
+fi
+[ "$status" -eq 0 ] || echo "test: FAILED (pytest exit $status)" >&2
+exit "$status"
