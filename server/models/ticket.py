@@ -82,6 +82,8 @@ class Ticket(Base):
     officer_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"), nullable=True)
     transferred_from_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"), nullable=True)
     end_reason: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    # The kiosk that issued it (its printer prints the ticket and reprints).
+    device_id: Mapped[int | None] = mapped_column(ForeignKey("devices.id", ondelete="SET NULL"), nullable=True)
     # Print outcome on the kiosk: "printed", "failed: <reason>", or None (not printed).
     print_status: Mapped[str | None] = mapped_column(String(200), nullable=True)
 

@@ -43,6 +43,11 @@ def room(office_id: int, audience: str) -> str:
     return f"o{office_id}:{audience}"
 
 
+def device_room(device_id: int) -> str:
+    """The room of one device's agent (print jobs for a kiosk)."""
+    return f"d{device_id}"
+
+
 def stream_of(audience: str) -> str:
     """The stream (public or staff) an audience's room receives."""
     return STAFF if audience == "counter" else PUBLIC
@@ -94,6 +99,9 @@ class Emitter:
     def publish(self, domain_events: Iterable[ev.DomainEvent]) -> None:
         """Emit committed domain events to every stream of their office (never raises)."""
         for event in domain_events:
+            if event.name == ev.PRINT_JOB:
+                self._send_print_job(event.data["device_id"], event.data["job"])
+                continue
             name = MESSAGES.get(event.name)
             if name is None:
                 continue
@@ -108,6 +116,12 @@ class Emitter:
         except Exception as exc:  # Redis down: mark the stream broken, screens resync later
             self._broken.add(key)
             log.warning("realtime %s for office %s not delivered: %s", name, office_id, exc)
+
+    def _send_print_job(self, device_id: int, job: dict) -> None:
+        try:
+            self.socketio.emit("print_job", job, to=device_room(device_id))
+        except Exception as exc:  # the kiosk page times out and shows the on-screen ticket
+            log.warning("print job %s not delivered: %s", job.get("job_id"), exc)
 
     def heartbeat(self, office_ids: Iterable[int]) -> None:
         """Send each office's current numbers to this worker's own clients."""

@@ -15,51 +15,63 @@ from flask_login import current_user
 from flask_socketio import ConnectionRefusedError, join_room
 from sqlalchemy import select
 
-from ..models import COUNTER_ROLES, DeviceKind, Office, Role, Ticket
+from ..models import COUNTER_ROLES, Device, DeviceKind, Office, Role, Ticket
 from ..services.accounts import authenticate_device
+from ..services.errors import LoketError
+from ..services.printing import record_result
 from ..services.snapshots import office_snapshot, ticket_status
-from .emitter import room, stream_of
+from .emitter import device_room, room, stream_of
 
 log = logging.getLogger(__name__)
 
+AGENT_KINDS = {DeviceKind.KIOSK.value}
 DEVICE_AUDIENCE = {DeviceKind.DISPLAY.value: "display", DeviceKind.KIOSK.value: "kiosk"}
 STAFF_ROLES = {r.value for r in COUNTER_ROLES} | {Role.MANAGER.value, Role.ADMIN.value}
 
 
 def register(socketio, app) -> None:
     """Attach the connect/sync handlers to ``socketio``."""
-    sessions: dict[str, tuple[int, str]] = {}  # sid -> (office_id, audience)
+    sessions: dict[str, tuple[int, str, int | None]] = {}  # sid -> (office, audience, device)
     db = app.extensions["loket"].db
     emitter = app.extensions["loket"].emitter
 
-    def _identify(auth: dict) -> tuple[int, str]:
+    def _identify(auth: dict) -> tuple[int, str, int | None]:
         token = (auth or {}).get("token")
         with db.session() as s:
             if token:
                 device = authenticate_device(s, token)
-                if device is None or device.kind not in DEVICE_AUDIENCE:
+                if device is None:
                     raise ConnectionRefusedError("invalid device token")
-                return device.office_id, DEVICE_AUDIENCE[device.kind]
+                if (auth or {}).get("agent"):
+                    if device.kind not in AGENT_KINDS:
+                        raise ConnectionRefusedError("no agent for this device kind yet")
+                    return device.office_id, "agent", device.id
+                if device.kind not in DEVICE_AUDIENCE:
+                    raise ConnectionRefusedError("this device kind has no screen")
+                return device.office_id, DEVICE_AUDIENCE[device.kind], device.id
             public_id = (auth or {}).get("ticket")
             if public_id:
                 ticket = s.scalars(select(Ticket).where(Ticket.public_id == str(public_id))).first()
                 if ticket is None:
                     raise ConnectionRefusedError("unknown ticket")
-                return ticket.office_id, "public"
+                return ticket.office_id, "public", None
             if current_user.is_authenticated and current_user.role in STAFF_ROLES:
                 office_id = (auth or {}).get("office_id") or current_user.office_id
                 if current_user.role != Role.ADMIN.value and office_id != current_user.office_id:
                     raise ConnectionRefusedError("not your office")
                 if s.get(Office, office_id) is None:
                     raise ConnectionRefusedError("unknown office")
-                return int(office_id), "counter"
+                return int(office_id), "counter", None
         raise ConnectionRefusedError("authentication required")
 
     @socketio.on("connect")
     def on_connect(auth=None):
-        office_id, audience = _identify(auth)
-        sessions[request.sid] = (office_id, audience)
-        join_room(room(office_id, audience))
+        office_id, audience, device_id = _identify(auth)
+        sessions[request.sid] = (office_id, audience, device_id)
+        if audience == "agent":
+            join_room(device_room(device_id))
+        else:
+            join_room(room(office_id, audience))
         return True
 
     @socketio.on("disconnect")
@@ -68,8 +80,8 @@ def register(socketio, app) -> None:
 
     @socketio.on("sync")
     def on_sync(data=None):
-        office_id, audience = sessions.get(request.sid, (None, None))
-        if office_id is None:
+        office_id, audience, _device = sessions.get(request.sid, (None, None, None))
+        if office_id is None or audience == "agent":
             return {"error": "not connected"}
         try:
             seq = emitter.current_seq(office_id, stream_of(audience))
@@ -83,3 +95,17 @@ def register(socketio, app) -> None:
                 if ticket is not None and ticket.office_id == office_id:
                     state["ticket"] = ticket_status(s, ticket)
         return {"seq": seq, "state": state}
+
+    @socketio.on("print_result")
+    def on_print_result(data=None):
+        """A kiosk agent reports {"ticket_id", "job_id", "ok", "error"}; answers {"ok"}."""
+        office_id, audience, device_id = sessions.get(request.sid, (None, None, None))
+        if audience != "agent" or not isinstance(data, dict):
+            return {"ok": False, "error": "not an agent"}
+        try:
+            with db.session() as s:
+                device = s.get(Device, device_id)
+                record_result(s, device, int(data.get("ticket_id")), bool(data.get("ok")), data.get("error"))
+        except (LoketError, TypeError, ValueError) as exc:
+            return {"ok": False, "error": str(exc)}
+        return {"ok": True}

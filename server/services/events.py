@@ -20,6 +20,7 @@ TICKET_CALLED = "ticket.called"  # also recalls: payload["recall"] is True
 TICKET_CHANGED = "ticket.changed"
 COUNTER_CHANGED = "counter.changed"
 OFFICE_CHANGED = "office.changed"  # anything else: screens reload the full state
+PRINT_JOB = "print.job"  # to one kiosk agent: data {"device_id", "job"}
 
 
 @dataclass

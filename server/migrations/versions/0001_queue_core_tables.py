@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-21 15:45:38.754009
+Create Date: 2026-11-21 15:48:33.619924
 """
 from alembic import op
 import sqlalchemy as sa
@@ -165,8 +165,10 @@ def upgrade() -> None:
     sa.Column('officer_id', sa.Integer(), nullable=True),
     sa.Column('transferred_from_id', sa.Integer(), nullable=True),
     sa.Column('end_reason', sa.String(length=200), nullable=True),
+    sa.Column('device_id', sa.Integer(), nullable=True),
     sa.Column('print_status', sa.String(length=200), nullable=True),
     sa.ForeignKeyConstraint(['counter_id'], ['counters.id'], name=op.f('fk_tickets_counter_id_counters')),
+    sa.ForeignKeyConstraint(['device_id'], ['devices.id'], name=op.f('fk_tickets_device_id_devices'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['office_id'], ['offices.id'], name=op.f('fk_tickets_office_id_offices'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['officer_id'], ['staff_users.id'], name=op.f('fk_tickets_officer_id_staff_users')),
     sa.ForeignKeyConstraint(['service_id'], ['services.id'], name=op.f('fk_tickets_service_id_services')),

@@ -57,6 +57,7 @@ def ticket_public(ticket: Ticket) -> dict:
         "counter_number": counter.number if counter else None,
         "counter_label": counter.label if counter else None,
         "end_reason": ticket.end_reason,
+        "print_status": ticket.print_status,
     }
 
 

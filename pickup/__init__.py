@@ -1,0 +1,1 @@
+"""Drive-Thru pickup station and KTP-el activation counter (later issues)."""

@@ -1,0 +1,125 @@
+"""Counter console actions: open, pause, resume, close, call next, recall, call a number,
+skip, start, finish, transfer. Every action answers the counter and its current ticket."""
+from __future__ import annotations
+
+from flask import abort, jsonify
+from sqlalchemy import select
+
+from ..models import COUNTER_ROLES, Counter
+from ..security import current_actor, office_allowed, require
+from ..services import queue
+from ..services.errors import NotFound, ValidationError
+from ..services.queue.access import current_ticket
+from ..services.queue.presenters import counter_public
+from ..services.snapshots import ticket_status
+from . import bp
+from .helpers import body, get_office, transaction
+
+
+def _answer(s, counter_id: int, **extra):
+    counter = s.get(Counter, counter_id)
+    current = current_ticket(s, counter)
+    return jsonify(counter=counter_public(counter, current),
+                   ticket=ticket_status(s, current) if current else None, **extra)
+
+
+def _check_office(s, counter_id: int) -> None:
+    counter = s.get(Counter, counter_id)
+    if counter is None:
+        raise NotFound("counter not found")
+    if not office_allowed(counter.office_id):
+        abort(403)
+
+
+@bp.get("/offices/<code>/counters")
+@require(roles=tuple(COUNTER_ROLES) + ("manager",))
+def list_counters(code: str):
+    """The office's counters with state, officer and current number.
+    ---
+    get:
+      tags: [counters]
+      parameters: [{in: path, name: code, required: true, schema: {type: string}}]
+      responses:
+        200: {description: '{"counters": [...]}'}
+    """
+    with transaction() as s:
+        office = get_office(s, code)
+        counters = s.scalars(select(Counter).where(Counter.office_id == office.id).order_by(Counter.number))
+        return jsonify(counters=[counter_public(c, current_ticket(s, c)) for c in counters])
+
+
+@bp.get("/counters/<int:counter_id>")
+@require(roles=tuple(COUNTER_ROLES) + ("manager",))
+def get_counter(counter_id: int):
+    """One counter and its current ticket.
+    ---
+    get:
+      tags: [counters]
+      parameters: [{in: path, name: counter_id, required: true, schema: {type: integer}}]
+      responses:
+        200: {description: '{"counter", "ticket"}'}
+    """
+    with transaction() as s:
+        _check_office(s, counter_id)
+        return _answer(s, counter_id)
+
+
+ACTIONS = {
+    "open": lambda s, cid, a, d: queue.open_counter(s, cid, actor=a),
+    "pause": lambda s, cid, a, d: queue.pause_counter(s, cid, str(d.get("reason", "")), actor=a),
+    "resume": lambda s, cid, a, d: queue.resume_counter(s, cid, actor=a),
+    "close": lambda s, cid, a, d: queue.close_counter(s, cid, actor=a),
+    "call-next": lambda s, cid, a, d: queue.call_next(s, cid, actor=a, finish_current=bool(d.get("finish_current"))),
+    "recall": lambda s, cid, a, d: queue.recall(s, cid, actor=a),
+    "call": lambda s, cid, a, d: queue.call_specific(s, cid, _number(d), actor=a),
+    "skip": lambda s, cid, a, d: queue.skip(s, cid, actor=a),
+    "start": lambda s, cid, a, d: queue.start(s, cid, actor=a),
+    "finish": lambda s, cid, a, d: queue.finish(s, cid, actor=a),
+    "transfer": lambda s, cid, a, d: queue.transfer(
+        s, cid, str(d.get("service", "")), actor=a, to_front=_position(d) == "front"),
+}
+
+
+def _number(d: dict) -> str:
+    number = str(d.get("number", "")).strip().upper()
+    if not number or len(number) > 12:
+        raise ValidationError("give the ticket number, e.g. A012", field="number")
+    return number
+
+
+def _position(d: dict) -> str:
+    position = d.get("position", "front")
+    if position not in ("front", "back"):
+        raise ValidationError("position is front or back", field="position")
+    return position
+
+
+@bp.post("/counters/<int:counter_id>/<action>")
+@require(roles=tuple(COUNTER_ROLES))
+def act(counter_id: int, action: str):
+    """Run a console action on a counter the caller operates.
+
+    ``action``: open | pause {"reason"} | resume | close | call-next {"finish_current": bool}
+    | recall | call {"number": "A012"} | skip | start | finish | transfer {"service": code,
+    "position": "front"|"back"}. Answers {"counter", "ticket"} after the action.
+    ---
+    post:
+      tags: [counters]
+      parameters:
+        - {in: path, name: counter_id, required: true, schema: {type: integer}}
+        - {in: path, name: action, required: true, schema: {type: string, enum: [open, pause, resume, close, call-next, recall, call, skip, start, finish, transfer]}}
+      responses:
+        200: {description: '{"counter", "ticket"}'}
+        403: {description: not the officer of this counter}
+        404: {description: queue empty or unknown number}
+        409: {description: counter busy, closed, or ticket in another state}
+    """
+    fn = ACTIONS.get(action)
+    if fn is None:
+        raise NotFound(f"unknown action {action!r}")
+    data = body()
+    with transaction() as s:
+        _check_office(s, counter_id)
+        fn(s, counter_id, current_actor(), data)
+    with transaction() as s:
+        return _answer(s, counter_id)

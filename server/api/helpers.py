@@ -1,0 +1,54 @@
+"""Small helpers shared by the API views: the session, JSON input, office look-up."""
+from __future__ import annotations
+
+from contextlib import contextmanager
+from typing import Iterator
+
+from flask import abort, current_app, request
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..models import Office
+from ..security import office_allowed
+from ..services.errors import NotFound, ValidationError
+
+
+@contextmanager
+def transaction() -> Iterator[Session]:
+    """One database transaction for this request (committed on success)."""
+    with current_app.extensions["loket"].db.session() as session:
+        yield session
+
+
+def body() -> dict:
+    """The JSON object in the request body ({} when empty). Raises ValidationError."""
+    if not request.data:
+        return {}
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise ValidationError("the body must be a JSON object")
+    return data
+
+
+def get_office(session: Session, code: str, *, check_access: bool = True) -> Office:
+    """The office with ``code``; 404 when unknown, 403 when the caller belongs elsewhere."""
+    office = session.scalars(select(Office).where(Office.code == code)).first()
+    if office is None:
+        raise NotFound(f"office {code!r} not found")
+    if check_access and not office_allowed(office.id):
+        abort(403)
+    return office
+
+
+def int_arg(data: dict, key: str, default: int | None = None, *, lo: int = 0, hi: int = 10**9) -> int | None:
+    """``data[key]`` as an int within [lo, hi]; ValidationError otherwise."""
+    value = data.get(key, default)
+    if value is None:
+        return None
+    try:
+        value = int(value)
+    except (TypeError, ValueError):
+        raise ValidationError(f"{key} must be an integer", field=key) from None
+    if not lo <= value <= hi:
+        raise ValidationError(f"{key} must be between {lo} and {hi}", field=key)
+    return value

@@ -1,0 +1,137 @@
+"""Tickets: issue (kiosk or staff), public status, cancel, reprint."""
+from __future__ import annotations
+
+from flask import abort, current_app, g, jsonify, request
+from sqlalchemy import select
+
+from ..models import COUNTER_ROLES, Device, DeviceKind, Role, Ticket
+from ..security import current_actor, office_allowed, require
+from ..services import printing
+from ..services.errors import NotFound
+from ..services.queue import cancel_ticket, issue_ticket
+from ..services.snapshots import ticket_status
+from . import bp
+from .helpers import body, get_office, int_arg, transaction
+
+STAFF = tuple(COUNTER_ROLES) + (Role.MANAGER,)
+
+
+def public_url() -> str:
+    """Base URL for links printed in QR codes (LOKET_PUBLIC_URL, else this request's host)."""
+    return current_app.config.get("PUBLIC_URL") or request.host_url.rstrip("/")
+
+
+@bp.post("/offices/<code>/tickets")
+@require(roles=STAFF, devices=(DeviceKind.KIOSK.value,), action="issue_ticket")
+def issue(code: str):
+    """Take a queue number. Body {"service": code, "priority_kind": null|"lansia"|
+    "disabilitas"|"ibu_hamil"}. From a kiosk, the ticket is also sent to its printer.
+    ---
+    post:
+      tags: [tickets]
+      parameters: [{in: path, name: code, required: true, schema: {type: string}}]
+      requestBody:
+        content:
+          application/json:
+            schema:
+              type: object
+              required: [service]
+              properties:
+                service: {type: string, example: ktp_el}
+                priority_kind: {type: string, nullable: true, enum: [lansia, disabilitas, ibu_hamil]}
+      responses:
+        201: {description: '{"ticket": status with people_ahead and estimated_wait_s (s), "status_url", "print": {"job_id"}|null}'}
+        404: {description: unknown service}
+        409: {description: service unavailable or office closed}
+    """
+    data = body()
+    actor = current_actor()
+    device = g.get("device")
+    with transaction() as s:
+        office = get_office(s, code)
+        ticket = issue_ticket(
+            s, office, str(data.get("service", "")), actor=actor,
+            priority_kind=data.get("priority_kind") or None,
+            channel="kiosk" if device is not None else "staff",
+        )
+        job = None
+        if device is not None:
+            ticket.device_id = device.id
+            job = printing.send_job(s, ticket, device.id, public_url(), actor=actor)
+        result = {"ticket": ticket_status(s, ticket), "status_url": printing.status_url(public_url(), ticket),
+                  "print": {"job_id": job["job_id"]} if job else None}
+    return jsonify(result), 201
+
+
+@bp.get("/tickets/<public_id>")
+def status(public_id: str):
+    """Public ticket status by the id in its QR code: position, estimate, counter when called.
+    ---
+    get:
+      tags: [tickets]
+      parameters: [{in: path, name: public_id, required: true, schema: {type: string}}]
+      responses:
+        200: {description: 'ticket with people_ahead, estimated_wait_s (s), office, service'}
+        404: {description: unknown ticket}
+    """
+    with transaction() as s:
+        ticket = s.scalars(select(Ticket).where(Ticket.public_id == public_id)).first()
+        if ticket is None:
+            raise NotFound("ticket not found")
+        return jsonify(ticket_status(s, ticket))
+
+
+def _ticket_for_staff(s, ticket_id: int) -> Ticket:
+    ticket = s.get(Ticket, ticket_id)
+    if ticket is None:
+        raise NotFound("ticket not found")
+    if not office_allowed(ticket.office_id):
+        abort(403)
+    return ticket
+
+
+@bp.post("/tickets/<int:ticket_id>/cancel")
+@require(roles=STAFF)
+def cancel(ticket_id: int):
+    """Cancel a waiting ticket. Body {"reason": str}.
+    ---
+    post:
+      tags: [tickets]
+      parameters: [{in: path, name: ticket_id, required: true, schema: {type: integer}}]
+      responses:
+        200: {description: the ticket}
+        409: {description: not waiting}
+    """
+    reason = str(body().get("reason") or "cancelled by staff")[:200]
+    with transaction() as s:
+        _ticket_for_staff(s, ticket_id)
+        ticket = cancel_ticket(s, ticket_id, actor=current_actor(), reason=reason)
+        return jsonify(ticket_status(s, ticket))
+
+
+@bp.post("/tickets/<int:ticket_id>/reprint")
+@require(roles=STAFF)
+def reprint(ticket_id: int):
+    """Print a citizen's ticket again on a kiosk printer. Body {"device_id": int|null}
+    (default: the kiosk that issued it, else the office's first kiosk).
+    ---
+    post:
+      tags: [tickets]
+      parameters: [{in: path, name: ticket_id, required: true, schema: {type: integer}}]
+      responses:
+        200: {description: '{"job_id"}'}
+        404: {description: no kiosk printer}
+    """
+    data = body()
+    with transaction() as s:
+        ticket = _ticket_for_staff(s, ticket_id)
+        device_id = int_arg(data, "device_id") or ticket.device_id
+        if device_id is None:
+            device_id = s.scalar(select(Device.id).where(
+                Device.office_id == ticket.office_id, Device.kind == DeviceKind.KIOSK.value, Device.active.is_(True)
+            ).order_by(Device.id))
+        if device_id is None:
+            raise NotFound("no kiosk printer in this office")
+        job = printing.send_job(s, ticket, device_id, public_url(), actor=current_actor(),
+                                attempt=printing.next_attempt(s, ticket))
+        return jsonify(job_id=job["job_id"], device_id=device_id)

@@ -1,0 +1,213 @@
+"""The ``loket`` command: demo, serve, db upgrade, catalog load, simulate-day, staff/devices.
+
+``demo`` and ``serve`` run on gevent; the monkey patch happens before anything else is
+imported (see ``main``).
+"""
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+import click
+
+
+def _gevent_patch() -> None:
+    from gevent import monkey
+
+    if not monkey.is_module_patched("socket"):
+        monkey.patch_all()
+
+
+@click.group()
+def cli() -> None:
+    """Loket: queue, document pickup and KTP-el activation for Dukcapil offices."""
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8080, show_default=True, type=int)
+@click.option("--data-dir", default=None, help="Default: $LOKET_DATA_DIR or ./loket-data")
+@click.option("--real-hours", is_flag=True, help="Keep the catalog's opening hours (07:30-16:00).")
+def demo(host: str, port: int, data_dir: str | None, real_hours: bool) -> None:
+    """Everything in one process: SQLite, the demo office, simulated devices."""
+    from . import create_app
+    from .config import DemoConfig
+    from .demo import demo_manifest, seed_demo
+
+    data = Path(data_dir or os.environ.get("LOKET_DATA_DIR", "loket-data")).resolve()
+    data.mkdir(parents=True, exist_ok=True)
+    app = create_app(DemoConfig, DATA_DIR=data, DATABASE_URL=os.environ.get("LOKET_DATABASE_URL", ""))
+    loket = app.extensions["loket"]
+    seeded = seed_demo(loket.db, data, all_day=not real_hours)
+    base = f"http://{'127.0.0.1' if host in ('0.0.0.0', '') else host}:{port}"
+    app.config["PUBLIC_URL"] = app.config["PUBLIC_URL"] or base
+    manifest = demo_manifest(base, seeded)
+    (data / "demo.json").write_text(json.dumps(manifest, indent=2))
+    _start_demo_agents(app, base, seeded)
+    click.echo(f"Loket demo on {base}   (data: {data})")
+    for name, url in manifest["pages"].items():
+        click.echo(f"  {name:16} {url}")
+    click.echo("  staff logins     " + ", ".join(f"{u['username']}/{u['password']}" for u in manifest["staff_logins"]))
+    click.echo(f"  written to       {data / 'demo.json'}")
+    loket.socketio.run(app, host=host, port=port, log_output=False, use_reloader=False)
+
+
+def _start_demo_agents(app, base: str, seeded: dict) -> None:
+    """Run the kiosk agent in this process on the simulated printer (drivers/printer)."""
+    try:
+        from kiosk.agent import start_demo_agent
+    except ImportError:  # pragma: no cover - agent not installed
+        click.echo("  (kiosk agent not available: tickets are shown on screen only)")
+        return
+    start_demo_agent(app, base, seeded["tokens"]["kiosk"])
+
+
+@cli.command()
+@click.option("--host", default="0.0.0.0", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--workers", default=4, show_default=True, type=int, help="gevent worker processes")
+def serve(host: str, port: int, workers: int) -> None:
+    """Production server: gunicorn with gevent workers, config from the environment.
+
+    Several workers share the port; clients use the websocket transport only, so no sticky
+    sessions are needed, and LOKET_REDIS_URL must be set when workers > 1.
+    """
+    from .wsgi_server import run_gunicorn
+
+    if workers > 1 and not os.environ.get("LOKET_REDIS_URL"):
+        raise click.UsageError("LOKET_REDIS_URL is required with more than one worker")
+    run_gunicorn(host, port, workers)
+
+
+@cli.group()
+def db() -> None:
+    """Database commands."""
+
+
+@db.command("upgrade")
+@click.option("--revision", default="head", show_default=True)
+def db_upgrade(revision: str) -> None:
+    """Apply Alembic migrations to LOKET_DATABASE_URL."""
+    from .migrations import upgrade
+
+    url = _database_url()
+    upgrade(url, revision)
+    click.echo(f"database at revision {revision}")
+
+
+def _database_url() -> str:
+    url = os.environ.get("LOKET_DATABASE_URL")
+    if not url:
+        data = Path(os.environ.get("LOKET_DATA_DIR", "loket-data")).resolve()
+        data.mkdir(parents=True, exist_ok=True)
+        url = f"sqlite:///{data / 'loket.db'}"
+    return url
+
+
+@cli.group()
+def catalog() -> None:
+    """Service catalog commands."""
+
+
+@catalog.command("load")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+def catalog_load(file: str) -> None:
+    """Create or update the office, services and counters described in FILE (TOML)."""
+    from .db import Database
+    from .services.actors import SYSTEM
+    from .services.catalog import load_catalog_file
+    from .services.errors import LoketError
+
+    database = Database(_database_url())
+    try:
+        with database.session() as s:
+            office = load_catalog_file(s, file, actor=SYSTEM)
+            click.echo(f"office {office.code}: {len(office.services)} services, {len(office.counters)} counters")
+    except LoketError as exc:
+        raise click.ClickException(exc.message) from exc
+    finally:
+        database.dispose()
+
+
+@cli.command("simulate-day")
+@click.option("--server", "server_url", required=True, help="Base URL of a running Loket server")
+@click.option("--tickets", default=1500, show_default=True, type=int)
+@click.option("--counters", default=30, show_default=True, type=int)
+@click.option("--speed", default=600.0, show_default=True, type=float, help="Simulated seconds per real second")
+@click.option("--seed", default=1, show_default=True, type=int)
+@click.option("--user", default="admin", show_default=True)
+@click.option("--password", default="demo1234", show_default=True)
+@click.option("--json-out", type=click.Path(dir_okay=False), default=None, help="Also write the report as JSON")
+def simulate_day(server_url, tickets, counters, speed, seed, user, password, json_out) -> None:
+    """Replay a realistic office day against SERVER through its API and websockets."""
+    from .simulate.day import run_simulation
+
+    report = run_simulation(server_url, tickets=tickets, counters=counters, speed=speed, seed=seed,
+                            user=user, password=password)
+    if json_out:
+        Path(json_out).write_text(json.dumps(report, indent=2))
+
+
+@cli.command("staff-add")
+@click.argument("username")
+@click.option("--role", required=True)
+@click.option("--full-name", required=True)
+@click.option("--office", default=None, help="Office code (none for a system admin)")
+@click.password_option()
+def staff_add(username, role, full_name, office, password) -> None:
+    """Create a staff login."""
+    from sqlalchemy import select
+
+    from .db import Database
+    from .models import Office
+    from .services.accounts import create_staff
+    from .services.actors import SYSTEM
+    from .services.errors import LoketError
+
+    database = Database(_database_url())
+    try:
+        with database.session() as s:
+            office_id = None
+            if office:
+                office_id = s.scalar(select(Office.id).where(Office.code == office))
+                if office_id is None:
+                    raise click.ClickException(f"no office {office}")
+            create_staff(s, username, password, role, full_name=full_name, office_id=office_id, actor=SYSTEM)
+    except LoketError as exc:
+        raise click.ClickException(exc.message) from exc
+    click.echo(f"staff {username} created")
+
+
+@cli.command("device-add")
+@click.argument("office")
+@click.argument("kind", type=click.Choice(["kiosk", "display", "pickup", "activation"]))
+@click.argument("name")
+def device_add(office, kind, name) -> None:
+    """Register a device and print its token (shown once)."""
+    from sqlalchemy import select
+
+    from .db import Database
+    from .models import Office
+    from .services.accounts import create_device
+    from .services.actors import SYSTEM
+
+    database = Database(_database_url())
+    with database.session() as s:
+        office_id = s.scalar(select(Office.id).where(Office.code == office))
+        if office_id is None:
+            raise click.ClickException(f"no office {office}")
+        _device, token = create_device(s, office_id, kind, name, actor=SYSTEM)
+    click.echo(token)
+
+
+def main() -> None:
+    """Console entry point."""
+    if len(sys.argv) > 1 and sys.argv[1] in ("demo",):
+        _gevent_patch()
+    cli()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,67 @@
+"""The day report: tickets issued, served, no-show; waiting and service time percentiles."""
+from __future__ import annotations
+
+import math
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..models import Office, Service, Ticket, TicketStatus
+
+
+def percentile(values: list[float], p: float) -> float | None:
+    """Nearest-rank percentile (p in 0..100) of ``values``; None for an empty list."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    rank = max(1, math.ceil(p / 100 * len(ordered)))
+    return ordered[rank - 1]
+
+
+def _stats(values: list[float]) -> dict:
+    return {
+        "count": len(values),
+        "mean_s": round(sum(values) / len(values), 1) if values else None,
+        "p50_s": percentile(values, 50),
+        "p90_s": percentile(values, 90),
+        "max_s": max(values) if values else None,
+    }
+
+
+def day_report(session: Session, office: Office, day: date) -> dict:
+    """Per service and in total for ``office`` on ``day`` (office-local):
+
+    issued (tickets, transfers excluded), served (done), no_show, cancelled (incl. closed
+    unserved), transferred, waiting time (issue → first call, s) and service time (start →
+    finish of done tickets, s) as {count, mean_s, p50_s, p90_s, max_s}.
+    """
+    services = {s.id: s for s in session.scalars(select(Service).where(Service.office_id == office.id))}
+    tickets = session.scalars(select(Ticket).where(Ticket.office_id == office.id, Ticket.day == day)).all()
+    rows: dict[int, list[Ticket]] = {}
+    for t in tickets:
+        rows.setdefault(t.service_id, []).append(t)
+
+    def summarize(ts: list[Ticket]) -> dict:
+        waits = [(t.first_called_at - t.issued_at).total_seconds()
+                 for t in ts if t.first_called_at and t.transfer_seq == 0]
+        services_s = [(t.finished_at - t.started_at).total_seconds()
+                      for t in ts if t.status == TicketStatus.DONE.value and t.started_at and t.finished_at]
+        count = lambda st: sum(1 for t in ts if t.status == st)  # noqa: E731
+        return {
+            "issued": sum(1 for t in ts if t.transfer_seq == 0),
+            "served": count(TicketStatus.DONE.value),
+            "no_show": count(TicketStatus.NO_SHOW.value),
+            "cancelled": count(TicketStatus.CANCELLED.value),
+            "transferred": count(TicketStatus.TRANSFERRED.value),
+            "waiting": count(TicketStatus.WAITING.value),
+            "priority": sum(1 for t in ts if t.priority_kind and t.transfer_seq == 0),
+            "wait": _stats(waits),
+            "service": _stats(services_s),
+        }
+
+    per_service = []
+    for sid, svc in sorted(services.items(), key=lambda kv: kv[1].sort_order):
+        if sid in rows:
+            per_service.append({"service": svc.code, "letter": svc.letter, "name_id": svc.name_id, **summarize(rows[sid])})
+    return {"office": office.code, "day": day.isoformat(), "total": summarize(tickets), "services": per_service}

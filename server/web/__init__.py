@@ -1,0 +1,21 @@
+"""Staff and public pages. Each page is thin HTML; its script uses the REST API and the
+Socket.IO stream (``static/js/loket.js``) like any other client."""
+from __future__ import annotations
+
+from flask import Blueprint, Flask
+
+bp = Blueprint("web", __name__)
+
+
+def register(app: Flask) -> None:
+    """Mount the pages: login, home, counter console, public ticket status, kiosk, display."""
+    from kiosk.web import bp as kiosk_bp
+    from display.web import bp as display_bp
+
+    from . import auth, pages  # noqa: F401  (routes)
+
+    bp.add_url_rule("/login", "login", auth.login, methods=["GET", "POST"])
+    bp.add_url_rule("/logout", "logout", auth.logout, methods=["POST"])
+    app.register_blueprint(bp)
+    app.register_blueprint(kiosk_bp)
+    app.register_blueprint(display_bp)

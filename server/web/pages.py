@@ -1,0 +1,70 @@
+"""Routes of the staff and public pages (templates in server/templates)."""
+from __future__ import annotations
+
+import io
+
+import segno
+from flask import abort, current_app, render_template, request, send_file
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from ..models import Counter, Office, Ticket
+from . import bp
+
+
+def _db():
+    return current_app.extensions["loket"].db
+
+
+@bp.get("/")
+def home():
+    """Start page: staff see their office's pages; everyone else a sign-in link."""
+    offices = []
+    if current_user.is_authenticated:
+        with _db().session() as s:
+            stmt = select(Office).order_by(Office.code)
+            if current_user.office_id is not None:
+                stmt = stmt.where(Office.id == current_user.office_id)
+            offices = [{"code": o.code, "name": o.name} for o in s.scalars(stmt)]
+    return render_template("home.html", offices=offices)
+
+
+@bp.get("/console")
+@login_required
+def console():
+    """Counter console: pick a counter of your office, then call and serve tickets."""
+    with _db().session() as s:
+        office_id = current_user.office_id or request.args.get("office_id", type=int)
+        if office_id is None:
+            office_id = s.scalar(select(Office.id).order_by(Office.id))
+        office = s.get(Office, office_id) if office_id else None
+        if office is None:
+            abort(404)
+        counters = [{"id": c.id, "number": c.number, "label": c.label, "state": c.state,
+                     "officer_id": c.officer_id, "services": [sv.code for sv in c.services]}
+                    for c in s.scalars(select(Counter).where(Counter.office_id == office.id).order_by(Counter.number))]
+        return render_template("console.html", office={"id": office.id, "code": office.code, "name": office.name},
+                               counters=counters,
+                               user={"id": current_user.id, "name": current_user.full_name, "role": current_user.role})
+
+
+@bp.get("/t/<public_id>")
+def ticket_page(public_id: str):
+    """Public ticket status (the target of the ticket's QR code); no personal data."""
+    with _db().session() as s:
+        if s.scalars(select(Ticket.id).where(Ticket.public_id == public_id)).first() is None:
+            abort(404)
+    return render_template("ticket.html", public_id=public_id)
+
+
+@bp.get("/t/<public_id>/qr.svg")
+def ticket_qr(public_id: str):
+    """The QR code (SVG) of a ticket's public status URL, for screens."""
+    with _db().session() as s:
+        if s.scalars(select(Ticket.id).where(Ticket.public_id == public_id)).first() is None:
+            abort(404)
+    base = current_app.config.get("PUBLIC_URL") or request.host_url.rstrip("/")
+    out = io.BytesIO()
+    segno.make(f"{base}/t/{public_id}", error="m").save(out, kind="svg", scale=8, border=2)
+    out.seek(0)
+    return send_file(out, mimetype="image/svg+xml", max_age=3600)

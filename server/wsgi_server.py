@@ -1,0 +1,45 @@
+"""Production serving: gunicorn with gevent workers on one port.
+
+Each worker builds its own app (after gevent has patched it); Socket.IO clients use the
+websocket transport only, so a connection lives in one worker from start to end and no
+sticky sessions are needed; Redis (LOKET_REDIS_URL) carries events between workers.
+"""
+from __future__ import annotations
+
+from gunicorn.app.base import BaseApplication
+
+
+class _Gunicorn(BaseApplication):
+    def __init__(self, options: dict) -> None:
+        self.options = options
+        super().__init__()
+
+    def load_config(self) -> None:
+        for key, value in self.options.items():
+            self.cfg.set(key, value)
+
+    def load(self):
+        from . import create_app
+
+        return create_app()
+
+
+def run_gunicorn(host: str, port: int, workers: int) -> None:
+    """Serve ``create_app()`` on host:port with ``workers`` gevent workers (blocks)."""
+    _Gunicorn({
+        "bind": f"{host}:{port}",
+        "workers": workers,
+        "worker_class": "gevent",
+        "worker_connections": 2000,
+        "timeout": 60,
+        "graceful_timeout": 20,
+        "keepalive": 5,
+        "accesslog": None,
+    }).run()
+
+
+def app():  # pragma: no cover - for `gunicorn 'server.wsgi_server:app()'`
+    """WSGI app factory for running gunicorn by hand."""
+    from . import create_app
+
+    return create_app()
