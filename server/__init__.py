@@ -1,92 +1,13 @@
-"""Loket server: the app factory (CTFd-style: bind extensions, migrate, register areas).
+"""Loket server. ``create_app`` is the app factory (see ``server.app``).
 
-Nothing here opens a database, socket or device at import time: ``create_app`` does.
+This module imports nothing heavy, so ``loket demo`` can apply gevent's monkey patch
+before Flask, Redis or SSL are imported.
 """
 from __future__ import annotations
 
-import logging
 
-from flask import Flask
-from flask_login import LoginManager
-from flask_socketio import SocketIO
-from flask_wtf.csrf import CSRFProtect
+def create_app(config=None, **overrides):
+    """Build the Flask app: see :func:`server.app.create_app`."""
+    from .app import create_app as factory
 
-from .config import Config, ProductionConfig
-from .db import Database
-
-log = logging.getLogger(__name__)
-
-
-class Loket:
-    """Per-app objects, stored as ``app.extensions["loket"]``."""
-
-    def __init__(self, db: Database, socketio: SocketIO, emitter) -> None:
-        self.db = db
-        self.socketio = socketio
-        self.emitter = emitter
-
-
-def create_app(config: type[Config] | None = None, **overrides) -> Flask:
-    """Build the Flask app with its database, Socket.IO server, login, CSRF and blueprints.
-
-    ``config``: a class from ``server.config`` (default ProductionConfig); ``overrides``:
-    config keys to replace (e.g. DATABASE_URL). Raises RuntimeError when production runs
-    without LOKET_SECRET_KEY. Returns the app; its SocketIO is ``app.extensions["loket"].socketio``.
-    """
-    from . import api, web
-    from .i18n import init_i18n
-    from .migrations import upgrade
-    from .realtime import emitter as emitter_mod
-    from .realtime import handlers
-    from .security import init_security
-    from .services import events
-
-    app = Flask(__name__)
-    app.config.from_object(config or ProductionConfig)
-    app.config.update(overrides)
-    data_dir = app.config["DATA_DIR"]
-    data_dir.mkdir(parents=True, exist_ok=True)
-    if not app.config["DATABASE_URL"]:
-        app.config["DATABASE_URL"] = f"sqlite:///{data_dir / 'loket.db'}"
-    if not app.config["SECRET_KEY"]:
-        if not (app.config["DEMO"] or app.config["TESTING"]):
-            raise RuntimeError("LOKET_SECRET_KEY must be set in production")
-        app.config["SECRET_KEY"] = _demo_secret(data_dir)
-
-    if app.config["AUTO_MIGRATE"]:
-        upgrade(app.config["DATABASE_URL"])
-    db = Database(app.config["DATABASE_URL"], pool_size=app.config["DB_POOL_SIZE"])
-
-    socketio = SocketIO(
-        app,
-        message_queue=app.config["REDIS_URL"] or None,
-        async_mode=app.config["SOCKETIO_ASYNC_MODE"],
-        cors_allowed_origins=[],
-        logger=False,
-        engineio_logger=False,
-    )
-    emitter = emitter_mod.Emitter(socketio, app.config["REDIS_URL"] or None)
-    events.install(db.Session, emitter.publish)
-    app.extensions["loket"] = Loket(db, socketio, emitter)
-
-    login = LoginManager(app)
-    login.login_view = "web.login"
-    login.user_loader(lambda uid: web.auth.load_user(app, uid))
-    init_security(app, CSRFProtect(app))
-    init_i18n(app)
-    api.register(app)
-    web.register(app)
-    handlers.register(socketio, app)
-    emitter_mod.start_background_tasks(app)
-    return app
-
-
-def _demo_secret(data_dir) -> str:
-    """A random secret kept in the data dir, so demo sessions survive a restart."""
-    import secrets
-
-    path = data_dir / "secret_key"
-    if not path.exists():
-        path.write_text(secrets.token_hex(32))
-        path.chmod(0o600)
-    return path.read_text().strip()
+    return factory(config, **overrides)

@@ -1,6 +1,6 @@
 """Screen texts in Bahasa Indonesia (default) and English.
 
-One JSON catalog per language (``id.json``, ``en.json``) serves both the Jinja templates
+JSON catalogs per language and area (``id/*.json``, ``en/*.json``, merged) serve both the Jinja templates
 (``_("key")``) and the pages' JavaScript (``window.LOKET_I18N``), so a text is translated
 once. The language comes from ``?lang=``, then the ``loket_lang`` cookie, then the
 ``DEFAULT_LANGUAGE`` setting. A missing key falls back to Indonesian, then to the key.
@@ -19,9 +19,11 @@ LANGUAGES = ("id", "en")
 
 @lru_cache(maxsize=None)
 def catalog(lang: str) -> dict[str, str]:
-    """The messages of ``lang`` ("id" or "en") as a dict key → text."""
-    path = HERE / f"{lang}.json"
-    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+    """The messages of ``lang`` ("id" or "en") as a dict key → text (all area files merged)."""
+    merged: dict[str, str] = {}
+    for path in sorted((HERE / lang).glob("*.json")):
+        merged.update(json.loads(path.read_text(encoding="utf-8")))
+    return merged
 
 
 def translate(key: str, lang: str, **params) -> str:
