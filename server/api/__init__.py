@@ -25,13 +25,17 @@ def _http_error(exc: HTTPException):
     return jsonify(error=exc.name.lower().replace(" ", "_"), message=exc.description), exc.code
 
 
-def register(app: Flask) -> None:
-    """Mount the API blueprint, its error handlers and the OpenAPI document."""
-    from . import counters, offices, openapi, session, tickets, admin  # noqa: F401  (routes)
-    from .voice import register_voice
+bp.register_error_handler(LoketError, _loket_error)
+bp.register_error_handler(HTTPException, _http_error)
 
-    register_voice(bp)
-    bp.register_error_handler(LoketError, _loket_error)
-    bp.register_error_handler(HTTPException, _http_error)
+# Routes attach themselves to ``bp`` on import (after ``bp`` exists).
+from . import admin, counters, offices, openapi, session, tickets  # noqa: E402,F401
+from .voice import register_voice  # noqa: E402
+
+register_voice(bp)
+
+
+def register(app: Flask) -> None:
+    """Mount the API blueprint (with its error handlers) and the OpenAPI document."""
     app.register_blueprint(bp)
     app.register_blueprint(openapi.doc_bp)

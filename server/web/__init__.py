@@ -6,16 +6,17 @@ from flask import Blueprint, Flask
 
 bp = Blueprint("web", __name__)
 
+from . import auth, pages  # noqa: E402,F401  (routes attach to bp)
+
+bp.add_url_rule("/login", "login", auth.login, methods=["GET", "POST"])
+bp.add_url_rule("/logout", "logout", auth.logout, methods=["POST"])
+
 
 def register(app: Flask) -> None:
     """Mount the pages: login, home, counter console, public ticket status, kiosk, display."""
-    from kiosk.web import bp as kiosk_bp
     from display.web import bp as display_bp
+    from kiosk.web import bp as kiosk_bp
 
-    from . import auth, pages  # noqa: F401  (routes)
-
-    bp.add_url_rule("/login", "login", auth.login, methods=["GET", "POST"])
-    bp.add_url_rule("/logout", "logout", auth.logout, methods=["POST"])
     app.register_blueprint(bp)
     app.register_blueprint(kiosk_bp)
     app.register_blueprint(display_bp)
