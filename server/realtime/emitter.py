@@ -7,16 +7,21 @@ per-stream sequence number without gaps. A screen that sees ``seq != last + 1`` 
 the full state again (``sync``). The counter is Redis ``INCR`` when LOKET_REDIS_URL is set
 (shared by every worker), else a counter in this process.
 
+Every message also carries ``epoch``, the identity of the numbering: a random id kept
+beside the counter (in Redis, or made at process start without Redis). When the numbering
+starts over (Redis restarted without its data, the single demo process restarted) the
+epoch changes, and a screen that sees another epoch resyncs too.
+
 Flask-SocketIO's Redis queue drops cross-worker messages silently while Redis is down
 and replays nothing. So when numbering or publishing fails, the stream is marked broken and
 the next successful call burns one number: every screen then sees a gap and resyncs. A
 heartbeat (every HEARTBEAT_S seconds, to this worker's own clients only) carries the
-current number so a quiet screen notices a lost message too.
+current number and epoch so a quiet screen notices a lost message too.
 """
 from __future__ import annotations
 
-import itertools
 import logging
+import secrets
 import threading
 from collections import defaultdict
 from typing import Iterable
@@ -63,7 +68,7 @@ class Emitter:
             import redis
 
             self._redis = redis.Redis.from_url(redis_url, socket_timeout=2, socket_connect_timeout=2)
-        self._local = defaultdict(itertools.count)
+        self._local_epoch = secrets.token_hex(6)
         self._local_last: dict[str, int] = defaultdict(int)
         self._broken: set[str] = set()
         self._lock = threading.Lock()
@@ -73,27 +78,41 @@ class Emitter:
     def _key(office_id: int, stream: str) -> str:
         return f"loket:seq:{office_id}:{stream}"
 
-    def next_seq(self, office_id: int, stream: str) -> int:
-        """Take the next number of a stream; raises redis errors when Redis is down."""
+    def _redis_epoch(self, key: str, current: bytes | None) -> str:
+        if current is not None:
+            return current.decode()
+        self._redis.set(key + ":epoch", secrets.token_hex(6), nx=True)
+        return self._redis.get(key + ":epoch").decode()
+
+    def next_seq(self, office_id: int, stream: str) -> tuple[int, str]:
+        """Take the next (number, epoch) of a stream; raises redis errors when Redis is down."""
         key = self._key(office_id, stream)
         if self._redis is None:
             with self._lock:
                 self._local_last[key] += 1
-                return self._local_last[key]
+                return self._local_last[key], self._local_epoch
+        pipe = self._redis.pipeline(transaction=False)
         if key in self._broken:
-            self._redis.incr(key)  # burn one number: screens will see a gap and resync
-            self._broken.discard(key)
-        return int(self._redis.incr(key))
+            pipe.incr(key)  # burn one number: screens will see a gap and resync
+        pipe.incr(key)
+        pipe.get(key + ":epoch")
+        *_burned, seq, epoch = pipe.execute()
+        self._broken.discard(key)
+        return int(seq), self._redis_epoch(key, epoch)
 
-    def current_seq(self, office_id: int, stream: str) -> int:
-        """The last number given on a stream (0 before the first); burns one if it was broken."""
+    def current_seq(self, office_id: int, stream: str) -> tuple[int, str]:
+        """The last (number, epoch) of a stream (number 0 before the first); burns one if broken."""
         key = self._key(office_id, stream)
         if self._redis is None:
-            return self._local_last[key]
+            return self._local_last[key], self._local_epoch
         if key in self._broken:
             self._redis.incr(key)
             self._broken.discard(key)
-        return int(self._redis.get(key) or 0)
+        pipe = self._redis.pipeline(transaction=False)
+        pipe.get(key)
+        pipe.get(key + ":epoch")
+        seq, epoch = pipe.execute()
+        return int(seq or 0), self._redis_epoch(key, epoch)
 
     # -- publishing -------------------------------------------------------------------
     def publish(self, domain_events: Iterable[ev.DomainEvent]) -> None:
@@ -111,8 +130,8 @@ class Emitter:
     def _emit(self, office_id: int, stream: str, audiences, name: str, data: dict) -> None:
         key = self._key(office_id, stream)
         try:
-            seq = self.next_seq(office_id, stream)
-            self.socketio.emit(name, {"seq": seq, **data}, to=[room(office_id, a) for a in audiences])
+            seq, epoch = self.next_seq(office_id, stream)
+            self.socketio.emit(name, {"seq": seq, "epoch": epoch, **data}, to=[room(office_id, a) for a in audiences])
         except Exception as exc:  # Redis down: mark the stream broken, screens resync later
             self._broken.add(key)
             log.warning("realtime %s for office %s not delivered: %s", name, office_id, exc)
@@ -128,13 +147,13 @@ class Emitter:
         for office_id in office_ids:
             for stream, audiences in STREAM_ROOMS.items():
                 try:
-                    seq = self.current_seq(office_id, stream)
+                    seq, epoch = self.current_seq(office_id, stream)
                 except Exception as exc:
                     log.debug("heartbeat skipped: %s", exc)
                     continue
                 for audience in audiences:
                     self.socketio.server.emit(
-                        "heartbeat", {"seq": seq}, to=room(office_id, audience),
+                        "heartbeat", {"seq": seq, "epoch": epoch}, to=room(office_id, audience),
                         namespace="/", ignore_queue=True,
                     )
 

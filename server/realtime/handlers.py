@@ -3,7 +3,7 @@
 Clients connect with ``auth={"token": DEVICE_TOKEN}`` (kiosk, display), with the staff
 session cookie (counter consoles), or with ``auth={"ticket": PUBLIC_ID}`` (public ticket
 page). After connecting, and whenever they see a sequence gap, they emit ``sync`` and get
-``{"seq": n, "state": {...}}`` back: the state is read after the number, so any event with a
+``{"seq": n, "epoch": e, "state": {...}}`` back: the state is read after the number, so any event with a
 number above ``n`` may already be included (deltas are idempotent upserts).
 """
 from __future__ import annotations
@@ -84,9 +84,9 @@ def register(socketio, app) -> None:
         if office_id is None or audience == "agent":
             return {"error": "not connected"}
         try:
-            seq = emitter.current_seq(office_id, stream_of(audience))
+            seq, epoch = emitter.current_seq(office_id, stream_of(audience))
         except Exception:
-            seq = -1  # numbering unavailable (Redis down): the client will retry
+            seq, epoch = -1, None  # numbering unavailable (Redis down): the client will retry
         with db.session() as s:
             office = s.get(Office, office_id)
             state = office_snapshot(s, office, audience)
@@ -94,7 +94,7 @@ def register(socketio, app) -> None:
                 ticket = s.scalars(select(Ticket).where(Ticket.public_id == str(data["ticket"]))).first()
                 if ticket is not None and ticket.office_id == office_id:
                     state["ticket"] = ticket_status(s, ticket)
-        return {"seq": seq, "state": state}
+        return {"seq": seq, "epoch": epoch, "state": state}
 
     @socketio.on("print_result")
     def on_print_result(data=None):

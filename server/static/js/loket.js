@@ -2,9 +2,10 @@
  *
  * LoketStream connects to Socket.IO over the websocket transport only (several server
  * workers share one port without sticky sessions), asks for the full state ("sync") on
- * connect and reconnect, then applies deltas in order. Every delta carries `seq`; a delta
- * or heartbeat showing a number other than last+1 means something was lost (for example
- * while Redis was down), so the stream asks for the full state again. Deltas that arrive
+ * connect and reconnect, then applies deltas in order. Every delta carries `seq` and
+ * `epoch`; a delta or heartbeat showing a number other than last+1, or another epoch (the
+ * numbering started over: Redis or the server restarted), means something was lost, so
+ * the stream asks for the full state again. Deltas that arrive
  * while a sync is in flight are buffered and replayed after it.
  *
  *   const stream = new LoketStream({auth: {token}, onState: s => ..., onEvent: (name, data) => ...,
@@ -20,6 +21,7 @@
     constructor(opts) {
       this.opts = Object.assign({url: undefined, auth: {}, syncArgs: {}, onState() {}, onEvent() {}, onStatus() {}}, opts);
       this.lastSeq = null;      // null until the first full state
+      this.epoch = null;
       this.syncing = false;
       this.buffer = [];
       this.resyncs = 0;         // exposed for tests and the status badge
@@ -36,13 +38,16 @@
       DELTAS.forEach((name) => s.on(name, (data) => this.delta(name, data)));
       s.on("resync", () => this.sync("server"));
       s.on("heartbeat", (data) => {
-        if (this.lastSeq !== null && !this.syncing && data.seq !== this.lastSeq) this.sync("heartbeat");
+        if (this.lastSeq !== null && !this.syncing && (data.seq !== this.lastSeq || data.epoch !== this.epoch)) {
+          this.sync("heartbeat");
+        }
       });
       return this;
     }
 
     delta(name, data) {
       if (this.syncing || this.lastSeq === null) { this.buffer.push([name, data]); return; }
+      if (data.epoch !== this.epoch) { this.buffer.push([name, data]); this.sync("epoch"); return; }
       if (data.seq <= this.lastSeq) return;            // already in the state
       if (data.seq !== this.lastSeq + 1) { this.buffer.push([name, data]); this.sync("gap"); return; }
       this.lastSeq = data.seq;
@@ -60,8 +65,9 @@
           return;
         }
         this.lastSeq = answer.seq;
+        this.epoch = answer.epoch;
         this.opts.onState(answer.state, reason);
-        const pending = this.buffer.sort((a, b) => a[1].seq - b[1].seq);
+        const pending = this.buffer.filter((e) => e[1].epoch === this.epoch).sort((a, b) => a[1].seq - b[1].seq);
         this.buffer = [];
         pending.forEach(([name, data]) => this.delta(name, data));
       });

@@ -1,0 +1,120 @@
+"""Real server processes for tests: `loket serve` (gunicorn + gevent) on PostgreSQL and
+Redis, prepared with the production CLI (db upgrade, catalog load, staff-add, device-add)."""
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+LOKET = str(Path(sys.executable).parent / "loket")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_http(url: str, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if requests.get(url, timeout=1).status_code < 500:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.2)
+    raise TimeoutError(f"{url} did not answer within {timeout} s")
+
+
+def cli(env: dict, *args: str, stdin: str | None = None) -> str:
+    """Run `loket ARGS` and return its stdout; raises CalledProcessError with stderr shown."""
+    r = subprocess.run([LOKET, *args], env=env, input=stdin, capture_output=True, text=True, timeout=120)
+    if r.returncode != 0:
+        raise AssertionError(f"loket {' '.join(args)} failed:\n{r.stdout}\n{r.stderr}")
+    return r.stdout
+
+
+def prepared_env(database_url: str, redis_url: str, data_dir: Path) -> tuple[dict, dict]:
+    """Migrate ``database_url`` and load the demo office with all-day hours, an officer
+    (fo1/password123) and a kiosk and a display; returns (env, {"kiosk": token, "display": token})."""
+    env = {**os.environ, "LOKET_DATABASE_URL": database_url, "LOKET_REDIS_URL": redis_url,
+           "LOKET_SECRET_KEY": "test-secret", "LOKET_DATA_DIR": str(data_dir), "LOKET_INSECURE_COOKIES": "1",
+           "LOKET_HEARTBEAT_S": "1"}
+    cli(env, "db", "upgrade")
+    catalog = data_dir / "catalog.toml"
+    text = (ROOT / "server/catalog/demo_office.toml").read_text()
+    catalog.write_text(text.replace('opening_time = "07:30"', 'opening_time = "00:00"')
+                       .replace('closing_time = "16:00"', 'closing_time = "23:59"'))
+    cli(env, "catalog", "load", str(catalog))
+    cli(env, "staff-add", "fo1", "--role", "front_office", "--full-name", "Officer One", "--office", "DEMO",
+        "--password", "password123")
+    tokens = {kind: cli(env, "device-add", "DEMO", kind, f"test {kind}").strip() for kind in ("kiosk", "display")}
+    return env, tokens
+
+
+@contextmanager
+def loket_serve(env: dict, workers: int = 1):
+    """Run `loket serve` on a free port; yields its base URL; stops it afterwards."""
+    port = free_port()
+    proc = subprocess.Popen([LOKET, "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)],
+                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_http(f"{base}/api/v1/offices/DEMO")
+        yield base
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+
+
+@contextmanager
+def private_redis(data_dir: Path | None = None):
+    """A redis-server of our own on a free port (so a test may stop and restart it).
+
+    With ``data_dir`` it keeps its data across a restart (RDB snapshot written on shutdown),
+    like a production Redis; without, a restart loses every key.
+    """
+    port = free_port()
+    binary = shutil.which("redis-server") or "/usr/bin/redis-server"
+    args = [binary, "--port", str(port), "--bind", "127.0.0.1", "--appendonly", "no"]
+    args += ["--dir", str(data_dir), "--dbfilename", "dump.rdb", "--save", "3600 1"] if data_dir else ["--save", ""]
+    state = {"proc": subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)}
+
+    def stop():
+        state["proc"].terminate()
+        state["proc"].wait(timeout=10)
+
+    def start():
+        state["proc"] = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(0.5)
+
+    time.sleep(0.5)
+    try:
+        yield f"redis://127.0.0.1:{port}/0", stop, start
+    finally:
+        if state["proc"].poll() is None:
+            stop()
+
+
+def staff_session(base: str, username: str, password: str) -> requests.Session:
+    """A logged-in requests session that sends the CSRF token on every request."""
+    s = requests.Session()
+    csrf = s.get(f"{base}/api/v1/auth/csrf").json()["csrf_token"]
+    r = s.post(f"{base}/api/v1/auth/login", json={"username": username, "password": password},
+               headers={"X-CSRFToken": csrf})
+    r.raise_for_status()
+    s.headers["X-CSRFToken"] = r.json()["csrf_token"]
+    return s
