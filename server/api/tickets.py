@@ -3,12 +3,14 @@ from __future__ import annotations
 
 from flask import abort, current_app, g, jsonify, request
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from ..models import COUNTER_ROLES, Device, DeviceKind, Role, Ticket
 from ..security import current_actor, office_allowed, require
 from ..services import printing
 from ..services.errors import NotFound
 from ..services.queue import cancel_ticket, issue_ticket
+from ..services.queue.issuing import find_by_request
 from ..services.snapshots import ticket_status
 from . import bp
 from .helpers import body, get_office, int_arg, transaction
@@ -25,7 +27,8 @@ def public_url() -> str:
 @require(roles=STAFF, devices=(DeviceKind.KIOSK.value,), action="issue_ticket")
 def issue(code: str):
     """Take a queue number. Body {"service": code, "priority_kind": null|"lansia"|
-    "disabilitas"|"ibu_hamil"}. From a kiosk, the ticket is also sent to its printer.
+    "disabilitas"|"ibu_hamil", "request_id": optional idempotency key}. From a kiosk, the
+    ticket is also sent to its printer. A repeated request_id answers the first ticket (200).
     ---
     post:
       tags: [tickets]
@@ -39,28 +42,46 @@ def issue(code: str):
               properties:
                 service: {type: string, example: ktp_el}
                 priority_kind: {type: string, nullable: true, enum: [lansia, disabilitas, ibu_hamil]}
+                request_id: {type: string, maxLength: 64, description: idempotency key of this tap}
       responses:
-        201: {description: '{"ticket": status with people_ahead and estimated_wait_s (s), "status_url", "print": {"job_id"}|null}'}
+        201: {description: '{"ticket": status with people_ahead and estimated_wait_s (s), "status_url", "print": {"job_id"}|null, "repeated": false}'}
+        200: {description: 'the ticket already issued for this request_id ("repeated": true)'}
         404: {description: unknown service}
         409: {description: service unavailable or office closed}
     """
     data = body()
+    request_id = str(data["request_id"]) if data.get("request_id") else None
+    try:
+        return _issue(code, data, request_id)
+    except IntegrityError:
+        if request_id is None:
+            raise
+        return _issue(code, data, request_id)  # the same tap raced itself: answer the first
+
+
+def _issue(code: str, data: dict, request_id: str | None):
     actor = current_actor()
     device = g.get("device")
     with transaction() as s:
         office = get_office(s, code)
+        earlier = find_by_request(s, office.id, request_id) if request_id else None
+        if earlier is not None:
+            return jsonify(_issued(s, earlier, None, repeated=True)), 200
         ticket = issue_ticket(
             s, office, str(data.get("service", "")), actor=actor,
             priority_kind=data.get("priority_kind") or None,
-            channel="kiosk" if device is not None else "staff",
+            channel="kiosk" if device is not None else "staff", request_id=request_id,
         )
         job = None
         if device is not None:
             ticket.device_id = device.id
             job = printing.send_job(s, ticket, device.id, public_url(), actor=actor)
-        result = {"ticket": ticket_status(s, ticket), "status_url": printing.status_url(public_url(), ticket),
-                  "print": {"job_id": job["job_id"]} if job else None}
-    return jsonify(result), 201
+        return jsonify(_issued(s, ticket, job)), 201
+
+
+def _issued(s, ticket: Ticket, job: dict | None, repeated: bool = False) -> dict:
+    return {"ticket": ticket_status(s, ticket), "status_url": printing.status_url(public_url(), ticket),
+            "print": {"job_id": job["job_id"]} if job else None, "repeated": repeated}
 
 
 @bp.get("/tickets/<public_id>")

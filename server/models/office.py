@@ -50,7 +50,7 @@ class Service(Base):
     __tablename__ = "services"
     __table_args__ = (
         UniqueConstraint("office_id", "code"),
-        UniqueConstraint("office_id", "letter", name="office_letter"),
+        UniqueConstraint("office_id", "letter", name="uq_services_letter"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     office_id: Mapped[int] = mapped_column(ForeignKey("offices.id", ondelete="CASCADE"), index=True)

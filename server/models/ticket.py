@@ -52,7 +52,8 @@ class Ticket(Base):
 
     __tablename__ = "tickets"
     __table_args__ = (
-        UniqueConstraint("office_id", "day", "display_number", "transfer_seq", name="number"),
+        UniqueConstraint("office_id", "day", "display_number", "transfer_seq", name="uq_tickets_number"),
+        UniqueConstraint("office_id", "request_id", name="uq_tickets_request"),
         Index("ix_tickets_queue", "office_id", "service_id", "status", "sort_key"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -82,6 +83,8 @@ class Ticket(Base):
     officer_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"), nullable=True)
     transferred_from_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"), nullable=True)
     end_reason: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    # Idempotency key sent by the kiosk with each tap: a repeated request returns this ticket.
+    request_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     # The kiosk that issued it (its printer prints the ticket and reprints).
     device_id: Mapped[int | None] = mapped_column(ForeignKey("devices.id", ondelete="SET NULL"), nullable=True)
     # Print outcome on the kiosk: "printed", "failed: <reason>", or None (not printed).

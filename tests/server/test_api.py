@@ -157,3 +157,12 @@ def test_openapi_document_lists_the_api(app):
     for path in ("/api/v1/offices/{code}/tickets", "/api/v1/counters/{counter_id}/{action}", "/api/v1/tickets/{public_id}"):
         assert path in paths
     assert "post" in paths["/api/v1/offices/{code}/tickets"]
+
+
+def test_a_repeated_tap_returns_the_same_ticket(app):
+    first = kiosk_issue(app, request_id="tap-123")
+    again = kiosk_issue(app, request_id="tap-123")
+    assert first.status_code == 201 and again.status_code == 200
+    assert again.get_json()["repeated"] is True
+    assert again.get_json()["ticket"]["id"] == first.get_json()["ticket"]["id"]
+    assert kiosk_issue(app, request_id="tap-124").get_json()["ticket"]["number"] == "A002"

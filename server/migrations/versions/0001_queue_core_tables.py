@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-21 15:48:33.619924
+Create Date: 2026-11-21 15:53:51.433225
 """
 from alembic import op
 import sqlalchemy as sa
@@ -85,7 +85,7 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['office_id'], ['offices.id'], name=op.f('fk_services_office_id_offices'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_services')),
     sa.UniqueConstraint('office_id', 'code', name=op.f('uq_services_office_id')),
-    sa.UniqueConstraint('office_id', 'letter', name='office_letter')
+    sa.UniqueConstraint('office_id', 'letter', name='uq_services_letter')
     )
     with op.batch_alter_table('services', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_services_office_id'), ['office_id'], unique=False)
@@ -165,6 +165,7 @@ def upgrade() -> None:
     sa.Column('officer_id', sa.Integer(), nullable=True),
     sa.Column('transferred_from_id', sa.Integer(), nullable=True),
     sa.Column('end_reason', sa.String(length=200), nullable=True),
+    sa.Column('request_id', sa.String(length=64), nullable=True),
     sa.Column('device_id', sa.Integer(), nullable=True),
     sa.Column('print_status', sa.String(length=200), nullable=True),
     sa.ForeignKeyConstraint(['counter_id'], ['counters.id'], name=op.f('fk_tickets_counter_id_counters')),
@@ -174,7 +175,8 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['service_id'], ['services.id'], name=op.f('fk_tickets_service_id_services')),
     sa.ForeignKeyConstraint(['transferred_from_id'], ['tickets.id'], name=op.f('fk_tickets_transferred_from_id_tickets')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_tickets')),
-    sa.UniqueConstraint('office_id', 'day', 'display_number', 'transfer_seq', name='number'),
+    sa.UniqueConstraint('office_id', 'day', 'display_number', 'transfer_seq', name='uq_tickets_number'),
+    sa.UniqueConstraint('office_id', 'request_id', name='uq_tickets_request'),
     sa.UniqueConstraint('public_id', name=op.f('uq_tickets_public_id'))
     )
     with op.batch_alter_table('tickets', schema=None) as batch_op:

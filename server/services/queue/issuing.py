@@ -32,9 +32,14 @@ def issue_ticket(
     actor: Actor,
     priority_kind: str | None = None,
     channel: str = "kiosk",
+    request_id: str | None = None,
     now: datetime | None = None,
 ) -> Ticket:
     """Give the next number of ``service_code`` today and put the ticket in the queue.
+
+    ``request_id`` (1-64 chars, optional) makes the call idempotent: a repeated request
+    with the same id (a double tap, a retry after a lost answer) returns the ticket already
+    issued instead of a second one (see :func:`find_by_request`).
 
     The number is the service letter plus the day's counter for that service and office,
     taken with one atomic upsert (row lock on PostgreSQL, write lock on SQLite), so it is
@@ -46,6 +51,12 @@ def issue_ticket(
     opening hours when the office enforces them), ValidationError (bad priority/channel).
     """
     now = now or utcnow()
+    if request_id is not None:
+        if not (1 <= len(request_id) <= 64):
+            raise ValidationError("request_id must have 1-64 characters", field="request_id")
+        existing = find_by_request(session, office.id, request_id)
+        if existing is not None:
+            return existing
     if priority_kind is not None and priority_kind not in {p.value for p in PriorityKind}:
         raise ValidationError(f"unknown priority kind {priority_kind!r}", field="priority_kind")
     if channel not in CHANNELS:
@@ -76,6 +87,7 @@ def issue_ticket(
         sort_key=epoch_ms(now),
         issued_at=now,
         waiting_since=now,
+        request_id=request_id,
     )
     session.add(ticket)
     session.flush()
@@ -88,6 +100,13 @@ def issue_ticket(
         session, events.DomainEvent(events.TICKET_ISSUED, office.id, {"ticket": ticket_public(ticket)})
     )
     return ticket
+
+
+def find_by_request(session: Session, office_id: int, request_id: str) -> Ticket | None:
+    """The ticket issued earlier for ``request_id`` in this office, or None."""
+    return session.scalars(
+        select(Ticket).where(Ticket.office_id == office_id, Ticket.request_id == request_id)
+    ).first()
 
 
 def cancel_ticket(
