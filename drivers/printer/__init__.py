@@ -1,0 +1,12 @@
+"""Ticket printers: the interface (base), the ticket layout (ESC/POS bytes) and a simulator.
+
+Transports for real printers (USB, serial, network) subclass ``EscposTicketPrinter`` and
+only implement ``send`` and ``status``.
+"""
+from .base import ATTENTION_STATES, PRINTABLE_STATES, EscposTicketPrinter, PrinterState, PrinterStatus, TicketPrinter
+from .layout import render_ticket
+
+__all__ = [
+    "ATTENTION_STATES", "PRINTABLE_STATES", "EscposTicketPrinter", "PrinterState", "PrinterStatus",
+    "TicketPrinter", "render_ticket",
+]
