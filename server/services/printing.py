@@ -8,7 +8,7 @@ still valid: the kiosk shows it with its QR code.
 Job shape (``print_job`` socket message, and what ``drivers.printer`` lays out)::
 
     {"job_id": "t<ticket id>-<attempt>", "ticket_id": int, "kind": "ticket",
-     "office": {"name", "address"}, "service": {"letter", "name_id", "name_en"},
+     "office": {"name", "address", "timezone"}, "service": {"letter", "name_id", "name_en"},
      "number": "A012", "priority_kind": str|None, "issued_at": ISO 8601,
      "people_ahead": int, "estimated_wait_s": int|None, "status_url": str, "lang": "id"}
 """
@@ -40,7 +40,7 @@ def build_job(session: Session, ticket: Ticket, public_url: str, attempt: int = 
         "job_id": f"t{ticket.id}-{attempt}",
         "ticket_id": ticket.id,
         "kind": "ticket",
-        "office": {"name": office.name, "address": office.address},
+        "office": {"name": office.name, "address": office.address, "timezone": office.timezone},
         "service": {"letter": ticket.service.letter, "name_id": ticket.service.name_id, "name_en": ticket.service.name_en},
         "number": ticket.display_number,
         "priority_kind": ticket.priority_kind,
