@@ -7,6 +7,7 @@ websocket transport with ``auth={"token": display token}`` (server/realtime/hand
 from __future__ import annotations
 
 import threading
+import time
 
 import click
 import requests
@@ -77,11 +78,16 @@ class Display:
                 self.seqs.add(seq)
         return handle
 
-    def finish(self) -> dict:
-        """Disconnect; {"calls_received", "gaps", "out_of_order"} (gaps up to the final sync)."""
+    def finish(self, calls_made: int, timeout_s: float = 5.0) -> dict:
+        """Wait up to ``timeout_s`` seconds for ``calls_made`` call events, then disconnect;
+        {"calls_received", "calls_made", "gaps", "out_of_order", ...} (gaps up to a final sync)."""
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline and self.calls < calls_made:
+            time.sleep(0.05)
+        time.sleep(0.2)
         final = int(self.sio.call("sync", {}, timeout=10)["seq"])
         self.sio.disconnect()
         with self.lock:
             missing = set(range(self.base_seq + 1, final + 1)) - self.seqs
-            return {"calls_received": self.calls, "gaps": len(missing), "out_of_order": self.out_of_order,
+            return {"calls_received": self.calls, "calls_made": calls_made, "gaps": len(missing), "out_of_order": self.out_of_order,
                     "messages_received": len(self.seqs), "last_seq": final}

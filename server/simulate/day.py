@@ -276,14 +276,6 @@ class Simulation:
             t.join(timeout=60)
         return "error" if self.errors else ended
 
-    def wait_for_display(self, timeout_s: float = 5.0) -> dict:
-        """Give the last events time to arrive, then close the display; its figures."""
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline and self.display.calls < self.calls_made:
-            time.sleep(0.05)
-        time.sleep(0.2)
-        return {**self.display.finish(), "calls_made": self.calls_made}
-
 
 def run_simulation(server_url: str, *, tickets: int = 1500, counters: int = 30, speed: float = 600.0,
                    seed: int = 1, user: str = "admin", password: str = "demo1234") -> dict:
@@ -299,13 +291,15 @@ def run_simulation(server_url: str, *, tickets: int = 1500, counters: int = 30, 
     try:
         sim.setup(user, password)
         ended = sim.play()
-        display = sim.wait_for_display()
+        display = sim.display.finish(sim.calls_made)
         if sim.errors:
             raise click.ClickException(f"simulation stopped: {sim.errors[0]}")
         raw = sim.admin.call("GET", f"/offices/{sim.code}/reports/day" + (f"?date={sim.day}" if sim.day else ""))
     except requests.RequestException as exc:
         raise click.ClickException(f"cannot talk to the Loket server at {server_url}: {type(exc).__name__}: "
                                    f"{str(exc).splitlines()[0][:160]}") from None
+    except socketio.exceptions.SocketIOError as exc:
+        raise click.ClickException(f"display socket failed: {type(exc).__name__}: {exc}") from None
     finally:
         sim.stop.set()
         if getattr(sim, "display", None) is not None and sim.display.sio.connected:

@@ -82,4 +82,8 @@ def format_report(report: dict) -> str:
         lines.append(f"simulation: seed {sim.get('seed')}, {sim.get('counters')} counters, ended "
                      f"{sim.get('ended')} at {sim.get('end_clock')} simulated after {sim.get('real_seconds')} s "
                      f"real; kiosk lag max {sim.get('kiosk_lag_max_min')} simulated min")
+        if sim.get("tickets", 0) > report["total"]["issued"] or (sim.get("kiosk_lag_max_min") or 0) > 30:
+            lines.append(f"note: {report['total']['issued']} of {sim.get('tickets')} citizens got a ticket and the "
+                         f"kiosks ran late: the server could not keep up at speed {sim.get('speed', 0):g}; "
+                         "try a lower --speed")
     return "\n".join(lines)

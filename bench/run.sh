@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Run every Loket benchmark once and print its figures (see bench/README.md).
+#   bash bench/run.sh
+# Needs PostgreSQL on 127.0.0.1:5432 (user postgres, no password) and redis-server.
+# Each script starts and stops its own servers on free ports of 127.0.0.1; every loop is
+# bounded in count and in time.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${PYTHON:-.venv/bin/python}
+[ -x "$PY" ] || PY=python3
+
+if ! "$PY" -c "import aiohttp" 2>/dev/null; then
+  echo "bench: installing aiohttp==3.14.5 (python-socketio's AsyncClient needs it; bench only)"
+  "$PY" -m pip install -q "aiohttp==3.14.5"
+fi
+pg_isready -q -h 127.0.0.1 -p 5432 || { echo "bench: PostgreSQL is not answering on 127.0.0.1:5432" >&2; exit 1; }
+command -v redis-server >/dev/null || [ -x /usr/bin/redis-server ] || { echo "bench: redis-server not found" >&2; exit 1; }
+
+echo "bench: ticket issue rate, SQLite (loket demo)"
+timeout 300 "$PY" bench/issue_rate.py sqlite "$@"
+echo "bench: ticket issue rate, PostgreSQL (loket serve --workers 4)"
+timeout 300 "$PY" bench/issue_rate.py postgres "$@"
+echo "bench: call -> display latency, 500 clients (loket serve --workers 4)"
+timeout 600 "$PY" bench/call_latency.py
