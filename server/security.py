@@ -27,7 +27,9 @@ def request_token() -> str | None:
     header = request.headers.get("Authorization", "")
     if header.startswith("Bearer "):
         return header[7:].strip()
-    return request.args.get("token") or None
+    if request.path.startswith("/api/"):
+        return request.args.get("token") or None
+    return None  # a page's ?token= is for its script, which checks it and explains failures
 
 
 def init_security(app: Flask, csrf: CSRFProtect) -> None:

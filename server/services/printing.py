@@ -22,7 +22,7 @@ from . import audit, events
 from .actors import Actor
 from .errors import NotFound, ValidationError
 from .queue.estimate import estimate_wait
-from .queue.presenters import ticket_public
+from .queue.presenters import ticket_stream
 
 MAX_ERROR = 180
 
@@ -93,5 +93,5 @@ def record_result(session: Session, device: Device, ticket_id: int, ok: bool, er
     ticket.print_status = "printed" if ok else f"failed: {str(error)[:MAX_ERROR]}"
     audit.record(session, Actor("device", device.id, office_id=device.office_id), "ticket.print_result",
                  "ticket", ticket.id, office_id=ticket.office_id, data={"ok": ok, "error": error})
-    events.publish_after_commit(session, events.DomainEvent(events.TICKET_CHANGED, ticket.office_id, {"ticket": ticket_public(ticket)}))
+    events.publish_after_commit(session, events.DomainEvent(events.TICKET_CHANGED, ticket.office_id, {"ticket": ticket_stream(ticket)}))
     return ticket

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from ..models import AT_COUNTER_STATUSES, Call, Counter, Office, Ticket, TicketStatus, utcnow
 from .clock import queue_day
 from .queue.estimate import estimate_wait
-from .queue.presenters import call_public, counter_public, service_public, ticket_public
+from .queue.presenters import call_public, counter_public, service_public, ticket_public, ticket_stream
 
 LAST_CALLS = 10
 
@@ -48,11 +48,16 @@ def _waiting(session: Session, office: Office, day) -> list[dict]:
             Ticket.office_id == office.id, Ticket.day == day, Ticket.status == TicketStatus.WAITING.value
         ).order_by(Ticket.sort_key)
     )
-    return [ticket_public(t) for t in tickets]
+    return [ticket_stream(t) for t in tickets]
 
 
-def _last_calls(session: Session, office: Office, day_start: datetime | None = None) -> list[dict]:
-    stmt = select(Call).where(Call.office_id == office.id).order_by(Call.id.desc()).limit(LAST_CALLS)
+def _last_calls(session: Session, office: Office, day) -> list[dict]:
+    """Today's last calls (office-local day), newest first: yesterday's never show."""
+    stmt = (
+        select(Call).join(Ticket, Ticket.id == Call.ticket_id)
+        .where(Call.office_id == office.id, Ticket.day == day)
+        .order_by(Call.id.desc()).limit(LAST_CALLS)
+    )
     return [call_public(c) for c in session.scalars(stmt)]
 
 
@@ -69,7 +74,7 @@ def office_snapshot(session: Session, office: Office, audience: str, now: dateti
         "office": office_public(office),
         "services": [service_public(s) for s in office.services if s.active],
         "counters": _counters(session, office),
-        "calls": _last_calls(session, office),
+        "calls": _last_calls(session, office, day),
         "server_time": now.isoformat(),
         "day": day.isoformat(),
     }

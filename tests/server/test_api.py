@@ -166,3 +166,17 @@ def test_a_repeated_tap_returns_the_same_ticket(app):
     assert again.get_json()["repeated"] is True
     assert again.get_json()["ticket"]["id"] == first.get_json()["ticket"]["id"]
     assert kiosk_issue(app, request_id="tap-124").get_json()["ticket"]["number"] == "A002"
+
+
+def test_streams_and_snapshots_never_carry_the_qr_secret(app):
+    issued = kiosk_issue(app).get_json()["ticket"]
+    state = app.test_client().get("/api/v1/offices/DEMO/state?audience=kiosk",
+                                  headers={"Authorization": f"Bearer {tokens(app)['kiosk']}"}).get_json()
+    assert state["waiting"][0]["id"] == issued["id"]
+    assert "public_id" not in state["waiting"][0]
+    assert issued["public_id"] not in str(state)
+
+
+def test_page_with_a_wrong_token_still_renders_for_its_script(app):
+    r = app.test_client().get("/kiosk/DEMO?token=forged")
+    assert r.status_code == 200 and b"<html" in r.data.lower()

@@ -310,3 +310,13 @@ def test_events_are_published_only_after_commit(database, office_id):
             issue_ticket(s, office(s, office_id), "ktp_el", actor=PUBLIC, now=T0)
             raise RuntimeError("rolled back")
     assert len(published) == 1
+
+
+def test_a_ticket_transferred_into_an_untouched_service_can_be_called(database, office_id, open_desk):
+    d1, d4 = open_desk(1, T0), open_desk(4, T0)  # counter 4 serves pelita1 and kia
+    a = issue(database, office_id)
+    next_for(database, d1, T0 + timedelta(minutes=1))
+    with database.session() as s:
+        moved = transfer(s, d1.counter_id, "kia", actor=d1.actor, now=T0 + timedelta(minutes=2))
+    assert next_for(database, d4, T0 + timedelta(minutes=3)).id == moved.id
+    assert moved.display_number == a.display_number

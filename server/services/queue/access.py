@@ -9,7 +9,7 @@ from .. import events
 from ..actors import Actor
 from ..errors import CounterNotOpen, Forbidden, InvalidState, NotFound
 from .locking import lock_counter
-from .presenters import counter_public, ticket_public
+from .presenters import counter_public, ticket_stream
 
 
 def counter_for_action(session: Session, counter_id: int, actor: Actor, *, must_be_open: bool = True) -> Counter:
@@ -58,7 +58,7 @@ def require_current(session: Session, counter: Counter, *statuses: str) -> Ticke
 def publish_ticket(session: Session, ticket: Ticket, name: str = events.TICKET_CHANGED, **extra) -> None:
     """Publish a ticket event after commit with the ticket's public view."""
     events.publish_after_commit(
-        session, events.DomainEvent(name, ticket.office_id, {"ticket": ticket_public(ticket), **extra})
+        session, events.DomainEvent(name, ticket.office_id, {"ticket": ticket_stream(ticket), **extra})
     )
 
 

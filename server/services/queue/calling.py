@@ -30,7 +30,7 @@ def _waiting(session: Session, counter: Counter, day) -> "select":
     service_ids = [s.id for s in counter.services if s.active]
     return (
         select(Ticket)
-        .join(
+        .outerjoin(  # no row yet when the only ticket of a service came by transfer
             TicketSequence,
             and_(
                 TicketSequence.office_id == Ticket.office_id,
@@ -43,7 +43,7 @@ def _waiting(session: Session, counter: Counter, day) -> "select":
             Ticket.service_id.in_(service_ids),
             Ticket.day == day,
             Ticket.status == W,
-            Ticket.eligible_after_calls <= TicketSequence.call_count,
+            Ticket.eligible_after_calls <= func.coalesce(TicketSequence.call_count, 0),
         )
     )
 

@@ -13,7 +13,7 @@ from ..actors import Actor
 from ..clock import epoch_ms, is_open, queue_day
 from ..errors import InvalidState, NotFound, OfficeClosed, ServiceUnavailable, ValidationError
 from .locking import next_number
-from .presenters import ticket_public
+from .presenters import ticket_stream
 from .rules import QueueRules
 
 CHANNELS = ("kiosk", "web", "staff", "booking")
@@ -97,7 +97,7 @@ def issue_ticket(
         data={"number": ticket.display_number, "service": service.code, "priority": priority_kind, "channel": channel},
     )
     events.publish_after_commit(
-        session, events.DomainEvent(events.TICKET_ISSUED, office.id, {"ticket": ticket_public(ticket)})
+        session, events.DomainEvent(events.TICKET_ISSUED, office.id, {"ticket": ticket_stream(ticket)})
     )
     return ticket
 
@@ -125,6 +125,6 @@ def cancel_ticket(
     audit.record(session, actor, "ticket.cancel", "ticket", ticket.id, office_id=ticket.office_id,
                  from_state="waiting", to_state=ticket.status, data={"reason": reason}, at=now)
     events.publish_after_commit(
-        session, events.DomainEvent(events.TICKET_CHANGED, ticket.office_id, {"ticket": ticket_public(ticket)})
+        session, events.DomainEvent(events.TICKET_CHANGED, ticket.office_id, {"ticket": ticket_stream(ticket)})
     )
     return ticket

@@ -61,6 +61,14 @@ def ticket_public(ticket: Ticket) -> dict:
     }
 
 
+def ticket_stream(ticket: Ticket) -> dict:
+    """A ticket as broadcast on the office streams: the public view without ``public_id``
+    (the secret in the ticket's QR link must not reach other citizens' screens)."""
+    view = ticket_public(ticket)
+    del view["public_id"]
+    return view
+
+
 def counter_public(counter: Counter, current: Ticket | None = None) -> dict:
     """A counter with its state and the ticket it is serving (number only)."""
     return {
