@@ -10,6 +10,7 @@ from ..security import current_actor, office_allowed, require
 from ..services import printing
 from ..services.errors import NotFound
 from ..services.queue import cancel_ticket, issue_ticket
+from ..services.queue.estimate import estimate_wait
 from ..services.queue.issuing import find_by_request
 from ..services.snapshots import ticket_status
 from . import bp
@@ -60,6 +61,8 @@ def issue(code: str):
 
 
 def _issue(code: str, data: dict, request_id: str | None):
+    """Two short transactions: the number (which locks the service's day sequence until
+    commit) first; then the estimate, the print job and the answer, without that lock."""
     actor = current_actor()
     device = g.get("device")
     with transaction() as s:
@@ -71,16 +74,20 @@ def _issue(code: str, data: dict, request_id: str | None):
             s, office, str(data.get("service", "")), actor=actor,
             priority_kind=data.get("priority_kind") or None,
             channel="kiosk" if device is not None else "staff", request_id=request_id,
+            device_id=device.id if device is not None else None,
         )
+        ticket_id = ticket.id
+    with transaction() as s:
+        ticket = s.get(Ticket, ticket_id)
+        estimate = estimate_wait(s, ticket)
         job = None
         if device is not None:
-            ticket.device_id = device.id
-            job = printing.send_job(s, ticket, device.id, public_url(), actor=actor)
-        return jsonify(_issued(s, ticket, job)), 201
+            job = printing.send_job(s, ticket, device.id, public_url(), actor=actor, estimate=estimate)
+        return jsonify(_issued(s, ticket, job, estimate=estimate)), 201
 
 
-def _issued(s, ticket: Ticket, job: dict | None, repeated: bool = False) -> dict:
-    return {"ticket": ticket_status(s, ticket), "status_url": printing.status_url(public_url(), ticket),
+def _issued(s, ticket: Ticket, job: dict | None, repeated: bool = False, estimate=None) -> dict:
+    return {"ticket": ticket_status(s, ticket, estimate=estimate), "status_url": printing.status_url(public_url(), ticket),
             "print": {"job_id": job["job_id"]} if job else None, "repeated": repeated}
 
 

@@ -21,7 +21,7 @@ from ..models import AuditEntry, Device, DeviceKind, Ticket
 from . import audit, events
 from .actors import Actor
 from .errors import NotFound, ValidationError
-from .queue.estimate import estimate_wait
+from .queue.estimate import Estimate, estimate_wait
 from .queue.presenters import ticket_stream
 
 MAX_ERROR = 180
@@ -32,9 +32,12 @@ def status_url(public_url: str, ticket: Ticket) -> str:
     return f"{public_url.rstrip('/')}/t/{ticket.public_id}"
 
 
-def build_job(session: Session, ticket: Ticket, public_url: str, attempt: int = 1, lang: str = "id") -> dict:
-    """The print job of ``ticket`` (shape in the module docstring)."""
-    est = estimate_wait(session, ticket)
+def build_job(
+    session: Session, ticket: Ticket, public_url: str, attempt: int = 1, lang: str = "id", estimate: Estimate | None = None
+) -> dict:
+    """The print job of ``ticket`` (shape in the module docstring); ``estimate`` saves
+    recomputing one the caller already has."""
+    est = estimate or estimate_wait(session, ticket)
     office = ticket.service.office
     return {
         "job_id": f"t{ticket.id}-{attempt}",
@@ -63,7 +66,10 @@ def next_attempt(session: Session, ticket: Ticket) -> int:
     return 1 + (sent or 0)
 
 
-def send_job(session: Session, ticket: Ticket, device_id: int, public_url: str, *, actor: Actor, attempt: int = 1) -> dict:
+def send_job(
+    session: Session, ticket: Ticket, device_id: int, public_url: str, *, actor: Actor, attempt: int = 1,
+    estimate: Estimate | None = None,
+) -> dict:
     """Queue a print job for kiosk ``device_id`` (sent after commit); returns the job.
 
     Raises NotFound when the device is not an active kiosk of the ticket's office.
@@ -71,7 +77,7 @@ def send_job(session: Session, ticket: Ticket, device_id: int, public_url: str, 
     device = session.get(Device, device_id)
     if device is None or device.kind != DeviceKind.KIOSK.value or device.office_id != ticket.office_id or not device.active:
         raise NotFound("no kiosk printer for this ticket")
-    job = build_job(session, ticket, public_url, attempt)
+    job = build_job(session, ticket, public_url, attempt, estimate=estimate)
     ticket.print_status = "queued"
     audit.record(session, actor, "ticket.print", "ticket", ticket.id, office_id=ticket.office_id,
                  data={"job_id": job["job_id"], "device_id": device_id})

@@ -33,8 +33,9 @@ def day_report(session: Session, office: Office, day: date) -> dict:
     """Per service and in total for ``office`` on ``day`` (office-local):
 
     issued (tickets, transfers excluded), served (done), no_show, cancelled (incl. closed
-    unserved), transferred, waiting time (issue → first call, s) and service time (start →
-    finish of done tickets, s) as {count, mean_s, p50_s, p90_s, max_s}.
+    unserved), transferred, ``wait_time`` (issue → first call, s) and ``service_time``
+    (start → finish of done tickets, s) as {count, mean_s, p50_s, p90_s, max_s}; each
+    service row also names its ``service`` code and ``letter``.
     """
     services = {s.id: s for s in session.scalars(select(Service).where(Service.office_id == office.id))}
     tickets = session.scalars(select(Ticket).where(Ticket.office_id == office.id, Ticket.day == day)).all()
@@ -56,8 +57,8 @@ def day_report(session: Session, office: Office, day: date) -> dict:
             "transferred": count(TicketStatus.TRANSFERRED.value),
             "waiting": count(TicketStatus.WAITING.value),
             "priority": sum(1 for t in ts if t.priority_kind and t.transfer_seq == 0),
-            "wait": _stats(waits),
-            "service": _stats(services_s),
+            "wait_time": _stats(waits),
+            "service_time": _stats(services_s),
         }
 
     per_service = []

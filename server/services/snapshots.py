@@ -94,14 +94,16 @@ def follow_transfers(session: Session, ticket: Ticket) -> Ticket:
     return ticket
 
 
-def ticket_status(session: Session, ticket: Ticket, now: datetime | None = None) -> dict:
+def ticket_status(session: Session, ticket: Ticket, now: datetime | None = None, estimate=None) -> dict:
     """A citizen's ticket with position and estimate: the public ticket status page's data.
+
+    ``estimate``: an :class:`Estimate` of ``ticket`` the caller already computed.
 
     Adds {"people_ahead": int, "estimated_wait_s": float|None, "service": {...},
     "office": {...}} to the ticket's public view.
     """
     ticket = follow_transfers(session, ticket)
-    est = estimate_wait(session, ticket, now)
+    est = estimate or estimate_wait(session, ticket, now)
     return {
         **ticket_public(ticket),
         "people_ahead": est.people_ahead,

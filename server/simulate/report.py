@@ -21,12 +21,10 @@ def _scale_stats(stats: dict, speed: float) -> dict:
 
 def _scale_row(row: dict, speed: float, codes: dict[str, str]) -> dict:
     row = dict(row)
-    # The server's per-service row says "service": code, then its service-time stats
-    # overwrite that key (server/services/reports.py); the code is recovered from the letter.
     if "letter" in row:
-        row["code"] = codes.get(row["letter"], row["letter"])
-    row["wait_min"] = _scale_stats(row.pop("wait", {}), speed)
-    row["service_min"] = _scale_stats(row.pop("service", {}), speed)
+        row["code"] = row.get("service") or codes.get(row["letter"], row["letter"])
+    row["wait_min"] = _scale_stats(row.pop("wait_time", {}), speed)
+    row["service_min"] = _scale_stats(row.pop("service_time", {}), speed)
     return row
 
 

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ...models import Counter, CounterState, Service, Ticket, TicketStatus, utcnow
+from ...models import Counter, CounterState, Service, Ticket, TicketStatus, counter_services, utcnow
 from .rules import QueueRules
 
 
@@ -40,12 +40,23 @@ def effective_counters(session: Session, service: Service) -> tuple[float, bool]
 
     Returns (count, live): open and paused counters when any exist (live=True); otherwise
     every counter configured for the service (live=False), assuming they will open.
+    Two queries whatever the number of counters.
     """
-    counters = session.scalars(select(Counter).where(Counter.office_id == service.office_id)).all()
-    serving = [c for c in counters if any(s.id == service.id for s in c.services)]
-    working = [c for c in serving if c.state in (CounterState.OPEN.value, CounterState.PAUSED.value)]
-    chosen = working or serving
-    return sum(1.0 / max(1, len(c.services)) for c in chosen), bool(working)
+    serving = session.execute(
+        select(Counter.id, Counter.state)
+        .join(counter_services, counter_services.c.counter_id == Counter.id)
+        .where(counter_services.c.service_id == service.id)
+    ).all()
+    if not serving:
+        return 0.0, False
+    width = dict(session.execute(
+        select(counter_services.c.counter_id, func.count())
+        .where(counter_services.c.counter_id.in_([cid for cid, _ in serving]))
+        .group_by(counter_services.c.counter_id)
+    ).all())
+    working = [cid for cid, state in serving if state in (CounterState.OPEN.value, CounterState.PAUSED.value)]
+    chosen = working or [cid for cid, _ in serving]
+    return sum(1.0 / max(1, width.get(cid, 1)) for cid in chosen), bool(working)
 
 
 def estimate_wait(session: Session, ticket: Ticket, now: datetime | None = None) -> Estimate:

@@ -33,10 +33,12 @@ def issue_ticket(
     priority_kind: str | None = None,
     channel: str = "kiosk",
     request_id: str | None = None,
+    device_id: int | None = None,
     now: datetime | None = None,
 ) -> Ticket:
     """Give the next number of ``service_code`` today and put the ticket in the queue.
 
+    ``device_id``: the kiosk issuing it (its printer prints and reprints the ticket).
     ``request_id`` (1-64 chars, optional) makes the call idempotent: a repeated request
     with the same id (a double tap, a retry after a lost answer) returns the ticket already
     issued instead of a second one (see :func:`find_by_request`).
@@ -88,6 +90,7 @@ def issue_ticket(
         issued_at=now,
         waiting_since=now,
         request_id=request_id,
+        device_id=device_id,
     )
     session.add(ticket)
     session.flush()
