@@ -60,6 +60,7 @@ def create_app(config: type[Config] | None = None, **overrides) -> Flask:
     socketio = SocketIO(
         app,
         message_queue=app.config["REDIS_URL"] or None,
+        channel=redis_channel(app.config),
         async_mode=app.config["SOCKETIO_ASYNC_MODE"],
         cors_allowed_origins=[],
         logger=False,
@@ -79,6 +80,16 @@ def create_app(config: type[Config] | None = None, **overrides) -> Flask:
     handlers.register(socketio, app)
     emitter_mod.start_background_tasks(app)
     return app
+
+
+def redis_channel(config) -> str:
+    """The Socket.IO pub/sub channel: LOKET_REDIS_CHANNEL, else "loket-db<N>" from the URL."""
+    if config.get("REDIS_CHANNEL"):
+        return config["REDIS_CHANNEL"]
+    from urllib.parse import urlparse
+
+    db = urlparse(config.get("REDIS_URL") or "").path.strip("/") or "0"
+    return f"loket-db{db}"
 
 
 def _demo_secret(data_dir) -> str:

@@ -23,6 +23,9 @@ class Config:
     SECRET_KEY = os.environ.get("LOKET_SECRET_KEY", "")
     DATABASE_URL = os.environ.get("LOKET_DATABASE_URL", "")
     REDIS_URL = os.environ.get("LOKET_REDIS_URL", "")
+    # Pub/sub channel of the Socket.IO queue. Redis channels ignore the database number, so
+    # the default names it: two installations on one Redis (different db) never mix events.
+    REDIS_CHANNEL = os.environ.get("LOKET_REDIS_CHANNEL", "")
     PUBLIC_URL = os.environ.get("LOKET_PUBLIC_URL", "")
     DB_POOL_SIZE = int(os.environ.get("LOKET_DB_POOL_SIZE", "10"))
     SOCKETIO_ASYNC_MODE = os.environ.get("LOKET_ASYNC_MODE") or None
