@@ -9,9 +9,10 @@ cd "$(dirname "$0")/.."
 PY=${PYTHON:-.venv/bin/python}
 [ -x "$PY" ] || PY=python3
 
+bash scripts/bootstrap.sh
 if ! "$PY" -c "import aiohttp" 2>/dev/null; then
-  echo "bench: installing aiohttp==3.14.5 (python-socketio's AsyncClient needs it; bench only)"
-  "$PY" -m pip install -q "aiohttp==3.14.5"
+  echo "bench: installing the bench extra (aiohttp, pinned in pyproject.toml)"
+  "$PY" -m pip install -q -e ".[bench]"
 fi
 pg_isready -q -h 127.0.0.1 -p 5432 || { echo "bench: PostgreSQL is not answering on 127.0.0.1:5432" >&2; exit 1; }
 command -v redis-server >/dev/null || [ -x /usr/bin/redis-server ] || { echo "bench: redis-server not found" >&2; exit 1; }
