@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Create .venv (with python3, or $PYTHON) if missing and install Loket editable with its test
-# extras. Idempotent and fast: skipped while .venv/.installed-<sha256 of pyproject.toml> exists.
+# Create .venv (with python3, or $PYTHON) if missing and install Loket editable with its
+# extras ($EXTRAS, default "test"; the test command adds "smartcard", which builds pyscard
+# and needs swig + libpcsclite-dev from system-deps.sh). Idempotent and fast: skipped while
+# .venv/.installed-<extras>-<sha256 of pyproject.toml> exists.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -21,15 +23,16 @@ if [ ! -x "$VENV/bin/python" ]; then
   "$PYTHON" -m venv "$VENV"
 fi
 
+EXTRAS="${EXTRAS:-test}"
 hash="$(sha256sum pyproject.toml | cut -d' ' -f1)"
-stamp="$VENV/.installed-$hash"
+stamp="$VENV/.installed-${EXTRAS//,/+}-$hash"
 if [ -e "$stamp" ]; then
   say "$VENV up to date"
   exit 0
 fi
 
-say "installing loket[test] into $VENV"
-PIP_DISABLE_PIP_VERSION_CHECK=1 "$VENV/bin/python" -m pip install -q --no-input -e ".[test]" </dev/null
+say "installing loket[$EXTRAS] into $VENV"
+PIP_DISABLE_PIP_VERSION_CHECK=1 "$VENV/bin/python" -m pip install -q --no-input -e ".[$EXTRAS]" </dev/null
 rm -f "$VENV"/.installed-*
 touch "$stamp"
 say "done"

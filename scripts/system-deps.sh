@@ -14,6 +14,11 @@ PACKAGES=(
   postgresql      # PostgreSQL server for the tests marked "postgres" (also brings psql, pg_isready, pg_ctlcluster)
   redis-server    # Redis for the tests marked "redis": Socket.IO message queue and shared event sequence (brings redis-cli)
   docker-compose  # validates docker-compose.yml with `docker-compose config` (no Docker engine is needed for that)
+  libzbar0        # the zbar library pyzbar loads at run time (QR decoder, drivers/qr)
+  pcscd           # the PC/SC daemon the smartcard tests talk to through pyscard
+  vsmartcard-vpcd # virtual PC/SC reader driver for pcscd; the test's virtual card connects to it (TEST MACHINES ONLY)
+  libpcsclite-dev # headers pyscard builds against (pyscard has no Linux wheel)
+  swig            # pyscard's build needs it
 )
 
 export DEBIAN_FRONTEND=noninteractive

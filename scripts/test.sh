@@ -10,7 +10,7 @@ bash scripts/system-deps.sh
 echo "test: services"
 bash scripts/services.sh
 echo "test: virtualenv"
-bash scripts/bootstrap.sh
+EXTRAS=test,smartcard bash scripts/bootstrap.sh
 
 echo "test: docker-compose config"
 # docker-compose.yml requires LOKET_SECRET_KEY (${LOKET_SECRET_KEY:?}); any value validates it.
