@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections import deque
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
@@ -176,18 +177,16 @@ class StationAgent:
 
     def _outbox_loop(self) -> None:
         last_report = 0.0
-        clock = threading.Event()
         while not self._stop.is_set():
             self._wake.clear()
             if self.sio.connected:
-                now = _monotonic()
+                now = time.monotonic()
                 health = {name: h.as_dict() for name, h in self._safe_health().items()}
                 if health != self._last_health or now - last_report >= self.health_interval_s:
                     if self._call("health", {"devices": health}) is not None:
                         self._last_health, last_report = health, now
                 self._flush()
             self._wake.wait(min(1.0, self.health_interval_s))
-        clock.set()
 
     def _safe_health(self) -> dict[str, DeviceHealth]:
         try:
@@ -222,8 +221,3 @@ class StationAgent:
             return None
         return answer if answer is not None else {}
 
-
-def _monotonic() -> float:
-    import time
-
-    return time.monotonic()
