@@ -6,9 +6,10 @@ import io
 import segno
 from flask import abort, current_app, render_template, request, send_file
 from flask_login import current_user, login_required
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
-from ..models import Counter, Office, Ticket
+from ..i18n import current_language
+from ..models import COUNTER_ROLES, Counter, Office, StaffUser, Ticket
 from . import bp
 
 
@@ -26,7 +27,8 @@ def home():
             if current_user.office_id is not None:
                 stmt = stmt.where(Office.id == current_user.office_id)
             offices = [{"code": o.code, "name": o.name} for o in s.scalars(stmt)]
-    return render_template("home.html", offices=offices)
+    can_console = current_user.is_authenticated and current_user.has_role(*COUNTER_ROLES)
+    return render_template("home.html", offices=offices, can_console=can_console)
 
 
 @bp.get("/console")
@@ -43,8 +45,13 @@ def console():
         counters = [{"id": c.id, "number": c.number, "label": c.label, "state": c.state,
                      "officer_id": c.officer_id, "services": [sv.code for sv in c.services]}
                     for c in s.scalars(select(Counter).where(Counter.office_id == office.id).order_by(Counter.number))]
+        lang = current_language()
+        services = [{"id": sv.id, "code": sv.code, "letter": sv.letter, "name": sv.name(lang)}
+                    for sv in office.services if sv.active]
+        staff = select(StaffUser).where(or_(StaffUser.office_id == office.id, StaffUser.office_id.is_(None)))
+        staff_names = {u.id: u.full_name for u in s.scalars(staff)}
         return render_template("console.html", office={"id": office.id, "code": office.code, "name": office.name},
-                               counters=counters,
+                               counters=counters, services=services, staff_names=staff_names,
                                user={"id": current_user.id, "name": current_user.full_name, "role": current_user.role})
 
 
