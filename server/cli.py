@@ -55,13 +55,15 @@ def demo(host: str, port: int, data_dir: str | None, real_hours: bool) -> None:
 
 
 def _start_demo_agents(app, base: str, seeded: dict) -> None:
-    """Run the kiosk agent in this process on the simulated printer (drivers/printer)."""
-    try:
-        from kiosk.agent import start_demo_agent
-    except ImportError:  # pragma: no cover - agent not installed
-        click.echo("  (kiosk agent not available: tickets are shown on screen only)")
-        return
+    """Run the station agents in this process on simulated devices (drivers/*/simulator)."""
+    from kiosk.agent import start_demo_agent
+
     start_demo_agent(app, base, seeded["tokens"]["kiosk"])
+    try:
+        from display.agent import start_demo_display_agent
+    except ImportError:  # the LED display agent arrives with the device layer
+        return
+    start_demo_display_agent(app, base, seeded["tokens"]["display_agent"])
 
 
 @cli.command()
@@ -150,6 +152,31 @@ def simulate_day(server_url, tickets, counters, speed, seed, user, password, jso
         Path(json_out).write_text(json.dumps(report, indent=2))
 
 
+AGENT_MODULES = {
+    "kiosk": "kiosk.agent",
+    "display": "display.agent",
+    "pickup": "pickup.agent",
+    "activation": "pickup.activation_agent",
+}
+
+
+@cli.command("agent", context_settings={"ignore_unknown_options": True, "allow_extra_args": True,
+                                        "help_option_names": []})
+@click.argument("kind", type=click.Choice(sorted(AGENT_MODULES)))
+@click.argument("args", nargs=-1, type=click.UNPROCESSED)
+def agent(kind: str, args: tuple[str, ...]) -> None:
+    """Run the station agent of KIND (owns the station's devices, talks to the server).
+
+    Every agent takes --server URL --token T plus its device options; `loket agent KIND
+    --help` lists them (kiosk: --printer URI; display: --led/--keypad; pickup: --camera,
+    --scanner; activation: --reader).
+    """
+    import importlib
+
+    module = importlib.import_module(AGENT_MODULES[kind])
+    sys.exit(module.main(list(args)) or 0)
+
+
 @cli.command("staff-add")
 @click.argument("username")
 @click.option("--role", required=True)
@@ -184,7 +211,8 @@ def staff_add(username, role, full_name, office, password) -> None:
 @click.argument("office")
 @click.argument("kind", type=click.Choice(["kiosk", "display", "pickup", "activation"]))
 @click.argument("name")
-def device_add(office, kind, name) -> None:
+@click.option("--keypad-counters", default="", help="Display stations: counter numbers whose keypads it may operate, e.g. 1,2,3")
+def device_add(office, kind, name, keypad_counters) -> None:
     """Register a device and print its token (shown once)."""
     from sqlalchemy import select
 
@@ -198,7 +226,12 @@ def device_add(office, kind, name) -> None:
         office_id = s.scalar(select(Office.id).where(Office.code == office))
         if office_id is None:
             raise click.ClickException(f"no office {office}")
-        _device, token = create_device(s, office_id, kind, name, actor=SYSTEM)
+        device, token = create_device(s, office_id, kind, name, actor=SYSTEM)
+        if keypad_counters:
+            try:
+                device.settings = {"keypad_counters": [int(n) for n in keypad_counters.split(",") if n.strip()]}
+            except ValueError:
+                raise click.BadParameter("counter numbers separated by commas", param_hint="--keypad-counters") from None
     click.echo(token)
 
 

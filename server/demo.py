@@ -30,7 +30,14 @@ DEMO_STAFF = [
     ("ambil", "Yusuf Hidayat (Pengambilan Dokumen)", "pickup_officer"),
     ("aktivasi", "Lina Marlina (Aktivasi KTP-el)", "activation_officer"),
 ]
-DEMO_DEVICES = [("kiosk", "Kiosk Lobi"), ("display", "TV Ruang Tunggu")]
+#: (token key, kind, name, settings) of the demo stations.
+DEMO_DEVICES = [
+    ("kiosk", "kiosk", "Kiosk Lobi", {}),
+    ("display", "display", "TV Ruang Tunggu", {}),
+    ("display_agent", "display", "Panel LED dan Keypad Loket", {"keypad_counters": [1, 2, 3, 4, 5, 6, 7, 8]}),
+    ("pickup", "pickup", "Drive-Thru Lajur 1", {}),
+    ("activation", "activation", "Aktivasi KTP-el Loket 7", {}),
+]
 
 
 def seed_demo(db, data_dir: Path, *, all_day: bool = True) -> dict:
@@ -49,14 +56,15 @@ def seed_demo(db, data_dir: Path, *, all_day: bool = True) -> dict:
             if s.scalars(select(StaffUser).where(StaffUser.username == username)).first() is None:
                 create_staff(s, username, DEMO_PASSWORD, role, full_name=full_name,
                              office_id=None if role == "admin" else office.id, actor=SYSTEM)
-        for kind, name in DEMO_DEVICES:
+        for key, kind, name, settings in DEMO_DEVICES:
             exists = s.scalars(select(Device).where(Device.office_id == office.id, Device.name == name)).first()
-            if exists is None or kind not in tokens:
+            if exists is None or key not in tokens:
                 if exists is not None:
                     exists.active = False
                     exists.name = f"{name} (old)"
                     s.flush()
-                _device, tokens[kind] = create_device(s, office.id, kind, name, actor=SYSTEM)
+                device, tokens[key] = create_device(s, office.id, kind, name, actor=SYSTEM)
+                device.settings = dict(settings)
         code = office.code
     tokens_path.write_text(json.dumps(tokens))
     tokens_path.chmod(0o600)
@@ -75,6 +83,7 @@ def demo_manifest(base_url: str, seeded: dict) -> dict:
             "counter_console": f"{base_url}/console",
             "ticket_status": f"{base_url}/t/<public id from the ticket QR>",
             "admin": f"{base_url}/",
+            "devices": f"{base_url}/devices",
             "login": f"{base_url}/login",
             "api": f"{base_url}/api/openapi.json",
         },

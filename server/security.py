@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from functools import wraps
 
-from flask import Flask, abort, current_app, g, jsonify, request
+from flask import Flask, abort, current_app, flash, g, jsonify, redirect, request, url_for
 from flask_login import current_user
-from flask_wtf.csrf import CSRFProtect
+from flask_wtf.csrf import CSRFError, CSRFProtect
 
 from .models import DeviceKind, Role
 from .services.accounts import authenticate_device
@@ -35,6 +35,7 @@ def request_token() -> str | None:
 def init_security(app: Flask, csrf: CSRFProtect) -> None:
     """Resolve the device of token requests before each request and apply CSRF otherwise."""
     app.config["WTF_CSRF_CHECK_DEFAULT"] = False
+    app.register_error_handler(CSRFError, _csrf_failed)
 
     @app.before_request
     def _authenticate():
@@ -49,6 +50,17 @@ def init_security(app: Flask, csrf: CSRFProtect) -> None:
                 g.device = device
         elif request.method in UNSAFE:
             csrf.protect()
+
+
+def _csrf_failed(exc: CSRFError):
+    """API callers get JSON; a page form (expired session, restarted browser) goes back
+    to the sign-in page with a message instead of a bare 400 page."""
+    if request.path.startswith("/api/"):
+        return jsonify(error="csrf_failed", message=exc.description), 400
+    from .i18n import current_language, translate
+
+    flash(translate("login.session_expired", current_language()), "error")
+    return redirect(url_for("web.login"))
 
 
 def current_actor() -> Actor:

@@ -30,5 +30,12 @@ class Device(Base):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     active: Mapped[bool] = mapped_column(default=True)
     last_seen_at: Mapped[datetime | None] = mapped_column(nullable=True)
-    # Health reported by the device: {"printer": {"state": "ok", ...}, ...}
+    # Health reported by the device's agent: {"printer": {"kind", "state", "detail", "last_answer_at"}}
     health: Mapped[dict] = mapped_column(default=dict)
+    # Since when some device of this station is not "ok" (None while all are ok).
+    unhealthy_since: Mapped[datetime | None] = mapped_column(nullable=True)
+    last_error: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    last_error_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    # Admin settings, e.g. {"keypad_counters": [1, 2]}: counters whose call keypads this
+    # display agent may operate (a display without it can read but never change state).
+    settings: Mapped[dict] = mapped_column(default=dict)

@@ -39,6 +39,7 @@ MESSAGES = {
     ev.TICKET_CHANGED: "ticket",
     ev.TICKET_CALLED: "call",
     ev.COUNTER_CHANGED: "counter",
+    ev.DEVICE_CHANGED: "device",
     ev.OFFICE_CHANGED: "resync",
 }
 
@@ -51,6 +52,11 @@ def room(office_id: int, audience: str) -> str:
 def device_room(device_id: int) -> str:
     """The room of one device's agent (print jobs for a kiosk)."""
     return f"d{device_id}"
+
+
+def station_room(device_id: int) -> str:
+    """The room of the staff pages of one station (pickup lane, activation counter)."""
+    return f"d{device_id}:station"
 
 
 def stream_of(audience: str) -> str:
@@ -121,6 +127,9 @@ class Emitter:
             if event.name == ev.PRINT_JOB:
                 self._send_print_job(event.data["device_id"], event.data["job"])
                 continue
+            if event.name == ev.STATION_EVENT:
+                self._send_station_event(event.data)
+                continue
             name = MESSAGES.get(event.name)
             if name is None:
                 continue
@@ -141,6 +150,12 @@ class Emitter:
             self.socketio.emit("print_job", job, to=device_room(device_id))
         except Exception as exc:  # the kiosk page times out and shows the on-screen ticket
             log.warning("print job %s not delivered: %s", job.get("job_id"), exc)
+
+    def _send_station_event(self, data: dict) -> None:
+        try:
+            self.socketio.emit(data["kind"], data["event"], to=station_room(data["device_id"]))
+        except Exception as exc:
+            log.warning("station event for device %s not delivered: %s", data["device_id"], exc)
 
     def heartbeat(self, office_ids: Iterable[int]) -> None:
         """Send each office's current numbers to this worker's own clients."""

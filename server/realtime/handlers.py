@@ -17,14 +17,13 @@ from sqlalchemy import select
 
 from ..models import COUNTER_ROLES, Device, DeviceKind, Office, Role, Ticket
 from ..services.accounts import authenticate_device
-from ..services.errors import LoketError
-from ..services.printing import record_result
 from ..services.snapshots import office_snapshot, ticket_status
+from . import agents
 from .emitter import device_room, room, stream_of
 
 log = logging.getLogger(__name__)
 
-AGENT_KINDS = {DeviceKind.KIOSK.value}
+AGENT_KINDS = {k.value for k in DeviceKind}
 DEVICE_AUDIENCE = {DeviceKind.DISPLAY.value: "display", DeviceKind.KIOSK.value: "kiosk"}
 STAFF_ROLES = {r.value for r in COUNTER_ROLES} | {Role.MANAGER.value, Role.ADMIN.value}
 
@@ -43,8 +42,6 @@ def register(socketio, app) -> None:
                 if device is None:
                     raise ConnectionRefusedError("invalid device token")
                 if (auth or {}).get("agent"):
-                    if device.kind not in AGENT_KINDS:
-                        raise ConnectionRefusedError("no agent for this device kind yet")
                     return device.office_id, "agent", device.id
                 if device.kind not in DEVICE_AUDIENCE:
                     raise ConnectionRefusedError("this device kind has no screen")
@@ -56,11 +53,14 @@ def register(socketio, app) -> None:
                     raise ConnectionRefusedError("unknown ticket")
                 return ticket.office_id, "public", None
             if current_user.is_authenticated and current_user.role in STAFF_ROLES:
-                office_id = (auth or {}).get("office_id") or current_user.office_id
+                try:
+                    office_id = int((auth or {}).get("office_id") or current_user.office_id or 0)
+                except (TypeError, ValueError):
+                    raise ConnectionRefusedError("office_id must be a number") from None
                 if current_user.role != Role.ADMIN.value and office_id != current_user.office_id:
                     raise ConnectionRefusedError("not your office")
-                if s.get(Office, office_id) is None:
-                    raise ConnectionRefusedError("unknown office")
+                if not office_id or s.get(Office, office_id) is None:
+                    raise ConnectionRefusedError("unknown office: give office_id")
                 return int(office_id), "counter", None
         raise ConnectionRefusedError("authentication required")
 
@@ -70,6 +70,8 @@ def register(socketio, app) -> None:
         sessions[request.sid] = (office_id, audience, device_id)
         if audience == "agent":
             join_room(device_room(device_id))
+            if agent_kind(device_id) == DeviceKind.DISPLAY.value:  # LED displays follow the counters
+                join_room(room(office_id, "display"))
         else:
             join_room(room(office_id, audience))
         return True
@@ -81,31 +83,24 @@ def register(socketio, app) -> None:
     @socketio.on("sync")
     def on_sync(data=None):
         office_id, audience, _device = sessions.get(request.sid, (None, None, None))
-        if office_id is None or audience == "agent":
+        if office_id is None:
             return {"error": "not connected"}
         try:
-            seq, epoch = emitter.current_seq(office_id, stream_of(audience))
+            seq, epoch = emitter.current_seq(office_id, stream_of("display" if audience == "agent" else audience))
         except Exception:
             seq, epoch = -1, None  # numbering unavailable (Redis down): the client will retry
         with db.session() as s:
             office = s.get(Office, office_id)
-            state = office_snapshot(s, office, audience)
+            state = office_snapshot(s, office, "display" if audience == "agent" else audience)
             if audience == "public" and data and data.get("ticket"):
                 ticket = s.scalars(select(Ticket).where(Ticket.public_id == str(data["ticket"]))).first()
                 if ticket is not None and ticket.office_id == office_id:
                     state["ticket"] = ticket_status(s, ticket)
         return {"seq": seq, "epoch": epoch, "state": state}
 
-    @socketio.on("print_result")
-    def on_print_result(data=None):
-        """A kiosk agent reports {"ticket_id", "job_id", "ok", "error"}; answers {"ok"}."""
-        office_id, audience, device_id = sessions.get(request.sid, (None, None, None))
-        if audience != "agent" or not isinstance(data, dict):
-            return {"ok": False, "error": "not an agent"}
-        try:
-            with db.session() as s:
-                device = s.get(Device, device_id)
-                record_result(s, device, int(data.get("ticket_id")), bool(data.get("ok")), data.get("error"))
-        except (LoketError, TypeError, ValueError) as exc:
-            return {"ok": False, "error": str(exc)}
-        return {"ok": True}
+    def agent_kind(device_id: int) -> str | None:
+        with db.session() as s:
+            device = s.get(Device, device_id)
+            return device.kind if device else None
+
+    agents.register(socketio, app, sessions)

@@ -21,6 +21,8 @@ TICKET_CHANGED = "ticket.changed"
 COUNTER_CHANGED = "counter.changed"
 OFFICE_CHANGED = "office.changed"  # anything else: screens reload the full state
 PRINT_JOB = "print.job"  # to one kiosk agent: data {"device_id", "job"}
+DEVICE_CHANGED = "device.changed"  # a station's health changed: data {"device"}
+STATION_EVENT = "station.event"  # a scan or card event for one station's page: {"device_id", "kind", "event"}
 
 
 @dataclass

@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..models import AT_COUNTER_STATUSES, Call, Counter, Office, Ticket, TicketStatus, utcnow
+from ..models import AT_COUNTER_STATUSES, Call, Counter, Device, Office, Ticket, TicketStatus, utcnow
 from .clock import queue_day
 from .queue.estimate import estimate_wait
 from .queue.presenters import call_public, counter_public, service_public, ticket_public, ticket_stream
@@ -80,7 +80,18 @@ def office_snapshot(session: Session, office: Office, audience: str, now: dateti
     }
     if audience != "display":
         snap["waiting"] = _waiting(session, office, day)
+    if audience in ("counter", "kiosk"):  # staff see every station; a kiosk its printer state
+        snap["devices"] = _devices(session, office, None if audience == "counter" else "kiosk")
     return snap
+
+
+def _devices(session: Session, office: Office, kind: str | None) -> list[dict]:
+    from .devices import device_public
+
+    stmt = select(Device).where(Device.office_id == office.id, Device.active.is_(True)).order_by(Device.kind, Device.name)
+    if kind:
+        stmt = stmt.where(Device.kind == kind)
+    return [device_public(d) for d in session.scalars(stmt)]
 
 
 def follow_transfers(session: Session, ticket: Ticket) -> Ticket:

@@ -180,3 +180,22 @@ def test_streams_and_snapshots_never_carry_the_qr_secret(app):
 def test_page_with_a_wrong_token_still_renders_for_its_script(app):
     r = app.test_client().get("/kiosk/DEMO?token=forged")
     assert r.status_code == 200 and b"<html" in r.data.lower()
+
+
+def test_finish_and_call_next_with_nobody_waiting_keeps_the_finish(app):
+    fo1 = staff_client(app, "fo1")
+    cid = counter_id(app, 1)
+    post(fo1, f"/api/v1/counters/{cid}/open")
+    ticket = kiosk_issue(app).get_json()["ticket"]
+    post(fo1, f"/api/v1/counters/{cid}/call-next")
+    r = post(fo1, f"/api/v1/counters/{cid}/call-next", {"finish_current": True})
+    assert r.status_code == 200 and r.get_json()["ticket"] is None
+    status = app.test_client().get(f"/api/v1/tickets/{ticket['public_id']}").get_json()
+    assert status["status"] == "done"
+
+
+def test_page_form_with_a_stale_csrf_token_returns_to_login(app):
+    client = app.test_client()
+    r = client.post("/logout")
+    assert r.status_code == 302 and r.headers["Location"].endswith("/login")
+    assert app.test_client().post("/api/v1/auth/logout").get_json()["error"] == "csrf_failed"

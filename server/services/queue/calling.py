@@ -84,7 +84,7 @@ def _call(session: Session, counter: Counter, ticket: Ticket, actor: Actor, now:
     ticket.status = C
     ticket.counter_id = counter.id
     ticket.counter = counter
-    ticket.officer_id = actor.staff_id
+    ticket.officer_id = actor.staff_id or counter.officer_id  # a keypad acts for the officer
     ticket.called_at = now
     ticket.first_called_at = ticket.first_called_at or now
     if ticket.is_priority:
@@ -92,7 +92,7 @@ def _call(session: Session, counter: Counter, ticket: Ticket, actor: Actor, now:
     else:
         counter.regular_since_priority += 1
     count_call(session, ticket.office_id, ticket.service_id, ticket.day)
-    call = Call(office_id=ticket.office_id, ticket=ticket, counter=counter, officer_id=actor.staff_id, kind=kind, at=now)
+    call = Call(office_id=ticket.office_id, ticket=ticket, counter=counter, officer_id=ticket.officer_id, kind=kind, at=now)
     session.add(call)
     session.flush()
     audit.record(session, actor, f"ticket.{kind}", "ticket", ticket.id, office_id=ticket.office_id,
@@ -105,23 +105,27 @@ def _call(session: Session, counter: Counter, ticket: Ticket, actor: Actor, now:
 
 def call_next(
     session: Session, counter_id: int, *, actor: Actor, finish_current: bool = False, now: datetime | None = None
-) -> Call:
+) -> Call | None:
     """Call the next ticket to ``counter_id`` over every service it serves (see pick_next).
 
-    With ``finish_current``, a ticket being served at the counter is finished first.
-    Returns the new Call. Raises CounterBusy (a ticket is still at the counter),
+    With ``finish_current``, the ticket at the counter (called or serving) is finished
+    first: the console's "finish and call next", and a call keypad's NEXT key.
+    Returns the new Call, or None when a ticket was finished and nobody waits. Raises CounterBusy (a ticket is still at the counter),
     QueueEmpty, CounterNotOpen, Forbidden, NotFound.
     """
     now = now or utcnow()
     counter = counter_for_action(session, counter_id, actor)
     current = current_ticket(session, counter)
+    finished = False
     if current is not None:
-        if finish_current and current.status == S:
-            _finish(session, counter, current, actor, now)
-        else:
+        if not finish_current:
             raise CounterBusy(f"ticket {current.display_number} is still {current.status} at this counter")
+        _finish(session, counter, current, actor, now)
+        finished = True
     ticket = pick_next(session, counter, QueueRules.for_office(counter.office), now)
     if ticket is None:
+        if finished:
+            return None  # the finish stands; nobody is waiting
         raise QueueEmpty("no ticket is waiting for this counter")
     return _call(session, counter, ticket, actor, now, "call")
 
@@ -158,16 +162,18 @@ def call_specific(
 
 
 def recall(session: Session, counter_id: int, *, actor: Actor, now: datetime | None = None) -> Call:
-    """Call the counter's current (called) ticket again; the TV shows and speaks it again.
+    """Call the counter's current ticket again; the TV shows and speaks it again.
 
-    Raises InvalidState when the counter has no called ticket.
+    Only a ticket still in ``called`` (the citizen has not come); raises InvalidState
+    when the counter has no such ticket.
     """
     now = now or utcnow()
     counter = counter_for_action(session, counter_id, actor)
-    ticket = require_current(session, counter, C, S)
+    ticket = require_current(session, counter, C)
     ticket.recall_count += 1
     ticket.called_at = now
-    call = Call(office_id=ticket.office_id, ticket=ticket, counter=counter, officer_id=actor.staff_id, kind="recall", at=now)
+    call = Call(office_id=ticket.office_id, ticket=ticket, counter=counter,
+                officer_id=actor.staff_id or counter.officer_id, kind="recall", at=now)
     session.add(call)
     session.flush()
     audit.record(session, actor, "ticket.recall", "ticket", ticket.id, office_id=ticket.office_id,
@@ -224,8 +230,8 @@ def start(session: Session, counter_id: int, *, actor: Actor, now: datetime | No
 
 def _finish(session: Session, counter: Counter, ticket: Ticket, actor: Actor, now: datetime) -> None:
     from_state = ticket.status
-    if ticket.started_at is None:
-        ticket.started_at = now
+    if ticket.started_at is None:  # never started (a keypad has no start key): served since the call
+        ticket.started_at = ticket.called_at or now
     ticket.status = TicketStatus.DONE.value
     ticket.finished_at = now
     audit.record(session, actor, "ticket.finish", "ticket", ticket.id, office_id=ticket.office_id,

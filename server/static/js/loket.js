@@ -15,7 +15,7 @@
 (function (global) {
   "use strict";
 
-  const DELTAS = ["ticket", "call", "counter"];
+  const DELTAS = ["ticket", "call", "counter", "device"];
 
   class LoketStream {
     constructor(opts) {

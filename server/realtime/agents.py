@@ -1,0 +1,95 @@
+"""Socket.IO handlers for station agents (see ``drivers.station`` for the agent side).
+
+Each handler answers an ack: ``{"ok": true, ...}`` or ``{"ok": false, "error": code,
+"message": text}``; nothing an agent sends can raise inside the server.
+
+- ``print_result`` {"job_id", "ticket_id", "ok", "error"}: a kiosk's print outcome;
+- ``health`` {"devices": {name: {kind, state, detail, last_answer_at}}}: any station;
+- ``keypad`` {"counter": number, "action": next|recall|skip|finish}: a display station's
+  call keypad, acting like the counter console (answer carries the counter's state);
+- ``scan`` {"code", "source"}: a pickup station's decoded QR or scanner line;
+- ``card`` {"event", "reader", "uid", "atr"}: an activation station's card reader.
+"""
+from __future__ import annotations
+
+import logging
+
+from flask import request
+
+from ..models import Counter, Device
+from ..services import devices as station
+from ..services.errors import LoketError
+from ..services.printing import record_result
+from ..services.queue.access import current_ticket
+from ..services.queue.presenters import counter_public, ticket_stream
+
+log = logging.getLogger(__name__)
+
+
+def _error(exc: Exception) -> dict:
+    if isinstance(exc, LoketError):
+        return {"ok": False, "error": exc.code, "message": exc.message}
+    return {"ok": False, "error": "bad_request", "message": str(exc) or type(exc).__name__}
+
+
+def register(socketio, app, sessions: dict) -> None:
+    """Attach the agent handlers; ``sessions`` maps sid → (office, audience, device id)."""
+    db = app.extensions["loket"].db
+
+    def agent_device() -> int | None:
+        _office, audience, device_id = sessions.get(request.sid, (None, None, None))
+        return device_id if audience == "agent" else None
+
+    def guarded(fn):
+        def handler(data=None):
+            device_id = agent_device()
+            if device_id is None:
+                return {"ok": False, "error": "forbidden", "message": "not an agent"}
+            if not isinstance(data, dict):
+                return {"ok": False, "error": "validation_error", "message": "expected an object"}
+            try:
+                return fn(device_id, data)
+            except (LoketError, TypeError, ValueError, KeyError) as exc:
+                return _error(exc)
+        handler.__name__ = fn.__name__
+        return handler
+
+    @guarded
+    def on_print_result(device_id: int, data: dict) -> dict:
+        with db.session() as s:
+            record_result(s, s.get(Device, device_id), int(data.get("ticket_id")), bool(data.get("ok")), data.get("error"))
+        return {"ok": True}
+
+    @guarded
+    def on_health(device_id: int, data: dict) -> dict:
+        with db.session() as s:
+            station.record_health(s, device_id, data.get("devices") or {})
+        return {"ok": True}
+
+    @guarded
+    def on_keypad(device_id: int, data: dict) -> dict:
+        number = int(data.get("counter"))
+        with db.session() as s:
+            counter = station.keypad_press(s, device_id, number, str(data.get("action", "")))
+            counter_id = counter.id
+        with db.session() as s:
+            counter = s.get(Counter, counter_id)
+            current = current_ticket(s, counter)
+            return {"ok": True, "counter": counter_public(counter, current),
+                    "ticket": ticket_stream(current) if current else None}
+
+    @guarded
+    def on_scan(device_id: int, data: dict) -> dict:
+        with db.session() as s:
+            return {"ok": True, "event": station.record_station_event(s, device_id, "scan", data)}
+
+    @guarded
+    def on_card(device_id: int, data: dict) -> dict:
+        with db.session() as s:
+            return {"ok": True, "event": station.record_station_event(s, device_id, "card", data)}
+
+    socketio.on("print_result")(on_print_result)
+    socketio.on("health")(on_health)
+    socketio.on("keypad")(on_keypad)
+    socketio.on("scan")(on_scan)
+    socketio.on("card")(on_card)
