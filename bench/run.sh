@@ -23,3 +23,5 @@ echo "bench: ticket issue rate, PostgreSQL (loket serve --workers 4)"
 timeout 300 "$PY" bench/issue_rate.py postgres "$@"
 echo "bench: call -> display latency, 500 clients (loket serve --workers 4)"
 timeout 600 "$PY" bench/call_latency.py
+echo "bench: print job -> bytes at the printer (loket demo + kiosk agent on tcp:// to the ESC/POS simulator)"
+timeout 300 "$PY" bench/print_latency.py

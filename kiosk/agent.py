@@ -1,31 +1,37 @@
 """The kiosk agent: takes print jobs from the server over Socket.IO and prints them.
 
-Protocol (server side in ``server.realtime.handlers``): connect with
-``auth={"token": DEVICE_TOKEN, "agent": True}`` over the websocket transport; the server
-sends ``print_job`` (shape in ``server.services.printing``) to the room of this device; the
-agent answers ``print_result`` ``{"job_id", "ticket_id", "ok", "error"}`` with an ack.
+Built on :class:`drivers.station.StationAgent` (connection with back-off, health reports,
+reliable outbox). The server sends ``print_job`` (shape in ``server.services.printing``) to
+this device's room; the agent answers ``print_result`` ``{"job_id", "ticket_id", "ok",
+"error"}`` through the outbox (acked, kept and resent after a reconnect), and reports its
+printer as ``health`` ``{"printer": DeviceHealth}``.
 
 Rules: a job id is printed at most once; jobs print in arrival order; when the printer is
 unavailable the agent reports the failure at once (the kiosk page shows the ticket on
 screen) and keeps the job, polls ``printer.status()`` every ``poll_s`` and prints it when
 the printer is back, then reports success. Jobs still unprinted after ``job_ttl_s`` are
-dropped (the citizen has long left with the on-screen ticket). Results that cannot be
-delivered are kept and sent again after reconnecting. Two background tasks (connection,
-worker) run as threads, or as greenlets under gevent's monkey patch.
+dropped (the citizen has long left with the on-screen ticket). While idle the printer is
+polled every ``status_interval_s`` (a printer out of paper may accept bytes silently, so
+the agent trusts its status, not a write); every state change is reported at once.
+
+Command line (``loket agent kiosk ...`` or ``python -m kiosk.agent ...``): see :func:`main`.
 """
 from __future__ import annotations
 
+import argparse
 import logging
+import os
+import signal
+import sys
 import threading
 import time
 from collections import OrderedDict, deque
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import socketio
-
-from drivers.errors import DeviceUnavailable
+from drivers.errors import DeviceError, DeviceUnavailable
 from drivers.printer.base import PrinterState, PrinterStatus, TicketPrinter
+from drivers.station import DeviceHealth, StationAgent
 
 log = logging.getLogger(__name__)
 
@@ -37,131 +43,94 @@ class _Pending:
     failure_reported: bool = False
 
 
-class KioskAgent:
-    """Socket.IO client of one kiosk, owning its ticket printer.
+class KioskAgent(StationAgent):
+    """Station agent of one kiosk, owning its ticket printer.
 
     ``server_url``: base URL of the Loket server. ``token``: the kiosk's device token.
     ``poll_s``: seconds between printer status checks while it is unavailable.
-    ``job_ttl_s``: seconds after which an unprinted job is dropped. ``report_timeout_s``:
-    seconds to wait for the server's ack of a result. ``done_limit``: job ids remembered.
+    ``status_interval_s``: seconds between status checks while idle. ``job_ttl_s``: seconds
+    after which an unprinted job is dropped. ``report_timeout_s``: seconds to wait for the
+    server's ack. ``done_limit``: job ids remembered. Other options: see StationAgent.
     """
 
+    name = "kiosk"
+
     def __init__(self, server_url: str, token: str, printer: TicketPrinter, *, poll_s: float = 2.0,
-                 job_ttl_s: float = 600.0, report_timeout_s: float = 5.0, done_limit: int = 1000,
-                 max_backoff_s: float = 10.0) -> None:
-        self.server_url = server_url.rstrip("/")
-        self.token = token
+                 status_interval_s: float = 5.0, job_ttl_s: float = 600.0, report_timeout_s: float = 5.0,
+                 done_limit: int = 1000, max_backoff_s: float = 10.0, health_interval_s: float = 5.0) -> None:
+        super().__init__(server_url, token, health_interval_s=health_interval_s, ack_timeout_s=report_timeout_s,
+                         max_backoff_s=max_backoff_s)
         self.printer = printer
-        self.poll_s, self.job_ttl_s, self.report_timeout_s = poll_s, job_ttl_s, report_timeout_s
-        self.done_limit, self.max_backoff_s = done_limit, max_backoff_s
-        self.connects = 0  # successful connections so far (diagnostics, tests)
-        self.sio = socketio.Client(reconnection=False, logger=False, engineio_logger=False)
-        self.sio.on("connect", self._on_connect)
+        self.poll_s, self.status_interval_s, self.job_ttl_s = poll_s, status_interval_s, job_ttl_s
+        self.done_limit = done_limit
         self.sio.on("print_job", self._on_print_job)
         self._jobs: deque[_Pending] = deque()
         self._done: OrderedDict[str, None] = OrderedDict()
-        self._reports: deque[dict] = deque()
         self._blocked = False
-        self._lock = threading.Lock()
-        self._wake = threading.Event()
-        self._stop = threading.Event()
-        self._tasks: list = []
+        self._printer_status: PrinterStatus | None = None
+        self._next_poll = 0.0
+        self._jobs_lock = threading.Lock()
+        self._work = threading.Event()
 
-    # -- lifecycle --------------------------------------------------------------------
-    def start(self) -> None:
-        """Start connecting (retrying until the server answers) and printing, in the background."""
-        if self._tasks:
-            return
-        self._stop.clear()
-        self._tasks = [self.sio.start_background_task(self._connection_loop),
-                       self.sio.start_background_task(self._worker_loop)]
+    # -- StationAgent ---------------------------------------------------------------------
+    def started(self) -> None:
+        self.spawn(self._worker_loop)
 
     def stop(self, timeout: float = 10.0) -> None:
-        """Stop both tasks and disconnect; queued jobs and unsent results are kept in memory.
+        """Stop printing and disconnect; queued jobs and unsent results are kept in memory."""
+        self.stopping.set()
+        self._work.set()
+        super().stop(timeout)
 
-        Waits up to ``timeout`` s for the tasks and 1 s for the disconnect: the websocket
-        client waits up to 3 s for the server's close frame, that part ends in the background.
-        """
-        self._stop.set()
-        self._wake.set()
-        for task in self._tasks:
-            task.join(timeout)
-        self._tasks = []
-        self.sio.start_background_task(self._disconnect).join(1.0)
-
-    def _disconnect(self) -> None:
-        try:
-            self.sio.disconnect()
-        except Exception as exc:  # already gone
-            log.debug("disconnect: %s", exc)
-
-    @property
-    def connected(self) -> bool:
-        """True while the Socket.IO connection is up."""
-        return bool(self.sio.connected)
+    def health(self) -> dict[str, DeviceHealth]:
+        """``{"printer": DeviceHealth}`` from the last status reading (empty before the first)."""
+        status = self._printer_status
+        if status is None:
+            return {}
+        when = status.last_answer_at.isoformat() if status.last_answer_at else None
+        return {"printer": DeviceHealth("printer", status.state.value, status.detail, when)}
 
     def pending_jobs(self) -> list[str]:
         """Ids of the jobs waiting to be printed, in order."""
-        with self._lock:
+        with self._jobs_lock:
             return [p.job["job_id"] for p in self._jobs]
 
     def pending_reports(self) -> int:
         """Number of results not yet acknowledged by the server."""
-        with self._lock:
-            return len(self._reports)
+        return self.pending()
 
-    # -- socket events ----------------------------------------------------------------
-    def _on_connect(self) -> None:
-        self.connects += 1
-        log.info("kiosk agent connected to %s", self.server_url)
-        self._wake.set()  # send results kept while offline
-
+    # -- socket events --------------------------------------------------------------------
     def _on_print_job(self, job=None) -> None:
         if not isinstance(job, dict) or not job.get("job_id") or job.get("ticket_id") is None:
             log.warning("ignored malformed print job: %r", job)
             return
         job_id = str(job["job_id"])
-        with self._lock:
+        with self._jobs_lock:
             if job_id in self._done or any(p.job["job_id"] == job_id for p in self._jobs):
                 log.info("print job %s already received: not printed again", job_id)
                 return
             self._jobs.append(_Pending(dict(job, job_id=job_id)))
-        self._wake.set()
+        self._work.set()
 
-    # -- connection -------------------------------------------------------------------
-    def _connection_loop(self) -> None:
-        delay = 0.5
-        while not self._stop.is_set():
-            if not self.sio.connected:
-                try:
-                    self.sio.connect(self.server_url, auth={"token": self.token, "agent": True},
-                                     transports=["websocket"], wait_timeout=5)
-                except Exception as exc:  # refused, server down, token revoked: retry later
-                    log.debug("kiosk agent connect to %s failed: %s", self.server_url, exc)
-                    self._stop.wait(delay)
-                    delay = min(delay * 2, self.max_backoff_s)
-                    continue
-                delay = 0.5
-            self._stop.wait(0.5)
-
-    # -- printing ---------------------------------------------------------------------
+    # -- printing -------------------------------------------------------------------------
     def _worker_loop(self) -> None:
-        while not self._stop.is_set():
-            self._wake.clear()
-            self._send_reports()
+        while not self.stopping.is_set():
+            self._work.clear()
             self._expire_jobs()
-            with self._lock:
+            with self._jobs_lock:
                 head = self._jobs[0] if self._jobs else None
-            if head is None:
-                self._wake.wait(self.poll_s)
-                continue
-            if self._blocked:
-                status = self._status()
+            if head is not None and self._blocked:
+                status = self._check_printer()
                 if not status.printable:
                     self._report_waiting(status.detail or status.state.value)
-                    self._wake.wait(self.poll_s)
+                    self._work.wait(self.poll_s)
                     continue
-            self._print(head)
+            if head is not None:
+                self._print(head)
+                continue
+            if time.monotonic() >= self._next_poll:
+                self._check_printer()
+            self._work.wait(max(0.05, self._next_poll - time.monotonic()))
 
     def _print(self, pending: _Pending) -> None:
         job = pending.job
@@ -171,19 +140,22 @@ class KioskAgent:
             log.warning("print job %s waiting: %s", job["job_id"], exc)
             self._blocked = True
             self._report_waiting(str(exc))
-            self._wake.wait(self.poll_s)
+            self._check_printer()
+            self._work.wait(self.poll_s)
             return
         except Exception as exc:  # DeviceError or a bad job: this job never prints
             log.error("print job %s failed: %s", job["job_id"], exc)
             self._finish(pending, ok=False, error=str(exc) or type(exc).__name__)
             return
         self._blocked = False
+        log.info("print job %s printed", job["job_id"])
         self._finish(pending, ok=True, error=None)
+        self._check_printer()  # paper may have run low (or out) on this ticket
 
     def _finish(self, pending: _Pending, ok: bool, error: str | None) -> None:
-        """Take the job off the queue, remember its id, and queue its result."""
+        """Take the job off the queue, remember its id, and report its result."""
         job_id = pending.job["job_id"]
-        with self._lock:
+        with self._jobs_lock:
             if self._jobs and self._jobs[0] is pending:
                 self._jobs.popleft()
             else:
@@ -191,59 +163,49 @@ class KioskAgent:
             self._done[job_id] = None
             while len(self._done) > self.done_limit:
                 self._done.popitem(last=False)
-            if ok:  # a failure not yet delivered is now moot
-                self._reports = deque(r for r in self._reports if r["job_id"] != job_id)
         if ok or not pending.failure_reported:
-            self._queue_report(pending.job, ok, error)
+            self._report(pending.job, ok, error)
 
     def _report_waiting(self, reason: str) -> None:
         """Report the failure of every queued job not yet reported (they stay queued)."""
-        with self._lock:
+        with self._jobs_lock:
             fresh = [p for p in self._jobs if not p.failure_reported]
             for p in fresh:
                 p.failure_reported = True
         for p in fresh:
-            self._queue_report(p.job, False, reason)
-        if fresh:
-            self._send_reports()
+            self._report(p.job, False, reason)
 
     def _expire_jobs(self) -> None:
         now = time.monotonic()
-        with self._lock:
+        with self._jobs_lock:
             old = [p for p in self._jobs if now - p.received > self.job_ttl_s]
         for p in old:
             log.warning("print job %s dropped after %.0f s unprinted", p.job["job_id"], self.job_ttl_s)
             self._finish(p, ok=False, error="kedaluwarsa, tidak tercetak / expired unprinted")
 
-    def _status(self) -> PrinterStatus:
+    def _check_printer(self) -> PrinterStatus:
+        """Read the printer's status, keep it for :meth:`health`, report a change at once."""
         try:
-            return self.printer.status()
+            status = self.printer.status()
         except Exception as exc:  # a driver should not raise here; treat as offline
-            return PrinterStatus(PrinterState.OFFLINE, str(exc))
+            status = PrinterStatus(PrinterState.OFFLINE, str(exc) or type(exc).__name__)
+        self._next_poll = time.monotonic() + self.status_interval_s
+        old, self._printer_status = self._printer_status, status
+        if old is None or (old.state, old.detail) != (status.state, status.detail):
+            log.log(logging.INFO if status.state is PrinterState.OK else logging.WARNING,
+                    "printer %s%s", status.state.value, f": {status.detail}" if status.detail else "")
+            self.health_changed()
+        return status
 
-    # -- results ----------------------------------------------------------------------
-    def _queue_report(self, job: dict, ok: bool, error: str | None) -> None:
+    # -- results --------------------------------------------------------------------------
+    def _report(self, job: dict, ok: bool, error: str | None) -> None:
         report = {"job_id": job["job_id"], "ticket_id": job["ticket_id"], "ok": ok, "error": error}
-        with self._lock:
-            self._reports.append(report)
 
-    def _send_reports(self) -> None:
-        """Send queued results in order while connected; keep the rest for later."""
-        while self.sio.connected and not self._stop.is_set():
-            with self._lock:
-                if not self._reports:
-                    return
-                report = self._reports[0]
-            try:
-                answer = self.sio.call("print_result", report, timeout=self.report_timeout_s)
-            except Exception as exc:  # disconnected or no ack: retry later
-                log.info("print result %s not delivered yet: %s", report["job_id"], exc)
-                return
-            with self._lock:
-                if self._reports and self._reports[0] is report:
-                    self._reports.popleft()
+        def acked(answer) -> None:
             if not (isinstance(answer, dict) and answer.get("ok")):
                 log.warning("server rejected print result %s: %r", report["job_id"], answer)
+
+        self.send("print_result", report, acked)
 
 
 def start_demo_agent(app, base_url: str, token: str) -> KioskAgent:
@@ -277,3 +239,76 @@ def _office_timezone(app, token: str) -> str | None:
     except Exception as exc:  # the ticket then shows the time as sent (UTC)
         log.warning("office time zone unknown: %s", exc)
         return None
+
+
+# -- command line -------------------------------------------------------------------------
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """Options of ``loket agent kiosk``."""
+    parser = argparse.ArgumentParser(
+        prog="loket agent kiosk", description="Kiosk station agent: prints the tickets issued at this kiosk.",
+        epilog="Printer URIs: tcp://HOST[:9100], serial:///dev/ttyUSB0?baudrate=19200, usb://VVVV:PPPP, "
+               "file:///dev/usb/lp0, sim:// (see drivers/printer/README.md).")
+    parser.add_argument("--server", required=True, help="Loket server base URL, e.g. https://antrian.example.go.id")
+    parser.add_argument("--token", default=os.environ.get("LOKET_DEVICE_TOKEN"),
+                        help="this kiosk's device token (default: $LOKET_DEVICE_TOKEN; keeps it out of `ps`)")
+    parser.add_argument("--printer", required=True, help="printer URI")
+    parser.add_argument("--paper", type=int, choices=(58, 80), default=80, help="paper width in mm (default 80)")
+    parser.add_argument("--tz", default=None, help="IANA zone for the printed time when the job has none, e.g. Asia/Jakarta")
+    parser.add_argument("--poll", type=float, default=2.0, help="status check interval (s) while the printer is unavailable")
+    parser.add_argument("--status-interval", type=float, default=5.0, help="status check interval (s) while idle")
+    parser.add_argument("--log-level", default="INFO", choices=("DEBUG", "INFO", "WARNING", "ERROR"))
+    args = parser.parse_args(argv)
+    if not args.token:
+        parser.error("--token (or $LOKET_DEVICE_TOKEN) is required")
+    return args
+
+
+def build_agent(args: argparse.Namespace) -> KioskAgent:
+    """The agent and its printer for parsed ``args`` (ValueError / DeviceError on a bad printer)."""
+    from drivers.printer.transports import printer_from_uri
+
+    printer = printer_from_uri(args.printer, width_mm=args.paper, tz=args.tz)
+    return KioskAgent(args.server, args.token, printer, poll_s=args.poll, status_interval_s=args.status_interval)
+
+
+def _not_escpos_chatter(record: logging.LogRecord) -> bool:
+    """python-escpos logs each connection open/close on the root logger at INFO: drop those."""
+    return record.levelno >= logging.WARNING or f"{os.sep}escpos{os.sep}" not in record.pathname
+
+
+def main(argv: list[str] | None = None, stop: threading.Event | None = None) -> int:
+    """``loket agent kiosk --server URL --token T --printer URI [--paper 58|80] [--tz ZONE]``.
+
+    Runs until SIGINT / SIGTERM (or until ``stop`` is set, when given); logs to stderr.
+    Returns the exit status: 0 after a clean stop, 2 on a bad printer option.
+    """
+    args = parse_args(argv)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.addFilter(_not_escpos_chatter)
+    # force: a library's module-level logging.info() may already have called basicConfig()
+    logging.basicConfig(level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+                        handlers=[handler], force=True)
+    try:
+        agent = build_agent(args)
+    except (ValueError, DeviceError) as exc:
+        log.error("printer %s: %s", args.printer, exc)
+        return 2
+    stop = stop or threading.Event()
+    if threading.current_thread() is threading.main_thread():
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, lambda *_: stop.set())
+    log.info("kiosk agent: server %s, printer %s (%d mm)", args.server, args.printer, args.paper)
+    agent.start()
+    try:
+        while not stop.wait(1.0):
+            pass
+    finally:
+        log.info("kiosk agent stopping (%d jobs unprinted, %d results unsent)", len(agent.pending_jobs()),
+                 agent.pending_reports())
+        agent.stop()
+        agent.printer.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

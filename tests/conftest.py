@@ -87,3 +87,22 @@ def artifacts() -> Path:
 def wib(hh: int, mm: int = 0, day: int = 23) -> datetime:
     """2026-11-<day> (23 = a Monday) at hh:mm WIB (Asia/Jakarta), as an aware datetime."""
     return datetime(2026, 11, day, hh, mm, tzinfo=ZoneInfo("Asia/Jakarta")).astimezone(timezone.utc)
+
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+    "--disable-sync", "--no-first-run", "--autoplay-policy=no-user-gesture-required",
+]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Headless Chromium (the Debian package, never a downloaded build), one per test
+    session: Playwright's sync API allows one running instance per process."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()

@@ -31,7 +31,9 @@
     services: [],
     counters: new Map(),   // id → counter
     waiting: new Map(),    // ticket id → ticket (status waiting)
-    printStatus: new Map() // ticket id → last print_status seen on the stream
+    printStatus: new Map(), // ticket id → last print_status seen on the stream
+    deviceId: null,         // this kiosk's device id (from the full state)
+    printerOk: true
   };
   const ui = {screen: "loading", service: null, priority: "regular", busy: false, ticket: null,
               print: null, printTimer: null, shownAt: 0, returnTimer: null, returnAt: 0, countdownTimer: null,
@@ -236,6 +238,11 @@
     return t("kiosk.error.generic");
   }
 
+  function newRequestId() {
+    if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
+    return Date.now().toString(36) + "-" + Math.random().toString(36).slice(2, 12);
+  }
+
   function withTimeout(promise, ms) {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error("timeout")), ms);
@@ -248,11 +255,16 @@
     setBusy(true);
     hideError();
     const service = ui.service;
-    const body = {service: service.code, priority_kind: ui.priority === "regular" ? null : ui.priority};
+    // One id per tap: if the answer is lost and the citizen taps again, or the request is
+    // retried, the server answers the same ticket instead of issuing a second one.
+    if (!ui.requestId) ui.requestId = newRequestId();
+    const body = {service: service.code, priority_kind: ui.priority === "regular" ? null : ui.priority,
+                  request_id: ui.requestId};
     try {
       const answer = await withTimeout(
         L.api("POST", "/api/v1/offices/" + encodeURIComponent(CODE) + "/tickets", body, {token: TOKEN}),
         REQUEST_TIMEOUT_MS);
+      ui.requestId = null;  // the next tap is a new request
       showTicket(answer, service);
     } catch (err) {
       showError(errorText(err));
@@ -306,7 +318,7 @@
   function watchPrint(ticketId, job) {
     ui.shownAt = Date.now();
     clearTimeout(ui.printTimer);
-    if (!job) { setPrint("failed"); return; }
+    if (!job || !model.printerOk) { setPrint("failed"); return; }  // a printer known to be down: say so at once
     setPrint("printing");
     if (applyPrintStatus(model.printStatus.get(ticketId))) return;  // the result came before the answer
     ui.printTimer = setTimeout(() => { if (ui.print === "printing") setPrint("failed"); }, PRINT_TIMEOUT_MS);
@@ -345,6 +357,9 @@
     model.counters = new Map((state.counters || []).map((c) => [c.id, c]));
     model.waiting = new Map((state.waiting || []).map((tk) => [tk.id, tk]));
     (state.waiting || []).forEach((tk) => { if (tk.print_status) model.printStatus.set(tk.id, tk.print_status); });
+    model.deviceId = state.device_id || null;
+    const me = (state.devices || []).find((d) => d.id === model.deviceId);
+    setPrinter(me);
     renderOffice();
     tick();
     renderServices();
@@ -365,8 +380,21 @@
       }
     } else if (name === "counter" && data.counter) {
       model.counters.set(data.counter.id, data.counter);
+    } else if (name === "device" && data.device && data.device.id === model.deviceId) {
+      setPrinter(data.device);
     }
     renderServices();
+  }
+
+  /* The kiosk's own station health (its agent reports the printer): a printer known to be
+     out of paper or offline is announced before anyone takes a number. A kiosk whose agent
+     never reported (no health yet) is assumed fine: the 8 s print timeout still applies. */
+  function setPrinter(device) {
+    const printer = device && device.devices ? device.devices.printer : null;
+    model.printerOk = !printer || ["ok", "paper_low"].includes(printer.state);
+    const banner = $("printer-banner");
+    banner.hidden = model.printerOk;
+    banner.textContent = t("kiosk.printer_down");
   }
 
   function onStatus(online, message) {

@@ -82,7 +82,7 @@ def register(socketio, app) -> None:
 
     @socketio.on("sync")
     def on_sync(data=None):
-        office_id, audience, _device = sessions.get(request.sid, (None, None, None))
+        office_id, audience, device_id = sessions.get(request.sid, (None, None, None))
         if office_id is None:
             return {"error": "not connected"}
         try:
@@ -92,6 +92,7 @@ def register(socketio, app) -> None:
         with db.session() as s:
             office = s.get(Office, office_id)
             state = office_snapshot(s, office, "display" if audience == "agent" else audience)
+            state["device_id"] = device_id
             if audience == "public" and data and data.get("ticket"):
                 ticket = s.scalars(select(Ticket).where(Ticket.public_id == str(data["ticket"]))).first()
                 if ticket is not None and ticket.office_id == office_id:

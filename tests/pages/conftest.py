@@ -132,17 +132,6 @@ def live_server(sqlite_url, tmp_path):
     app.extensions["loket"].db.dispose()
 
 
-@pytest.fixture(scope="session")
-def browser():
-    """Headless Chromium (Debian package) for the whole session."""
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
-
-
 @pytest.fixture
 def page_factory(browser):
     """new_page(width, height, **context options) → a page in a fresh context; closed after."""

@@ -276,3 +276,30 @@ def test_missing_token_is_explained(live_server, page_factory):
     page = page_factory(*PORTRAIT)
     page.goto(f"{live_server.url}/kiosk/{live_server.office}")
     expect(page.locator("#loading-text")).to_contain_text("Kiosk ini belum terdaftar")
+
+
+def test_printer_out_of_paper_is_announced_and_the_ticket_shown_on_screen(live_server, page_factory):
+    """The kiosk agent reports paper out: the kiosk says so before anyone takes a number,
+    and a number taken then goes straight to the on-screen fallback."""
+    import socketio
+
+    live_server.staff("fo1").act(1, "open")
+    agent = socketio.Client()
+    agent.connect(live_server.url, auth={"token": live_server.tokens["kiosk"], "agent": True}, transports=["websocket"])
+    try:
+        page = _open_kiosk(live_server, page_factory, PORTRAIT)
+        banner = page.get_by_test_id("printer-banner")
+        expect(banner).to_be_hidden()
+        out = {"printer": {"kind": "printer", "state": "paper_out", "detail": "kertas habis"}}
+        assert agent.call("health", {"devices": out}, timeout=10) == {"ok": True}
+        expect(banner).to_be_visible()
+        expect(banner).to_contain_text("Printer tiket sedang bermasalah")
+        page.get_by_test_id("service-ktp_el").click()
+        page.get_by_test_id("take-ticket").click()
+        expect(page.get_by_test_id("ticket-number")).to_have_text("A001")
+        expect(page.get_by_test_id("print-status")).to_contain_text("Printer tidak dapat mencetak", timeout=2000)
+        ok = {"printer": {"kind": "printer", "state": "ok", "detail": ""}}
+        agent.call("health", {"devices": ok}, timeout=10)
+        expect(banner).to_be_hidden()
+    finally:
+        agent.disconnect()

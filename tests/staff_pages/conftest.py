@@ -81,14 +81,9 @@ def staff_server(sqlite_url, tmp_path) -> LiveServer:
 
 
 @pytest.fixture(scope="session")
-def chromium():
-    """One headless Chromium (Debian's) for the whole session."""
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
+def chromium(browser):
+    """The session's headless Chromium (tests/conftest.py: one per process)."""
+    return browser
 
 
 def sign_in(page, base_url: str, username: str, password: str = DEMO_PASSWORD) -> None:

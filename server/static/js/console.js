@@ -509,11 +509,11 @@
   const ACTIONS = {
     "call-next": () => act("call-next"),
     "finish-next": async () => {
-      // The server finishes and calls in one transaction: with nobody waiting it does
-      // neither. The officer meant "finish", so finish and say that nobody is waiting.
+      // The server finishes the current ticket and calls the next one; with nobody
+      // waiting the finish stands and the answer has no ticket: say so.
       const number = mine().current.number;
-      const answer = await act("call-next", {finish_current: true}, ["queue_empty"]);
-      if (answer && answer.failed && await act("finish")) {
+      const answer = await act("call-next", {finish_current: true});
+      if (answer && !answer.failed && !answer.ticket) {
         toast("info", t("console.msg.finished", {number}), t("console.err.queue_empty"));
       }
     },
