@@ -25,3 +25,5 @@ echo "bench: call -> display latency, 500 clients (loket serve --workers 4)"
 timeout 600 "$PY" bench/call_latency.py
 echo "bench: print job -> bytes at the printer (loket demo + kiosk agent on tcp:// to the ESC/POS simulator)"
 timeout 300 "$PY" bench/print_latency.py
+echo "bench: QR decode time per frame and decode rate, zxing-cpp vs pyzbar (generated frame set)"
+timeout 600 "$PY" bench/qr_decode.py

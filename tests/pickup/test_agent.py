@@ -1,0 +1,153 @@
+"""Pickup agent against a real Loket server (in this process, threading mode), with a
+simulated camera playing generated video files through cv2.VideoCapture."""
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+from sqlalchemy import select
+
+from drivers.qr.simulator import SimulatedCamera, code_in_view, write_video
+from pickup.agent import PickupAgent, main, start_demo_agent
+from server import create_app
+from server.config import TestingConfig
+from server.demo import seed_demo
+from server.models import Device, Office
+from server.models.audit import AuditEntry
+from server.services.accounts import create_device
+from server.services.actors import SYSTEM
+from tests.kiosk.test_agent import Server, free_port, wait_for
+
+CODE = "http://127.0.0.1:8080/t/DriveThruA001"
+
+
+@pytest.fixture
+def served(sqlite_url, tmp_path):
+    """A served app with the demo office; ``token``: a pickup station's device token."""
+    app = create_app(TestingConfig, DATABASE_URL=sqlite_url, DATA_DIR=tmp_path, SOCKETIO_ASYNC_MODE="threading")
+    db = app.extensions["loket"].db
+    seeded = seed_demo(db, tmp_path)
+    token = seeded["tokens"].get("pickup")
+    if token is None:  # demo seeds without a pickup station
+        with db.session() as s:
+            office = s.scalars(select(Office).where(Office.code == seeded["office"])).one()
+            _device, token = create_device(s, office.id, "pickup", "Drive-Thru", actor=SYSTEM)
+    server = Server(app, free_port())
+    server.start()
+    yield SimpleNamespace(app=app, db=db, token=token, base=f"http://127.0.0.1:{server.port}", server=server)
+    server.stop()
+    db.dispose()
+
+
+@pytest.fixture
+def clip(tmp_path) -> Path:
+    """A video: 3 empty frames, the ticket held up for 10 frames, 3 empty frames."""
+    path = tmp_path / "drive-thru.avi"
+    write_video(path, code_in_view(CODE, 10))
+    return path
+
+
+def scan_audits(served) -> list[dict]:
+    with served.db.session() as s:
+        return [e.data for e in s.scalars(select(AuditEntry).where(AuditEntry.action == "device.scan")
+                                          .order_by(AuditEntry.id))]
+
+
+def pickup_health(served) -> dict:
+    with served.db.session() as s:
+        device = s.scalars(select(Device).where(Device.kind == "pickup", Device.active.is_(True))).first()
+        return dict(device.health or {})
+
+
+def test_code_in_ten_frames_gives_one_acked_scan(served, clip):
+    agent = PickupAgent(served.base, served.token, camera=SimulatedCamera(clip), fps=20, health_interval_s=0.5)
+    agent.start()
+    try:
+        wait_for(lambda: agent.acked, what="the scan acknowledged by the server")
+        wait_for(lambda: agent.camera.state.value == "offline", what="the end of the clip")
+        wait_for(lambda: pickup_health(served).get("camera", {}).get("state") == "offline",
+                 what="end of video in the server's health")
+        assert agent.frames_decoded == 16
+        assert [r["code"] for r in agent.reported] == [CODE]
+        assert [r["code"] for r in agent.acked] == [CODE] and agent.rejected == [] and agent.pending() == 0
+        [audit] = scan_audits(served)
+        assert audit["code"] == CODE and audit["source"] == "camera"
+        assert pickup_health(served)["camera"]["detail"] == "video selesai / end of video"
+    finally:
+        agent.stop()
+
+
+def test_scans_made_while_server_is_down_are_delivered_once(served, clip):
+    served.server.stop()
+    agent = PickupAgent(served.base, served.token, camera=SimulatedCamera(clip), fps=0, max_backoff_s=0.5)
+    agent.start()
+    try:
+        wait_for(lambda: agent.camera.state.value == "offline" and agent.frames_decoded == 16, what="clip played")
+        assert [r["code"] for r in agent.reported] == [CODE] and agent.pending() == 1 and not agent.connected
+        served.server.start()
+        wait_for(lambda: agent.acked, what="scan delivered after the server came up")
+        assert len(scan_audits(served)) == 1 and agent.pending() == 0
+    finally:
+        agent.stop()
+
+
+def test_camera_loss_shows_offline_on_the_server_and_recovers(served):
+    cam = SimulatedCamera(code_in_view(CODE, 5, before=5, after=5), loop=True)
+    agent = PickupAgent(served.base, served.token, camera=cam, fps=25, retry_s=0.2, max_retry_s=0.5,
+                        health_interval_s=0.5)
+    agent.start()
+    try:
+        wait_for(lambda: pickup_health(served).get("camera", {}).get("state") == "ok", what="camera ok")
+        cam.lose()
+        wait_for(lambda: pickup_health(served).get("camera", {}).get("state") == "offline", what="camera offline")
+        assert "kamera" in pickup_health(served)["camera"]["detail"]
+        with served.db.session() as s:
+            device = s.scalars(select(Device).where(Device.kind == "pickup", Device.active.is_(True))).first()
+            assert device.unhealthy_since is not None and device.last_error.startswith("camera: offline")
+        cam.restore()
+        wait_for(lambda: pickup_health(served).get("camera", {}).get("state") == "ok", what="camera back")
+        wait_for(lambda: agent.acked, what="the scan acknowledged")
+        assert all(r["code"] == CODE for r in agent.reported)
+    finally:
+        agent.stop()
+
+
+def test_demo_agent_reports_a_car_each_period(served):
+    agent = start_demo_agent(served.app, served.base, served.token, period_s=1.2)
+    try:
+        assert served.app.extensions["loket_demo_pickup_agent"] is agent
+        wait_for(lambda: len(agent.acked) >= 2, what="two demo cars")
+        assert {r["code"] for r in agent.acked} == {f"{served.base}/t/DEMO-DRIVE-THRU"}
+        assert pickup_health(served)["camera"]["state"] == "ok"
+    finally:
+        agent.stop()
+
+
+def test_command_line_agent_in_its_own_process(served, clip):
+    loket = Path(sys.executable).with_name("loket")
+    cmd = ([str(loket), "agent", "pickup"] if loket.exists() else [sys.executable, "-m", "pickup.agent"])
+    proc = subprocess.Popen(cmd + ["--server", served.base, "--token", served.token, "--camera", str(clip),
+                                   "--decoder", "zxing", "--fps", "20"],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        wait_for(lambda: scan_audits(served), timeout=30, what="scan from the agent process")
+        wait_for(lambda: pickup_health(served).get("camera", {}).get("state") == "offline", timeout=15,
+                 what="end of video reported")
+        proc.send_signal(signal.SIGTERM)
+        output, _ = proc.communicate(timeout=20)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 0, output
+    assert [a["code"] for a in scan_audits(served)] == [CODE]
+
+
+def test_command_line_needs_a_device(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["--server", "http://127.0.0.1:9", "--token", "t"])
+    assert exc.value.code == 2 and "give --camera, --scanner or both" in capsys.readouterr().err
