@@ -18,6 +18,7 @@ from sqlalchemy import select
 from ..models import COUNTER_ROLES, Device, DeviceKind, Office, Role, Ticket
 from ..services.accounts import authenticate_device
 from ..services.snapshots import office_snapshot, ticket_status
+from ..services.printing import unprinted_jobs
 from . import agents
 from .emitter import device_room, room, stream_of
 
@@ -70,8 +71,11 @@ def register(socketio, app) -> None:
         sessions[request.sid] = (office_id, audience, device_id)
         if audience == "agent":
             join_room(device_room(device_id))
-            if agent_kind(device_id) == DeviceKind.DISPLAY.value:  # LED displays follow the counters
+            kind = agent_kind(device_id)
+            if kind == DeviceKind.DISPLAY.value:  # LED displays follow the counters
                 join_room(room(office_id, "display"))
+            elif kind == DeviceKind.KIOSK.value:  # jobs sent while it was away
+                socketio.start_background_task(resend_jobs, request.sid, device_id, public_url())
         else:
             join_room(room(office_id, audience))
         return True
@@ -98,6 +102,15 @@ def register(socketio, app) -> None:
                 if ticket is not None and ticket.office_id == office_id:
                     state["ticket"] = ticket_status(s, ticket)
         return {"seq": seq, "epoch": epoch, "state": state}
+
+    def resend_jobs(sid: str, device_id: int, base_url: str) -> None:
+        socketio.sleep(0.2)  # let the connection settle first
+        with db.session() as s:
+            jobs = unprinted_jobs(s, device_id, base_url)
+        emitter.resend_print_jobs(sid, jobs)
+
+    def public_url() -> str:
+        return app.config.get("PUBLIC_URL") or request.host_url.rstrip("/")
 
     def agent_kind(device_id: int) -> str | None:
         with db.session() as s:

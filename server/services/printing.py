@@ -85,6 +85,27 @@ def send_job(
     return job
 
 
+RESEND_WINDOW_S = 600  # the kiosk agent drops jobs older than this (its job_ttl_s)
+
+
+def unprinted_jobs(session: Session, device_id: int, public_url: str, now=None) -> list[dict]:
+    """Print jobs of this kiosk not yet printed (queued, or failed and waiting for the
+    printer) from the last RESEND_WINDOW_S seconds, with their original job ids: sent
+    again when the kiosk agent (re)connects, since Socket.IO keeps nothing for an absent
+    client. The agent never prints a job id twice."""
+    from datetime import timedelta
+
+    from ..models import utcnow
+
+    since = (now or utcnow()) - timedelta(seconds=RESEND_WINDOW_S)
+    tickets = session.scalars(
+        select(Ticket).where(Ticket.device_id == device_id, Ticket.issued_at >= since,
+                             (Ticket.print_status == "queued") | Ticket.print_status.like("failed%"))
+        .order_by(Ticket.id)
+    ).all()
+    return [build_job(session, t, public_url, attempt=max(1, next_attempt(session, t) - 1)) for t in tickets]
+
+
 def record_result(session: Session, device: Device, ticket_id: int, ok: bool, error: str | None) -> Ticket:
     """Store a kiosk agent's print result on the ticket and tell the screens.
 

@@ -120,3 +120,21 @@ def test_devices_page_for_managers_only(app):
     page = manager.get("/devices")
     assert page.status_code == 200 and b"Kiosk Lobi" in page.data
     assert staff_client(app, "fo1").get("/devices").status_code == 403
+
+
+def test_a_kiosk_agent_that_connects_late_gets_the_unprinted_jobs(app):
+    import time
+
+    ticket = kiosk_issue(app).get_json()["ticket"]  # no agent connected: the job went nowhere
+    kiosk = agent(app, "kiosk")
+    deadline = time.monotonic() + 5
+    jobs = []
+    while not jobs and time.monotonic() < deadline:
+        time.sleep(0.1)
+        jobs = [m["args"][0] for m in kiosk.get_received() if m["name"] == "print_job"]
+    assert [j["job_id"] for j in jobs] == [f"t{ticket['id']}-1"]
+    assert kiosk.emit("print_result", {"job_id": jobs[0]["job_id"], "ticket_id": ticket["id"], "ok": True},
+                      callback=True) == {"ok": True}
+    again = agent(app, "kiosk")  # printed now: nothing is sent again
+    time.sleep(0.5)
+    assert not [m for m in again.get_received() if m["name"] == "print_job"]
