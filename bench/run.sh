@@ -27,3 +27,6 @@ echo "bench: print job -> bytes at the printer (loket demo + kiosk agent on tcp:
 timeout 300 "$PY" bench/print_latency.py
 echo "bench: QR decode time per frame and decode rate, zxing-cpp vs pyzbar (generated frame set)"
 timeout 600 "$PY" bench/qr_decode.py
+echo "bench: card insert -> UID event latency (private pcscd + vpcd + virtual card; TEST MACHINES ONLY)"
+"$PY" -c "import smartcard" 2>/dev/null || "$PY" -m pip install -q -e ".[smartcard]"
+timeout 300 "$PY" bench/card_latency.py

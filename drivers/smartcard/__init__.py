@@ -1,0 +1,22 @@
+"""Smartcard readers (PC/SC, pyscard): the reader watcher, a virtual card for tests, and a
+private PC/SC stack for test machines.
+
+- :mod:`.reader`: :class:`CardWatcher` (readers and cards → :class:`CardEvent`), the
+  reader states and :func:`read_card` (ATR and UID);
+- :mod:`.vicc`: a virtual contactless card for the vsmartcard ``vpcd`` reader driver, in
+  its own process, with insert / remove / pull-mid-read on demand;
+- :mod:`.pcsc_stack`: a private ``pcscd`` with vpcd readers — TEST MACHINES ONLY.
+
+The KTP-el chip is contactless ISO 14443; its personal data needs the SAM only Dukcapil
+issues, so Loket reads only the card's UID and ATR. The UID proves "this card", never who
+holds it.
+"""
+from .reader import (
+    SERVER_EVENTS, CardEvent, CardEventKind, CardRead, CardReaderState, CardReaderStatus, CardWatcher, list_readers,
+    read_card,
+)
+
+__all__ = [
+    "SERVER_EVENTS", "CardEvent", "CardEventKind", "CardRead", "CardReaderState", "CardReaderStatus", "CardWatcher",
+    "list_readers", "read_card",
+]
