@@ -1,0 +1,198 @@
+"""The display agent: drives the counters' serial LED number displays and call keypads.
+
+Run on the PC wired to the displays and keypads (``loket agent display ...``, see
+:func:`main`). It connects as a display device with ``agent: true``; the server puts it
+in its device room and in its office's display room, so it hears the public stream.
+
+LEDs: after each connect it asks ``sync`` and shows every counter's current number; then
+each ``counter`` event (and ``call``) updates that counter's LED: the ticket number
+("A012") or ``----`` when idle. Events carry ``seq``/``epoch``: the python-socketio client
+handles each message in its own thread, so per counter an event older than the one
+already applied is ignored, and a hole in the numbers that stays open for
+``hole_grace_s``, a heartbeat ahead of us, a new epoch or ``resync`` bring a new ``sync``.
+All LED writes happen in one loop: a failed display is retried every ``retry_s`` and
+every LED is re-sent every ``refresh_s`` (a write-only display that lost power comes back).
+
+Keypads: each press goes straight to the server, ``sio.call("keypad", {"counter", "action"})``
+(NOT the outbox: a press must never be replayed minutes later after a reconnect). The
+server allows it only for the counters in the device's ``keypad_counters`` setting; NEXT
+there is the console's "Selesai & panggil berikutnya". When the server is unreachable,
+refuses or answers an error, the counter's LED flashes ``ERR`` (offline), ``Err``
+(refused) or ``----`` (queue empty) for ``flash_s`` seconds. A press made while the previous
+press of the same counter is in flight, or within ``repeat_guard_s`` after it, is dropped:
+a double press never calls two citizens. Presses older than ``press_ttl_s`` are dropped.
+
+Health: ``led_<counter>`` (kind led_display) and ``keypad_<n>`` (kind keypad) per device.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import deque
+
+from drivers.serialdev.display import LedDisplay
+from drivers.serialdev.frames import IDLE_TEXT, KeyPress
+from drivers.station import DeviceHealth, StationAgent
+
+from .keypads import KeypadBinding, KeypadInputs
+from .leds import LedOutputs, counter_text
+from .stream_order import StreamOrder
+
+log = logging.getLogger("display.agent")
+
+
+class DisplayAgent(LedOutputs, KeypadInputs, StationAgent):
+    """The display station: LEDs by counter number, keypads with their address mapping.
+
+    ``leds``: counter number → LedDisplay; ``keypads``: KeypadBindings. Timing options
+    are described in the module docstring; the rest go to :class:`StationAgent`.
+    """
+
+    name = "display"
+
+    def __init__(self, server_url: str, token: str, *, leds: dict[int, LedDisplay],
+                 keypads: list[KeypadBinding] = (), flash_s: float = 2.0, repeat_guard_s: float = 0.5,
+                 retry_s: float = 2.0, refresh_s: float = 30.0, press_ttl_s: float = 10.0,
+                 hole_grace_s: float = 1.0, **options) -> None:
+        super().__init__(server_url, token, **options)
+        self.leds = dict(leds)
+        self.keypads = list(keypads)
+        self.flash_s, self.repeat_guard_s, self.retry_s = flash_s, repeat_guard_s, retry_s
+        self.refresh_s, self.press_ttl_s, self.hole_grace_s = refresh_s, press_ttl_s, hole_grace_s
+        self.results: deque[dict] = deque(maxlen=100)  # last keypad outcomes (diagnostics, tests)
+        self._state_lock = threading.Lock()
+        self._desired = {n: IDLE_TEXT for n in self.leds}
+        self._applied: dict[int, tuple[str | None, int]] = {}  # counter → (epoch, seq) shown
+        self._flashes: dict[int, list[tuple[str, float]]] = {}
+        self._written: dict[int, tuple[str, float]] = {}
+        self._retry_at: dict[int, float] = {}
+        self._order = StreamOrder()
+        self._sync_wanted = True
+        self._sync_retry_at = 0.0
+        self._presses: deque[tuple[KeypadBinding, KeyPress]] = deque()
+        self._guard_until: dict[int, float] = {}
+        self._led_wake, self._work = threading.Event(), threading.Event()
+        for binding in self.keypads:
+            binding.keypad.on_press = lambda press, b=binding: self._on_key(b, press)
+            binding.keypad.on_state = lambda _state: self.health_changed()
+        for event, handler in (("counter", self._on_counter), ("call", self._on_call), ("ticket", self._on_ticket),
+                               ("heartbeat", self._on_heartbeat), ("resync", self._on_resync)):
+            self.sio.on(event, handler)
+
+    # -- socket events (each in its own thread) ---------------------------------------
+    def on_connected(self) -> None:
+        self._sync_wanted, self._sync_retry_at = True, 0.0
+        self._work.set()
+
+    def _observe(self, data: dict) -> None:
+        with self._state_lock:
+            need = self._order.saw(data.get("seq"), data.get("epoch"))
+        if need:
+            self._want_sync()
+
+    def _on_counter(self, data=None) -> None:
+        if not isinstance(data, dict):
+            return
+        self._observe(data)
+        counter = data.get("counter")
+        if isinstance(counter, dict):
+            self._set_counter(counter.get("number"), counter_text(counter), data.get("seq"), data.get("epoch"))
+
+    def _on_call(self, data=None) -> None:
+        if not isinstance(data, dict):
+            return
+        self._observe(data)
+        call, ticket = data.get("call") or {}, data.get("ticket") or {}
+        number, text = call.get("counter_number"), ticket.get("number")
+        if text and self._set_counter(number, str(text), data.get("seq"), data.get("epoch")) and data.get("recall"):
+            self.flash(number, str(text), 1.0)  # blink: the citizen is called again
+
+    def _on_ticket(self, data=None) -> None:
+        if isinstance(data, dict):
+            self._observe(data)
+
+    def _on_heartbeat(self, data=None) -> None:
+        if isinstance(data, dict):
+            with self._state_lock:
+                need = self._order.heard(data.get("seq"), data.get("epoch"))
+            if need:
+                self._want_sync()
+
+    def _on_resync(self, _data=None) -> None:
+        self._want_sync()
+
+    def _want_sync(self) -> None:
+        self._sync_wanted = True
+        self._work.set()
+
+    # -- loops ------------------------------------------------------------------------
+    def started(self) -> None:
+        self.spawn(self._led_loop)
+        self.spawn(self._work_loop)
+        for binding in self.keypads:
+            binding.keypad.start(spawn=self.sio.start_background_task)
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop the keypads, the loops and the connection, then close the serial ports."""
+        for binding in self.keypads:
+            binding.keypad.stop()
+        self._led_wake.set()
+        self._work.set()
+        super().stop(timeout)
+        for led in self.leds.values():
+            led.close()
+
+    def _work_loop(self) -> None:
+        while not self.stopping.is_set():
+            self._work.clear()
+            if self.connected and time.monotonic() >= self._sync_retry_at:
+                with self._state_lock:
+                    overdue = self._order.overdue(self.hole_grace_s)
+                if self._sync_wanted or overdue:
+                    self._sync()
+            while self._presses and not self.stopping.is_set():
+                self._handle_press(*self._presses.popleft())
+            self._work.wait(0.2)
+
+    def _sync(self) -> None:
+        self._sync_wanted = False
+        try:
+            answer = self.sio.call("sync", {}, timeout=self.ack_timeout_s)
+        except Exception as exc:
+            answer = {"error": str(exc)}
+        state = answer.get("state") if isinstance(answer, dict) else None
+        seq = answer.get("seq") if isinstance(answer, dict) else None
+        if not isinstance(state, dict) or not isinstance(seq, int) or seq < 0:
+            log.info("sync failed (%r); retrying", (answer or {}).get("error") if isinstance(answer, dict) else answer)
+            self._sync_wanted = True
+            self._sync_retry_at = time.monotonic() + self.retry_s
+            return
+        counters = {c.get("number"): c for c in state.get("counters") or [] if isinstance(c, dict)}
+        epoch = answer.get("epoch")
+        with self._state_lock:
+            self._order.reset(seq, epoch)
+            for number in self.leds:
+                last = self._applied.get(number)
+                if last is not None and last[0] == epoch and last[1] > seq:
+                    continue  # an event newer than the snapshot's number is already shown
+                self._desired[number] = counter_text(counters.get(number, {}))
+                self._applied[number] = (epoch, seq)
+        log.info("synced at %s: %s", seq, {n: self._desired[n] for n in self.leds})
+        self._led_wake.set()
+
+    # -- health -----------------------------------------------------------------------
+    def health(self) -> dict[str, DeviceHealth]:
+        out = {}
+        for number, led in sorted(self.leds.items()):
+            status = led.status()
+            where = getattr(getattr(led, "link", None), "url", "")
+            out[f"led_{number}"] = DeviceHealth(
+                "led_display", status.state.value, status.detail or f"loket {number}: {where}",
+                status.last_answer_at.isoformat() if status.last_answer_at else None)
+        for index, binding in enumerate(self.keypads, 1):
+            status = binding.keypad.status()
+            out[f"keypad_{index}"] = DeviceHealth(
+                "keypad", status.state.value, status.detail or binding.describe(),
+                status.last_answer_at.isoformat() if status.last_answer_at else None)
+        return out
