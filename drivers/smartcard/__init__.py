@@ -1,8 +1,9 @@
 """Smartcard readers (PC/SC, pyscard): the reader watcher, a virtual card for tests, and a
 private PC/SC stack for test machines.
 
-- :mod:`.reader`: :class:`CardWatcher` (readers and cards → :class:`CardEvent`), the
-  reader states and :func:`read_card` (ATR and UID);
+- :mod:`.reader`: :class:`CardWatcher` (readers and cards → :class:`CardEvent`);
+  :mod:`.events` the event and reader state types, :mod:`.pcsc` :func:`read_card` (ATR
+  and UID) and :func:`list_readers`;
 - :mod:`.vicc`: a virtual contactless card for the vsmartcard ``vpcd`` reader driver, in
   its own process, with insert / remove / pull-mid-read on demand;
 - :mod:`.pcsc_stack`: a private ``pcscd`` with vpcd readers — TEST MACHINES ONLY.
