@@ -4,7 +4,8 @@
 - :mod:`.sources`: :class:`FrameSource` (opencv camera, stream or file) and
   :class:`ScannerReader` (serial or keyboard-wedge barcode scanner);
 - :mod:`.dedupe`: :class:`Deduplicator`, one report per appearance of a code;
-- :mod:`.simulator`: generated camera frames, video files and a simulated camera.
+- :mod:`.simulator`: a simulated camera; :mod:`.frames` generated camera frames (drawn by
+  :mod:`.scene`), :mod:`.video` video files.
 
 See ``drivers/qr/README.md``.
 """
