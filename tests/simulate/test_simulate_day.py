@@ -66,7 +66,7 @@ def demo_server(tmp_path_factory):
 def test_simulate_day_end_to_end(demo_server, tmp_path):
     out = tmp_path / "out.json"
     r = subprocess.run([LOKET, "simulate-day", "--server", demo_server, "--tickets", "60", "--counters", "6",
-                        "--speed", "3000", "--seed", "7", "--json-out", str(out)],
+                        "--speed", "1200", "--seed", "7", "--json-out", str(out)],
                        capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stdout + r.stderr
     assert "SIMULATED minutes" in r.stdout and "TOTAL" in r.stdout
