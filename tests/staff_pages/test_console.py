@@ -92,6 +92,7 @@ def test_full_shift_by_keyboard(new_page, staff_server, shots):
     expect(page.get_by_test_id("skip-dialog")).to_be_hidden()
     expect(page.get_by_test_id("current-number")).to_have_text("A002")
     page.keyboard.press("x")
+    expect(page.get_by_test_id("skip-dialog")).to_be_visible()  # Enter confirms the open dialog
     page.keyboard.press("Enter")
     expect(page.get_by_test_id("current-number")).to_have_text("—")
     expect_waiting(page, ["A002", "A003", "B001"])
@@ -356,3 +357,22 @@ def test_transferred_ticket_into_an_untouched_service_is_callable(new_page, staf
     expect_waiting(page, ["A001"])
     page.keyboard.press("n")
     expect(page.get_by_test_id("current-number")).to_have_text("A001", timeout=3000)
+
+
+def test_officers_are_warned_when_the_kiosk_printer_is_out_of_paper(new_page, staff_server):
+    import socketio
+
+    page = new_page("fo1")
+    open_counter(page, staff_server.url, 1)
+    alert = page.get_by_test_id("device-alert")
+    expect(alert).to_be_hidden()
+    agent = socketio.Client()
+    agent.connect(staff_server.url, auth={"token": staff_server.tokens["kiosk"], "agent": True}, transports=["websocket"])
+    try:
+        agent.call("health", {"devices": {"printer": {"kind": "printer", "state": "paper_out"}}}, timeout=10)
+        expect(alert).to_be_visible()
+        expect(alert).to_contain_text("Kiosk Lobi: printer kertas habis")
+        agent.call("health", {"devices": {"printer": {"kind": "printer", "state": "ok"}}}, timeout=10)
+        expect(alert).to_be_hidden()
+    finally:
+        agent.disconnect()

@@ -248,10 +248,12 @@
     if (!c || !c.current) S.detail = null;
     else if (!S.detail || S.detail.id !== c.current.id) refreshMine();
     S.synced = true;
+    if (window.LoketDeviceAlerts) LoketDeviceAlerts.set(state.devices || []);
     render();
   }
 
   function onEvent(name, data) {
+    if (name === "device" && data.device && window.LoketDeviceAlerts) LoketDeviceAlerts.upsert(data.device);
     if (name === "counter" && data.counter) upsertCounter(data.counter);
     if ((name === "ticket" || name === "call") && data.ticket) upsertTicket(data.ticket);
     if (name === "call" && data.call && data.call.counter_id === S.myId && S.detail && S.detail.id === data.call.ticket_id) {
