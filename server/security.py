@@ -7,6 +7,7 @@ token (``X-CSRFToken`` header or form field), including staff API calls.
 """
 from __future__ import annotations
 
+import time
 from functools import wraps
 
 from flask import Flask, abort, current_app, flash, g, jsonify, redirect, request, url_for
@@ -14,7 +15,7 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
 from .models import DeviceKind, Role
-from .services.accounts import authenticate_device
+from .services.accounts import authenticate_device, hash_token
 from .services.actors import PUBLIC, Actor
 
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
@@ -42,14 +43,36 @@ def init_security(app: Flask, csrf: CSRFProtect) -> None:
         g.device = None
         token = request_token()
         if token:
-            with current_app.extensions["loket"].db.session() as s:
-                device = authenticate_device(s, token)
-                if device is None:
-                    return jsonify(error="invalid_token", message="invalid or revoked device token"), 401
-                s.expunge(device)
-                g.device = device
+            device = _device_for(token)
+            if device is None:
+                return jsonify(error="invalid_token", message="invalid or revoked device token"), 401
+            g.device = device
         elif request.method in UNSAFE:
             csrf.protect()
+
+
+DEVICE_CACHE_S = 15.0  # a revoked token stops working within this many seconds
+
+
+def _device_for(token: str):
+    """The device of ``token`` (detached, read-only), from a per-process cache that saves a
+    database transaction on every kiosk and display request; None for a bad token.
+    Revoking a device takes effect within DEVICE_CACHE_S seconds."""
+    cache = current_app.extensions.setdefault("loket_device_cache", {})
+    key = hash_token(token)
+    hit = cache.get(key)
+    now = time.monotonic()
+    if hit is not None and hit[1] > now:
+        return hit[0]
+    with current_app.extensions["loket"].db.session() as s:
+        device = authenticate_device(s, token)
+        if device is not None:
+            s.expunge(device)
+    if device is not None:
+        if len(cache) > 1000:
+            cache.clear()
+        cache[key] = (device, now + DEVICE_CACHE_S)
+    return device
 
 
 def _csrf_failed(exc: CSRFError):

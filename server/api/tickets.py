@@ -61,29 +61,31 @@ def issue(code: str):
 
 
 def _issue(code: str, data: dict, request_id: str | None):
-    """Two short transactions: the number (which locks the service's day sequence until
-    commit) first; then the estimate, the print job and the answer, without that lock."""
+    """Two short transactions in one session: the number (which locks the service's day
+    sequence until commit) first; then the estimate, the print job and the answer."""
     actor = current_actor()
     device = g.get("device")
-    with transaction() as s:
-        office = get_office(s, code)
-        earlier = find_by_request(s, office.id, request_id) if request_id else None
-        if earlier is not None:
-            return jsonify(_issued(s, earlier, None, repeated=True)), 200
-        ticket = issue_ticket(
-            s, office, str(data.get("service", "")), actor=actor,
-            priority_kind=data.get("priority_kind") or None,
-            channel="kiosk" if device is not None else "staff", request_id=request_id,
-            device_id=device.id if device is not None else None,
-        )
-        ticket_id = ticket.id
-    with transaction() as s:
-        ticket = s.get(Ticket, ticket_id)
-        estimate = estimate_wait(s, ticket)
-        job = None
-        if device is not None:
-            job = printing.send_job(s, ticket, device.id, public_url(), actor=actor, estimate=estimate)
-        return jsonify(_issued(s, ticket, job, estimate=estimate)), 201
+    s = current_app.extensions["loket"].db.Session()
+    try:
+        with s.begin():
+            office = get_office(s, code)
+            earlier = find_by_request(s, office.id, request_id) if request_id else None
+            if earlier is not None:
+                return jsonify(_issued(s, earlier, None, repeated=True)), 200
+            ticket = issue_ticket(
+                s, office, str(data.get("service", "")), actor=actor,
+                priority_kind=data.get("priority_kind") or None,
+                channel="kiosk" if device is not None else "staff", request_id=request_id,
+                device_id=device.id if device is not None else None,
+            )
+        with s.begin():  # the objects stay loaded (expire_on_commit=False)
+            estimate = estimate_wait(s, ticket)
+            job = None
+            if device is not None:
+                job = printing.send_job(s, ticket, device.id, public_url(), actor=actor, estimate=estimate)
+            return jsonify(_issued(s, ticket, job, estimate=estimate)), 201
+    finally:
+        s.close()
 
 
 def _issued(s, ticket: Ticket, job: dict | None, repeated: bool = False, estimate=None) -> dict:
