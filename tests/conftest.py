@@ -1,4 +1,5 @@
-"""Shared fixtures: real SQLite files and a real PostgreSQL database per test.
+"""Shared fixtures: real SQLite files and a real PostgreSQL database per test, a live
+Loket server in this process (``live_server``, see tests/live.py) and headless Chromium.
 
 PostgreSQL comes from LOKET_TEST_DATABASE_URL (scripts/test.sh sets it and starts the
 server). A template database is migrated once per session; each test gets a fresh copy
@@ -17,6 +18,7 @@ import pytest
 
 from server.db import Database
 from server.migrations import upgrade
+from tests.live import serve_demo
 
 PG_URL = os.environ.get("LOKET_TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/loket_test")
 REDIS_URL = os.environ.get("LOKET_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
@@ -75,6 +77,14 @@ def database(db_url):
     db = Database(db_url)
     yield db
     db.dispose()
+
+
+@pytest.fixture
+def live_server(sqlite_url, tmp_path):
+    """A Loket server on 127.0.0.1:<free port> with the demo office (SQLite, threading
+    Socket.IO), stopped after the test: a :class:`tests.live.LiveServer`."""
+    with serve_demo(sqlite_url, tmp_path) as server:
+        yield server
 
 
 @pytest.fixture

@@ -6,102 +6,61 @@ import time
 from types import SimpleNamespace
 
 import pytest
-import requests
 from sqlalchemy import select
 
 from display.agent import DisplayAgent, KeypadBinding
 from drivers.serialdev import Key, Keypad, KeypadState, SerialLedDisplay, SerialLink
 from drivers.serialdev.simulator import KeypadSimulator, LedDisplaySimulator, pty_pair
-from server import create_app
-from server.config import TestingConfig
-from server.demo import seed_demo
 from server.models import Counter, Device, Office
 from server.services.accounts import create_device
 from server.services.actors import SYSTEM
-from tests.kiosk.test_agent import Server, free_port, wait_for
+from tests.live import Staff, serve_demo, wait_for
 
 GUARD_S = 0.2  # the agent's repeat guard in these tests
-
-
-class Staff:
-    """An officer driving counters through the REST API (login and CSRF as the console does)."""
-
-    def __init__(self, base: str, username: str) -> None:
-        self.base = base
-        self.http = requests.Session()
-        csrf = self.http.get(f"{base}/api/v1/auth/csrf", timeout=10).json()["csrf_token"]
-        self.http.headers["X-CSRFToken"] = csrf
-        r = self.http.post(f"{base}/api/v1/auth/login", json={"username": username, "password": "demo1234"}, timeout=10)
-        assert r.status_code == 200, r.text
-        self.http.headers["X-CSRFToken"] = r.json().get("csrf_token") or csrf
-
-    def counters(self) -> dict[int, dict]:
-        r = self.http.get(f"{self.base}/api/v1/offices/DEMO/counters", timeout=10)
-        r.raise_for_status()
-        return {c["number"]: c for c in r.json()["counters"]}
-
-    def act(self, number: int, action: str, **body) -> dict:
-        counter_id = self.counters()[number]["id"]
-        r = self.http.post(f"{self.base}/api/v1/counters/{counter_id}/{action}", json=body, timeout=10)
-        assert r.status_code == 200, f"{action} at counter {number}: {r.status_code} {r.text}"
-        return r.json()
-
-    def current(self, number: int) -> str | None:
-        current = self.counters()[number]["current"]
-        return current["number"] if current else None
 
 
 @pytest.fixture
 def station(sqlite_url, tmp_path):
     """A served app, a display station allowed keypads on counters 1 and 2, LEDs 1-3 on one
     RS-485-like pty bus, keypads 1-3 on another pty, and the agent connected."""
-    app = create_app(TestingConfig, DATABASE_URL=sqlite_url, DATA_DIR=tmp_path, SOCKETIO_ASYNC_MODE="threading")
-    seeded = seed_demo(app.extensions["loket"].db, tmp_path)
-    with app.extensions["loket"].db.session() as s:
-        office_id = s.scalar(select(Office.id).where(Office.code == seeded["office"]))
-        device, token = create_device(s, office_id, "display", "Panel LED test", actor=SYSTEM)
-        device.settings = {"keypad_counters": [1, 2]}
-        device_id = device.id
-    (tmp_path / "led").mkdir()
-    (tmp_path / "keys").mkdir()
-    led_pty, key_pty = pty_pair(tmp_path / "led"), pty_pair(tmp_path / "keys")
-    leds = LedDisplaySimulator(led_pty.b).start()
-    keys = KeypadSimulator(key_pty.b)
-    bus = SerialLink(led_pty.a)
-    keypad = Keypad(key_pty.a)
-    server = Server(app, free_port())
-    base = f"http://127.0.0.1:{server.port}"
-    agent = DisplayAgent(base, token, leds={n: SerialLedDisplay(bus, address=n) for n in (1, 2, 3)},
-                         keypads=[KeypadBinding(keypad, {1: 1, 2: 2, 3: 3})], repeat_guard_s=GUARD_S,
-                         health_interval_s=1.0, max_backoff_s=1.0)
-    agent.start()  # before the server listens: it must connect by itself
-    server.start()
-    wait_for(lambda: agent.connected, what="agent connected")
-    wait_for(lambda: keypad.status().state == KeypadState.OK, what="keypad port open")
-    for n in (1, 2, 3):
-        assert leds.wait_shown(n, "----"), f"LED {n} idle after sync"
-    yield SimpleNamespace(app=app, base=base, agent=agent, server=server, leds=leds, keys=keys, token=token,
-                          device_id=device_id, kiosk_token=seeded["tokens"]["kiosk"], fo1=Staff(base, "fo1"))
-    agent.stop()
-    server.stop()
+    with serve_demo(sqlite_url, tmp_path, start=False) as server:
+        with server.db.session() as s:
+            office_id = s.scalar(select(Office.id).where(Office.code == server.office))
+            device, token = create_device(s, office_id, "display", "Panel LED test", actor=SYSTEM)
+            device.settings = {"keypad_counters": [1, 2]}
+            device_id = device.id
+        (tmp_path / "led").mkdir()
+        (tmp_path / "keys").mkdir()
+        led_pty, key_pty = pty_pair(tmp_path / "led"), pty_pair(tmp_path / "keys")
+        leds = LedDisplaySimulator(led_pty.b).start()
+        keys = KeypadSimulator(key_pty.b)
+        bus = SerialLink(led_pty.a)
+        keypad = Keypad(key_pty.a)
+        base = server.url
+        agent = DisplayAgent(base, token, leds={n: SerialLedDisplay(bus, address=n) for n in (1, 2, 3)},
+                             keypads=[KeypadBinding(keypad, {1: 1, 2: 2, 3: 3})], repeat_guard_s=GUARD_S,
+                             health_interval_s=1.0, max_backoff_s=1.0)
+        agent.start()  # before the server listens: it must connect by itself
+        server.start()
+        wait_for(lambda: agent.connected, what="agent connected")
+        wait_for(lambda: keypad.status().state == KeypadState.OK, what="keypad port open")
+        for n in (1, 2, 3):
+            assert leds.wait_shown(n, "----"), f"LED {n} idle after sync"
+        yield SimpleNamespace(app=server.app, base=base, agent=agent, server=server, leds=leds, keys=keys, token=token,
+                              device_id=device_id, fo1=Staff(base, "fo1"))
+        agent.stop()
     for closeable in (leds, keys):
         closeable.close()
     led_pty.stop()
     key_pty.stop()
-    app.extensions["loket"].db.dispose()
 
 
 def issue(st, service: str = "ktp_el") -> dict:
-    r = requests.post(f"{st.base}/api/v1/offices/DEMO/tickets", json={"service": service},
-                      headers={"Authorization": f"Bearer {st.kiosk_token}"}, timeout=10)
-    assert r.status_code == 201, r.text
-    return r.json()["ticket"]
+    return st.server.issue(service)["ticket"]
 
 
 def status(st, ticket: dict) -> str:
-    r = requests.get(f"{st.base}/api/v1/tickets/{ticket['public_id']}", timeout=10)
-    assert r.status_code == 200, r.text
-    return r.json()["status"]
+    return st.server.ticket(ticket["public_id"])["status"]
 
 
 def press(st, address: int, key: Key) -> None:
@@ -260,30 +219,25 @@ def test_health_reports_every_led_and_keypad(station):
 def test_demo_agent_runs_on_loop_ports(sqlite_url, tmp_path):
     from display.agent import start_demo_display_agent
 
-    app = create_app(TestingConfig, DATABASE_URL=sqlite_url, DATA_DIR=tmp_path, SOCKETIO_ASYNC_MODE="threading")
-    seeded = seed_demo(app.extensions["loket"].db, tmp_path)
-    with app.extensions["loket"].db.session() as s:
-        office_id = s.scalar(select(Office.id).where(Office.code == seeded["office"]))
-        device, token = create_device(s, office_id, "display", "Panel LED demo", actor=SYSTEM)
-        device.settings = {"keypad_counters": [2]}
-    server = Server(app, free_port())
-    base = f"http://127.0.0.1:{server.port}"
-    agent = start_demo_display_agent(app, base, token)
-    server.start()
-    try:
-        leds, keys = app.extensions["loket_demo_leds"], app.extensions["loket_demo_keypads"]
-        assert sorted(agent.leds) == list(range(1, 9))
-        wait_for(lambda: agent.connected, what="demo agent connected")
-        assert all(leds.wait_shown(n, "----") for n in agent.leds)
-        Staff(base, "fo2").act(2, "open")
-        st = SimpleNamespace(base=base, kiosk_token=seeded["tokens"]["kiosk"])
-        ticket = issue(st)
-        keys.press(2, "next")
-        assert leds.wait_shown(2, ticket["number"])
-    finally:
-        agent.stop()
-        server.stop()
-        app.extensions["loket"].db.dispose()
+    with serve_demo(sqlite_url, tmp_path, start=False) as server:
+        app, base = server.app, server.url
+        with server.db.session() as s:
+            office_id = s.scalar(select(Office.id).where(Office.code == server.office))
+            device, token = create_device(s, office_id, "display", "Panel LED demo", actor=SYSTEM)
+            device.settings = {"keypad_counters": [2]}
+        agent = start_demo_display_agent(app, base, token)
+        server.start()
+        try:
+            leds, keys = app.extensions["loket_demo_leds"], app.extensions["loket_demo_keypads"]
+            assert sorted(agent.leds) == list(range(1, 9))
+            wait_for(lambda: agent.connected, what="demo agent connected")
+            assert all(leds.wait_shown(n, "----") for n in agent.leds)
+            Staff(base, "fo2").act(2, "open")
+            ticket = server.issue()["ticket"]
+            keys.press(2, "next")
+            assert leds.wait_shown(2, ticket["number"])
+        finally:
+            agent.stop()
 
 
 def test_command_line_builds_leds_on_shared_ports_and_keypads():

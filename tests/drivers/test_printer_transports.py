@@ -25,11 +25,9 @@ from drivers.printer.tcp_simulator import TcpPrinterSimulator
 from drivers.printer.transport import NO_READBACK
 from drivers.printer.transports import FilePrinter, NetworkPrinter, SerialPrinter, printer_from_uri
 from kiosk.agent import KioskAgent
-from server import create_app
-from server.config import TestingConfig
-from server.demo import seed_demo
 from tests.drivers.test_printer import FIXTURES, JOB
-from tests.kiosk.test_agent import Server, free_port, issue, print_status, wait_for
+from tests.kiosk.test_agent import issue, wait_status
+from tests.live import free_port, wait_for
 
 STATUS_QUERIES = b"\x10\x04\x01\x10\x04\x04"  # DLE EOT 1, DLE EOT 4: before every ticket
 CONFIRM = b"\x10\x04\x01"  # after it: answered only once every byte before it arrived
@@ -353,25 +351,15 @@ def test_stream_takes_any_chunking():
 
 # -- kiosk agent, real server, TCP printer ---------------------------------------------------------
 @pytest.fixture
-def office(sqlite_url, tmp_path, sim):
+def office(sim, live_server):
     """A served Loket app with the demo office, and a kiosk agent printing to ``sim`` over TCP."""
-    app = create_app(TestingConfig, DATABASE_URL=sqlite_url, DATA_DIR=tmp_path, SOCKETIO_ASYNC_MODE="threading")
-    token = seed_demo(app.extensions["loket"].db, tmp_path)["tokens"]["kiosk"]
-    server = Server(app, free_port())
-    server.start()
-    base = f"http://127.0.0.1:{server.port}"
+    base, token = live_server.url, live_server.tokens["kiosk"]
     agent = KioskAgent(base, token, printer_from_uri(sim.uri, width_mm=80), poll_s=0.2, status_interval_s=0.5,
                        max_backoff_s=1.0)
     agent.start()
     wait_for(lambda: agent.connected, what="agent connected")
-    yield SimpleNamespace(app=app, base=base, token=token, agent=agent, server=server, sim=sim)
+    yield SimpleNamespace(app=live_server.app, base=base, token=token, agent=agent, server=live_server, sim=sim)
     agent.stop()
-    server.stop()
-    app.extensions["loket"].db.dispose()
-
-
-def _wait_status(o, issued, predicate, what):
-    return wait_for(lambda: (lambda s: s if s and predicate(s) else None)(print_status(o, issued)), what=what)
 
 
 def _numbers(tickets) -> list[str]:
@@ -381,19 +369,19 @@ def _numbers(tickets) -> list[str]:
 @pytest.mark.parametrize("fault", [PrinterState.PAPER_OUT, PrinterState.OFFLINE])
 def test_queued_jobs_print_once_after_recovery(office, fault):
     first = issue(office)
-    _wait_status(office, first, lambda s: s == "printed", "first ticket printed")
+    wait_status(office, first, lambda s: s == "printed", "first ticket printed")
     office.sim.set_state(fault)
     wait_for(lambda: office.agent.health()["printer"].state == fault.value, what=f"health {fault.value}")
     second, third = issue(office), issue(office)
     for issued in (second, third):
-        status = _wait_status(office, issued, lambda s: s.startswith("failed"), "failure reported")
+        status = wait_status(office, issued, lambda s: s.startswith("failed"), "failure reported")
         assert ("paper out" if fault is PrinterState.PAPER_OUT else "tcp 127.0.0.1") in status
     assert len(office.sim.tickets) == 1 and office.sim.stream.swallowed == 0  # nothing sent into the void
     assert office.agent.pending_jobs() == [second["print"]["job_id"], third["print"]["job_id"]]
 
     office.sim.set_state(PrinterState.OK)
     for issued in (second, third):
-        _wait_status(office, issued, lambda s: s == "printed", "printed after recovery")
+        wait_status(office, issued, lambda s: s == "printed", "printed after recovery")
     time.sleep(1.0)  # a few more polls: nothing printed twice
     assert _numbers(office.sim.tickets) == [t["ticket"]["number"] for t in (first, second, third)]
     assert office.agent.pending_jobs() == [] and office.agent.health()["printer"].state == "ok"
@@ -403,7 +391,7 @@ def test_paper_low_prints_and_reports_health(office):
     office.sim.set_state(PrinterState.PAPER_LOW)
     wait_for(lambda: office.agent.health()["printer"].state == "paper_low", what="health paper_low")
     issued = issue(office)
-    _wait_status(office, issued, lambda s: s == "printed", "printed on paper low")
+    wait_status(office, issued, lambda s: s == "printed", "printed on paper low")
     health = office.agent.health()["printer"]
     assert (health.kind, health.detail) == ("printer", "kertas hampir habis / paper near end")
     assert health.last_answer_at is not None

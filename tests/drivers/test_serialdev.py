@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import time
+from functools import partial
 
 import pytest
 
@@ -11,16 +12,10 @@ from drivers.serialdev.frames import (
     ETX, STX, KeyLineReader, ProtocolError, checksum, encode_key_line, fit, parse_key_line,
 )
 from drivers.serialdev.simulator import KeypadSimulator, LedDisplaySimulator, pty_pair
+from tests import live
 
 
-def wait_for(predicate, timeout: float = 5.0, what: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.01)
-    pytest.fail(f"timed out after {timeout} s waiting for {what}")
+wait_for = partial(live.wait_for, timeout=5.0, interval=0.01)
 
 
 @pytest.fixture

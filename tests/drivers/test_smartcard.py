@@ -13,6 +13,7 @@ from drivers.smartcard import CardEvent, CardEventKind, CardReaderState, CardWat
 from drivers.smartcard.pcsc_stack import PcscStack
 from drivers.smartcard.reader import CARD_REMOVED, READER_GONE
 from drivers.smartcard.vicc import DEFAULT_ATR, VirtualCard, answer_apdu
+from tests.live import wait_for
 
 READERS = ["Loket Test A", "Loket Test B"]
 KTP_UID = "04A1B2C3D4E5F6"
@@ -52,16 +53,6 @@ class Events:
     def __len__(self) -> int:
         with self._cond:
             return len(self.items)
-
-
-def wait_for(predicate, timeout: float = 10.0, what: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.02)
-    pytest.fail(f"timed out after {timeout} s waiting for {what}")
 
 
 @pytest.fixture(scope="module")

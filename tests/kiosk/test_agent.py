@@ -1,96 +1,39 @@
 """Kiosk agent against a real Loket server (in this process, threading mode) and the simulator."""
 from __future__ import annotations
 
-import socket
-import threading
 import time
 from types import SimpleNamespace
 
 import pytest
-import requests
 from sqlalchemy import select
-from werkzeug.serving import make_server
 
 from drivers.printer import PrinterState
 from kiosk.agent import start_demo_agent
-from server import create_app
-from server.config import TestingConfig
-from server.demo import seed_demo
 from server.models import Device, DeviceKind, Ticket
 from server.services.printing import build_job
-
-
-def wait_for(predicate, timeout: float = 10.0, what: str = "condition"):
-    """Poll ``predicate`` every 20 ms until it returns a truthy value; fail after ``timeout`` s."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.02)
-    pytest.fail(f"timed out after {timeout} s waiting for {what}")
-
-
-def free_port() -> int:
-    """A TCP port free on 127.0.0.1 right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class Server:
-    """A Loket app served by Werkzeug in a thread (what ``socketio.run`` does in threading mode)."""
-
-    def __init__(self, app, port: int) -> None:
-        self.app = app
-        self.port = port
-        self._http = None
-
-    def start(self) -> None:
-        self._http = make_server("127.0.0.1", self.port, self.app, threaded=True)
-        threading.Thread(target=self._http.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
-
-    def stop(self) -> None:
-        """Stop listening (refuse new connections) and drop every Socket.IO client."""
-        if self._http is not None:
-            self._http.shutdown()
-            self._http.server_close()
-            self._http = None
-        sio = self.app.extensions["loket"].socketio.server
-        for sid, _eio_sid in list(sio.manager.get_participants("/", None)):
-            sio.disconnect(sid, namespace="/")
+from tests.live import serve_demo, wait_for
 
 
 @pytest.fixture
 def kiosk(sqlite_url, tmp_path):
     """A served app with the demo office and a demo kiosk agent, started before the server."""
-    app = create_app(TestingConfig, DATABASE_URL=sqlite_url, DATA_DIR=tmp_path, SOCKETIO_ASYNC_MODE="threading")
-    seeded = seed_demo(app.extensions["loket"].db, tmp_path)
-    token = seeded["tokens"]["kiosk"]
-    server = Server(app, free_port())
-    base = f"http://127.0.0.1:{server.port}"
-    agent = start_demo_agent(app, base, token)  # before the server listens, as in ``loket demo``
-    agent.max_backoff_s = 1.0
-    server.start()  # the agent was already retrying: it must connect by itself
-    wait_for(lambda: agent.connected, what="agent connected")
-    yield SimpleNamespace(app=app, base=base, token=token, agent=agent, server=server,
-                          printer=app.extensions["loket_demo_printer"], data_dir=tmp_path)
-    agent.stop()
-    server.stop()
-    app.extensions["loket"].db.dispose()
+    with serve_demo(sqlite_url, tmp_path, start=False) as server:
+        app, token = server.app, server.tokens["kiosk"]
+        agent = start_demo_agent(app, server.url, token)  # before the server listens, as in ``loket demo``
+        agent.max_backoff_s = 1.0
+        server.start()  # the agent was already retrying: it must connect by itself
+        wait_for(lambda: agent.connected, what="agent connected")
+        yield SimpleNamespace(app=app, base=server.url, token=token, agent=agent, server=server,
+                              printer=app.extensions["loket_demo_printer"], data_dir=tmp_path)
+        agent.stop()
 
 
 def issue(k, service: str = "ktp_el") -> dict:
-    r = requests.post(f"{k.base}/api/v1/offices/DEMO/tickets", json={"service": service},
-                      headers={"Authorization": f"Bearer {k.token}"}, timeout=10)
-    assert r.status_code == 201, r.text
-    return r.json()
+    return k.server.issue(service)
 
 
 def print_status(k, issued: dict) -> str | None:
-    r = requests.get(f"{k.base}/api/v1/tickets/{issued['ticket']['public_id']}", timeout=10)
-    assert r.status_code == 200, r.text
-    return r.json()["print_status"]
+    return k.server.ticket(issued["ticket"]["public_id"])["print_status"]
 
 
 def wait_status(k, issued: dict, predicate, what: str) -> str:

@@ -13,26 +13,19 @@ import pytest
 from drivers.printer import PrinterState
 from drivers.printer.tcp_simulator import TcpPrinterSimulator
 from kiosk.agent import KioskAgent, build_agent, parse_args
-from server import create_app
-from server.config import TestingConfig
-from server.demo import seed_demo
-from tests.kiosk.test_agent import Server, free_port, issue, print_status, wait_for
+from tests.kiosk.test_agent import issue, print_status
+from tests.live import wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
-def site(sqlite_url, tmp_path):
+def site(live_server):
     """A served Loket app (demo office, no in-process agent) and a TCP printer simulator."""
-    app = create_app(TestingConfig, DATABASE_URL=sqlite_url, DATA_DIR=tmp_path, SOCKETIO_ASYNC_MODE="threading")
-    token = seed_demo(app.extensions["loket"].db, tmp_path)["tokens"]["kiosk"]
-    server = Server(app, free_port())
-    server.start()
     sim = TcpPrinterSimulator().start()
-    yield SimpleNamespace(app=app, base=f"http://127.0.0.1:{server.port}", token=token, sim=sim, server=server)
+    yield SimpleNamespace(app=live_server.app, base=live_server.url, token=live_server.tokens["kiosk"], sim=sim,
+                          server=live_server)
     sim.stop()
-    server.stop()
-    app.extensions["loket"].db.dispose()
 
 
 def test_cli_prints_issued_ticket_and_stops_on_sigterm(site, tmp_path):

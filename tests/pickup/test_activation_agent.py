@@ -2,65 +2,25 @@
 pcscd with the vpcd driver and the virtual card in its own process."""
 from __future__ import annotations
 
-import socket
 import threading
 import time
 from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import select
-from werkzeug.serving import make_server
 
 from drivers.smartcard.pcsc_stack import PcscStack
 from drivers.smartcard.reader import CARD_REMOVED
 from drivers.smartcard.vicc import DEFAULT_ATR, VirtualCard
 from pickup.activation_agent import ActivationAgent, main
-from server import create_app
-from server.config import TestingConfig
-from server.demo import seed_demo
 from server.models import Device, Office
 from server.models.audit import AuditEntry
 from server.services.accounts import create_device
 from server.services.actors import SYSTEM
+from tests.live import serve_demo, wait_for
 
 READER = "Loket Station 00 00"
 KTP_UID = "04A1B2C3D4E5F6"
-
-
-def wait_for(predicate, timeout: float = 10.0, what: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.02)
-    pytest.fail(f"timed out after {timeout} s waiting for {what}")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class Server:
-    """A Loket app served by Werkzeug in a thread (what ``socketio.run`` does in threading mode)."""
-
-    def __init__(self, app, port: int) -> None:
-        self.app, self.port, self._http = app, port, None
-
-    def start(self) -> None:
-        self._http = make_server("127.0.0.1", self.port, self.app, threaded=True)
-        threading.Thread(target=self._http.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
-
-    def stop(self) -> None:
-        if self._http is not None:
-            self._http.shutdown()
-            self._http.server_close()
-            self._http = None
-        sio = self.app.extensions["loket"].socketio.server
-        for sid, _eio_sid in list(sio.manager.get_participants("/", None)):
-            sio.disconnect(sid, namespace="/")
 
 
 @pytest.fixture(scope="module")
@@ -74,27 +34,23 @@ def pcsc():
 @pytest.fixture
 def station(pcsc, sqlite_url, tmp_path):
     """A served app with the demo office, an activation station and its agent bound to READER."""
-    app = create_app(TestingConfig, DATABASE_URL=sqlite_url, DATA_DIR=tmp_path, SOCKETIO_ASYNC_MODE="threading")
-    db = app.extensions["loket"].db
-    seed_demo(db, tmp_path)
-    with db.session() as s:
-        office_id = s.scalar(select(Office.id).where(Office.code == "DEMO"))
-        device, token = create_device(s, office_id, "activation", "Aktivasi 1", actor=SYSTEM)
-        device_id = device.id
-    server = Server(app, free_port())
-    server.start()
-    base = f"http://127.0.0.1:{server.port}"
-    card = VirtualCard(pcsc.reader(READER).port, uid=KTP_UID).start()
-    agent = ActivationAgent(base, token, reader=READER, health_interval_s=1.0, max_backoff_s=1.0,
-                            watcher_wait_ms=500)
-    agent.start()
-    wait_for(lambda: agent.connected, what="agent connected")
-    yield SimpleNamespace(app=app, db=db, base=base, token=token, device_id=device_id, agent=agent, server=server,
-                          card=card, pcsc=pcsc)
-    agent.stop()
-    card.close()
-    server.stop()
-    db.dispose()
+    with serve_demo(sqlite_url, tmp_path, start=False) as server:
+        db = server.db
+        with db.session() as s:
+            office_id = s.scalar(select(Office.id).where(Office.code == "DEMO"))
+            device, token = create_device(s, office_id, "activation", "Aktivasi 1", actor=SYSTEM)
+            device_id = device.id
+        server.start()
+        base = server.url
+        card = VirtualCard(pcsc.reader(READER).port, uid=KTP_UID).start()
+        agent = ActivationAgent(base, token, reader=READER, health_interval_s=1.0, max_backoff_s=1.0,
+                                watcher_wait_ms=500)
+        agent.start()
+        wait_for(lambda: agent.connected, what="agent connected")
+        yield SimpleNamespace(app=server.app, db=db, base=base, token=token, device_id=device_id, agent=agent,
+                              server=server, card=card, pcsc=pcsc)
+        agent.stop()
+        card.close()
     if pcsc.proc is None:
         pcsc.start()
 

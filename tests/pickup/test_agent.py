@@ -13,34 +13,25 @@ from sqlalchemy import select
 
 from drivers.qr.simulator import SimulatedCamera, code_in_view, write_video
 from pickup.agent import PickupAgent, main, start_demo_agent
-from server import create_app
-from server.config import TestingConfig
-from server.demo import seed_demo
 from server.models import Device, Office
 from server.models.audit import AuditEntry
 from server.services.accounts import create_device
 from server.services.actors import SYSTEM
-from tests.kiosk.test_agent import Server, free_port, wait_for
+from tests.live import wait_for
 
 CODE = "http://127.0.0.1:8080/t/DriveThruA001"
 
 
 @pytest.fixture
-def served(sqlite_url, tmp_path):
+def served(live_server):
     """A served app with the demo office; ``token``: a pickup station's device token."""
-    app = create_app(TestingConfig, DATABASE_URL=sqlite_url, DATA_DIR=tmp_path, SOCKETIO_ASYNC_MODE="threading")
-    db = app.extensions["loket"].db
-    seeded = seed_demo(db, tmp_path)
-    token = seeded["tokens"].get("pickup")
+    db = live_server.db
+    token = live_server.tokens.get("pickup")
     if token is None:  # demo seeds without a pickup station
         with db.session() as s:
-            office = s.scalars(select(Office).where(Office.code == seeded["office"])).one()
+            office = s.scalars(select(Office).where(Office.code == live_server.office)).one()
             _device, token = create_device(s, office.id, "pickup", "Drive-Thru", actor=SYSTEM)
-    server = Server(app, free_port())
-    server.start()
-    yield SimpleNamespace(app=app, db=db, token=token, base=f"http://127.0.0.1:{server.port}", server=server)
-    server.stop()
-    db.dispose()
+    return SimpleNamespace(app=live_server.app, db=db, token=token, base=live_server.url, server=live_server)
 
 
 @pytest.fixture

@@ -7,77 +7,30 @@ opens a fresh browser context and signs a demo officer in.
 from __future__ import annotations
 
 import logging
-import socket
-import threading
-import time
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-import requests
 
-from server import create_app
-from server.config import TestingConfig
-from server.demo import DEMO_PASSWORD, seed_demo
+from server.demo import DEMO_PASSWORD
+from tests.live import LiveServer, serve_demo
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
 VIEWPORT = {"width": 1366, "height": 768}  # the counter PC
 
 
-@dataclass
-class LiveServer:
-    """A running Loket server: its base URL, app, office code and device tokens."""
-
-    url: str
-    app: object
-    office: str
-    tokens: dict = field(default_factory=dict)
+class StaffServer(LiveServer):
+    """The live server as these tests use it: :meth:`issue` answers the ticket itself."""
 
     def issue(self, service: str = "ktp_el", priority_kind: str | None = None) -> dict:
         """Take a ticket at the kiosk (device token); returns the ticket."""
-        res = requests.post(f"{self.url}/api/v1/offices/{self.office}/tickets",
-                            json={"service": service, "priority_kind": priority_kind},
-                            headers={"Authorization": f"Bearer {self.tokens['kiosk']}"}, timeout=10)
-        assert res.status_code == 201, res.text
-        return res.json()["ticket"]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+        return super().issue(service, priority_kind)["ticket"]
 
 
 @pytest.fixture
-def staff_server(sqlite_url, tmp_path) -> LiveServer:
+def staff_server(sqlite_url, tmp_path) -> StaffServer:
     """A fresh Loket server with the demo office, listening on 127.0.0.1."""
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no access log lines
-    app = create_app(TestingConfig, DATABASE_URL=sqlite_url, DATA_DIR=tmp_path, SOCKETIO_ASYNC_MODE="threading")
-    seeded = seed_demo(app.extensions["loket"].db, tmp_path)
-    port = _free_port()
-    socketio = app.extensions["loket"].socketio
-    thread = threading.Thread(
-        target=socketio.run, args=(app,),
-        kwargs={"host": "127.0.0.1", "port": port, "allow_unsafe_werkzeug": True,
-                "use_reloader": False, "log_output": False},
-        daemon=True,
-    )
-    thread.start()
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 15
-    while True:
-        try:
-            if requests.get(f"{url}/login", timeout=1).status_code == 200:
-                break
-        except requests.ConnectionError:
-            pass
-        if time.monotonic() > deadline:
-            raise RuntimeError("the live server did not start")
-        time.sleep(0.1)
-    yield LiveServer(url, app, seeded["office"], seeded["tokens"])
-    app.extensions["loket"].db.dispose()
+    with serve_demo(sqlite_url, tmp_path, server_class=StaffServer) as server:
+        yield server
 
 
 @pytest.fixture(scope="session")
