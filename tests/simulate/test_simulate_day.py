@@ -7,34 +7,23 @@ from __future__ import annotations
 
 import json
 import os
-import signal
-import socket
 import subprocess
-import sys
-import time
-from pathlib import Path
 
 import pytest
-import requests
 
 from server.simulate import model
+from tests.live import free_port, wait_http
+from tests.procs import LOKET, stop_group
 
-LOKET = str(Path(sys.executable).parent / "loket")
 STANDARD = {"ktp_el": 15, "kk": 15, "kia": 8, "pelita1": 13, "skpwni": 10, "skdwni": 10,
             "pickup": 10, "ktp_activation": 15, "info": 7}
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
 def demo_server(tmp_path_factory):
     """A real `loket demo` (SQLite, one process) on a free port; yields its base URL."""
     data = tmp_path_factory.mktemp("demo")
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "LOKET_DATA_DIR": str(data)}
     env.pop("LOKET_DATABASE_URL", None)
     env.pop("LOKET_REDIS_URL", None)
@@ -43,23 +32,13 @@ def demo_server(tmp_path_factory):
                             start_new_session=True)
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 45
-        while True:
-            try:
-                if requests.get(f"{base}/api/v1/offices/DEMO", timeout=1).status_code == 200:
-                    break
-            except requests.RequestException:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"loket demo did not start: {(data / 'server.log').read_text()[-2000:]}")
-            time.sleep(0.2)
+        try:
+            wait_http(f"{base}/api/v1/offices/DEMO", timeout=45, proc=proc)
+        except TimeoutError:
+            raise RuntimeError(f"loket demo did not start: {(data / 'server.log').read_text()[-2000:]}") from None
         yield base
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
+        stop_group(proc, timeout=15)
         log.close()
 
 
@@ -89,7 +68,7 @@ def test_simulate_day_end_to_end(demo_server, tmp_path):
 
 
 def test_unreachable_server_gives_one_line_error(tmp_path):
-    port = _free_port()
+    port = free_port()
     r = subprocess.run([LOKET, "simulate-day", "--server", f"http://127.0.0.1:{port}", "--tickets", "5"],
                        capture_output=True, text=True, timeout=60)
     assert r.returncode == 1
