@@ -1,4 +1,11 @@
 """SQLAlchemy models; importing this package registers every table on ``Base.metadata``."""
+from .application import (
+    OPEN_STATUSES,
+    Application,
+    ApplicationSequence,
+    ApplicationStatus,
+    ControlCardEntry,
+)
 from .audit import AuditEntry
 from .base import Base, utcnow
 from .device import Device, DeviceKind
@@ -15,7 +22,8 @@ from .ticket import (
 )
 
 __all__ = [
-    "ACTIVE_STATUSES", "AT_COUNTER_STATUSES", "AuditEntry", "Base", "COUNTER_ROLES", "Call",
-    "Counter", "CounterState", "Device", "DeviceKind", "Office", "PriorityKind", "Role",
-    "Service", "StaffUser", "Ticket", "TicketSequence", "TicketStatus", "counter_services", "utcnow",
+    "ACTIVE_STATUSES", "AT_COUNTER_STATUSES", "Application", "ApplicationSequence", "ApplicationStatus",
+    "AuditEntry", "Base", "COUNTER_ROLES", "Call", "ControlCardEntry", "Counter", "CounterState", "Device",
+    "DeviceKind", "OPEN_STATUSES", "Office", "PriorityKind", "Role", "Service", "StaffUser", "Ticket",
+    "TicketSequence", "TicketStatus", "counter_services", "utcnow",
 ]
