@@ -376,3 +376,19 @@ def test_officers_are_warned_when_the_kiosk_printer_is_out_of_paper(new_page, st
         expect(alert).to_be_hidden()
     finally:
         agent.disconnect()
+
+
+def test_escape_then_quick_reopen_still_confirms(new_page, staff_server):
+    """Esc closes the skip dialog; its close event arrives late. Pressing X and Enter at
+    once must still skip (the stale close must not swallow the confirmation)."""
+    page = new_page("fo1")
+    open_counter(page, staff_server.url, 1)
+    staff_server.issue("ktp_el")
+    page.keyboard.press("n")
+    expect(page.get_by_test_id("current-number")).to_have_text("A001")
+    for _ in range(3):  # no waits between the keys: as fast as an officer's fingers
+        page.keyboard.press("x")
+        page.keyboard.press("Escape")
+    page.keyboard.press("x")
+    page.keyboard.press("Enter")
+    expect(page.get_by_test_id("current-number")).to_have_text("—")

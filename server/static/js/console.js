@@ -582,6 +582,9 @@
     if (dlg.open) return;
     dlg.returnValue = "";
     dlg.onclose = () => {
+      // The close event is queued: after Esc and a quick reopen, the previous opening's
+      // close arrives while the dialog is open again. It is not ours: keep waiting.
+      if (dlg.open) return;
       dlg.onclose = null;
       if (dlg.returnValue === "ok") onOk();
     };
