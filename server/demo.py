@@ -43,7 +43,7 @@ DEMO_DEVICES = [
 def seed_demo(db, data_dir: Path, *, all_day: bool = True) -> dict:
     """Load the demo office and its staff and devices; returns {"office", "tokens": {kind: token}}.
 
-    ``all_day``: open 00:00-23:59 so the demo works whenever it is started (the catalog's
+    ``all_day``: open 00:00-23:59:59 so the demo works whenever it is started (the catalog's
     real hours are 07:30-16:00). Tokens are kept in ``<data_dir>/demo-tokens.json``.
     """
     tokens_path = data_dir / "demo-tokens.json"
@@ -51,7 +51,7 @@ def seed_demo(db, data_dir: Path, *, all_day: bool = True) -> dict:
     with db.session() as s:
         office = load_catalog_file(s, DEMO_CATALOG, actor=SYSTEM)
         if all_day:
-            office.opening_time, office.closing_time = time(0, 0), time(23, 59)
+            office.opening_time, office.closing_time = time(0, 0), time(23, 59, 59)
         for username, full_name, role in DEMO_STAFF:
             if s.scalars(select(StaffUser).where(StaffUser.username == username)).first() is None:
                 create_staff(s, username, DEMO_PASSWORD, role, full_name=full_name,
