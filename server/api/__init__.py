@@ -31,6 +31,7 @@ bp.register_error_handler(HTTPException, _http_error)
 # Routes attach themselves to ``bp`` on import (after ``bp`` exists).
 from . import admin, counters, offices, openapi, session, tickets  # noqa: E402,F401
 from .voice import register_voice  # noqa: E402
+from . import applications  # noqa: E402,F401
 
 register_voice(bp)
 

@@ -1,0 +1,520 @@
+"""Applications (permohonan, issue 4): registration at the counter, worklists, the approval
+chain (approve, return for correction, hand over), the kartu kendali, the resi print, and
+the public resi status.
+
+The public status (``GET /resi/<payload_or_number>``, no sign-in) is found in one of two ways:
+
+- **the signed QR payload** (``LKT1.<office>.<number>.<id>.<sig>``, or the ``/r/<payload>``
+  URL printed as the QR): holding it is the credential, since its HMAC (128 bits) cannot
+  be guessed. Refusals have distinct codes: ``resi_foreign`` (not a Loket QR),
+  ``resi_malformed`` (truncated, damaged, other version), ``resi_forged`` (signature does
+  not match: forged or altered), ``resi_wrong_office`` (genuine, but ``?office=`` names
+  another office), all 400; ``resi_unknown`` (404) for a genuine payload whose file is gone.
+- **a typed resi number** plus ``?check=`` = **the applicant's birth date** (YYYY-MM-DD,
+  DD-MM-YYYY, DD/MM/YYYY or DDMMYYYY). Resi numbers are sequential
+  (DEMO-A-20261123-0001, -0002 ...), so the number alone would let anyone walk through a
+  day's files. The birth date was chosen over the last 4 NIK digits: the NIK serial is
+  0001 for most people of a region and birth date (a guess of "0001" would often be
+  right), while a birth date has ~20,000 plausible values, and the citizen knows it by
+  heart without the KTP that may be the very document being applied for. It is read
+  from the NIK given at registration (day - 40 for women), so nothing more is stored.
+  An unknown number and a wrong birth date give the same answer (404 ``resi_unknown``),
+  and after ``CHECK_FAILURES`` failed checks on one number within ``CHECK_WINDOW_S``
+  seconds further typed look-ups of that number answer 429 ``too_many_attempts`` (per
+  number, not per client address: behind a reverse proxy every client has the proxy's
+  address; per process, so the bound is multiplied by the worker count). The QR is never
+  throttled.
+
+The public answer holds the resi number, office, service, current step name, status,
+due date, ``ready`` and the masked name: no NIK, phone, e-mail or full name.
+"""
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections import deque
+from datetime import date, datetime
+
+from flask import abort, current_app, jsonify, request
+from sqlalchemy import select
+
+from ..models import COUNTER_ROLES, Application, ApplicationStatus, Counter, Office, Role, utcnow
+from ..security import current_actor, office_allowed, require
+from ..services.applications import (
+    STALE, RequirementsMissing, approve, control_card, hand_over, register_application, return_for_correction,
+    worklist,
+)
+from ..services.applications.deadlines import overdue_days
+from ..services.applications.resi_print import send_resi_job, status_url
+from ..services.applications.roles import step_roles
+from ..services.applications.steps import standard_minutes
+from ..services.clock import queue_day
+from ..services.errors import InvalidState, LoketError, NotFound, ValidationError
+from ..services.nik import mask_name, mask_nik, parse_nik
+from ..services.queue.access import current_ticket
+from ..services.queue.presenters import iso
+from ..services.resi import ResiError, ResiSigner, ResiWrongOffice, derive_key, normalize_resi_number
+from . import bp
+from .helpers import body, get_office, int_arg, transaction
+from .tickets import public_url
+
+READY = ApplicationStatus.READY.value
+#: Failed birth-date checks allowed per resi number and window before 429.
+CHECK_FAILURES = 10
+CHECK_WINDOW_S = 900.0
+_SIGNED = re.compile(r"LKT[0-9]+(\.|$)", re.IGNORECASE)
+_ALL_ROLES = frozenset(r.value for r in Role) | {"all"}
+
+
+class VersionConflict(InvalidState):
+    """The application changed since the caller read it (another officer acted first)."""
+
+    code = "version_conflict"
+
+
+class ResiUnknown(NotFound):
+    """No application for this resi (or the typed number's check does not match)."""
+
+    code = "resi_unknown"
+
+
+class TooManyAttempts(LoketError):
+    code = "too_many_attempts"
+    http_status = 429
+
+
+# ---------------------------------------------------------------------------- resi helpers
+def resi_signer() -> ResiSigner:
+    """The app's resi signer: ``ResiSigner(derive_key(SECRET_KEY))``, made once per app."""
+    signer = current_app.extensions.get("loket_resi_signer")
+    if signer is None:
+        signer = current_app.extensions.setdefault(
+            "loket_resi_signer", ResiSigner(derive_key(current_app.config["SECRET_KEY"])))
+    return signer
+
+
+def resi_payload(office: Office, app: Application) -> str:
+    """The signed QR payload of ``app`` (over its id, office code and resi number)."""
+    return resi_signer().make_payload(app.id, office.code, app.resi_number)
+
+
+def resi_links(office: Office, app: Application) -> dict:
+    """{"number", "payload", "status_url", "due_date"} of ``app``'s resi."""
+    payload = resi_payload(office, app)
+    return {"number": app.resi_number, "payload": payload, "status_url": status_url(public_url(), payload),
+            "due_date": app.due_date.isoformat()}
+
+
+class _CheckThrottle:
+    """Failed typed-number checks per resi number in a sliding window (see the module docstring)."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.failures: dict[str, deque] = {}
+
+    def _recent(self, key: str, now: float) -> deque:
+        q = self.failures.get(key)
+        if q is None:
+            return deque()
+        while q and q[0] <= now - CHECK_WINDOW_S:
+            q.popleft()
+        return q
+
+    def blocked(self, key: str) -> bool:
+        with self.lock:
+            return len(self._recent(key, time.monotonic())) >= CHECK_FAILURES
+
+    def fail(self, key: str) -> None:
+        with self.lock:
+            now = time.monotonic()
+            if len(self.failures) > 10000:
+                self.failures.clear()
+            q = self.failures.setdefault(key, deque())
+            self._recent(key, now)
+            q.append(now)
+
+
+def _throttle() -> _CheckThrottle:
+    return current_app.extensions.setdefault("loket_resi_throttle", _CheckThrottle())
+
+
+def parse_check(text: str | None) -> date:
+    """The birth date typed as ``?check=``: YYYY-MM-DD, DD-MM-YYYY, DD/MM/YYYY, DD.MM.YYYY or
+    DDMMYYYY. Raises ValidationError (field "check")."""
+    raw = (text or "").strip()
+    error = ValidationError("isi tanggal lahir pemohon (contoh 12-05-1990) / give the applicant's birth date "
+                            "(e.g. 1990-05-12)", field="check")
+    if not raw:
+        raise error
+    m = re.fullmatch(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})", raw)
+    parts = (m[1], m[2], m[3]) if m else None
+    if parts is None:
+        m = re.fullmatch(r"(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})", raw) or re.fullmatch(r"(\d{2})(\d{2})(\d{4})", raw)
+        parts = (m[3], m[2], m[1]) if m else None
+    if parts is None:
+        raise error
+    try:
+        return date(int(parts[0]), int(parts[1]), int(parts[2]))
+    except ValueError:
+        raise error from None
+
+
+def _birth_date(office: Office, app: Application) -> date | None:
+    try:
+        return parse_nik(app.applicant_nik, today=queue_day(office, app.submitted_at)).birth_date
+    except ValidationError:
+        return None
+
+
+def _unknown() -> ResiUnknown:
+    return ResiUnknown("resi tidak ditemukan atau data pemeriksa tidak cocok / "
+                       "resi not found, or the check does not match")
+
+
+def _find_by_payload(s, text: str, office_code: str | None) -> tuple[Application, Office]:
+    ref = resi_signer().verify(text, office_code)
+    app = s.get(Application, ref.resi_id)
+    office = s.get(Office, app.office_id) if app is not None else None
+    if app is None or office.code != ref.office_code or app.resi_number != ref.resi_number:
+        raise _unknown()
+    return app, office
+
+
+def _find_by_number(s, number: str, check: str | None, office_code: str | None) -> tuple[Application, Office]:
+    throttle = _throttle()
+    if throttle.blocked(number):
+        raise TooManyAttempts("terlalu banyak percobaan, coba lagi 15 menit lagi atau pindai QR resi / "
+                              "too many attempts: try again in 15 minutes, or scan the resi QR")
+    birth = parse_check(check)  # a missing or unreadable date is no guess: not counted
+    app = s.scalars(select(Application).where(Application.resi_number == number)).first()
+    office = s.get(Office, app.office_id) if app is not None else None
+    if app is None or _birth_date(office, app) != birth:
+        throttle.fail(number)
+        raise _unknown()
+    if office_code is not None and office.code != office_code:
+        raise ResiWrongOffice(f"resi ini milik kantor {office.code}, bukan {office_code}",
+                              f"this resi belongs to office {office.code}, not {office_code}", office_code=office.code)
+    return app, office
+
+
+def lookup_resi(s, text: str, *, check: str | None = None, office_code: str | None = None) -> tuple[Application, Office]:
+    """The application a public look-up names: a signed payload (or its status URL), or a
+    typed resi number with the birth-date ``check``. Raises ResiError (its codes),
+    ResiUnknown, ValidationError (a number without a valid check), TooManyAttempts."""
+    text = (text or "").strip()
+    if not (_SIGNED.match(text) or text.lower().startswith(("http://", "https://"))):
+        try:
+            number = normalize_resi_number(text)
+        except ValidationError:
+            if check is not None:  # meant as a typed number: say what is wrong with it
+                raise
+            number = None
+        if number is not None:
+            return _find_by_number(s, number, check, office_code)
+    return _find_by_payload(s, text, office_code)
+
+
+def resi_public(office: Office, app: Application) -> dict:
+    """What anyone holding the resi may see: no NIK, phone, e-mail or full name."""
+    step, service = app.current_step, app.service
+    return {
+        "resi_number": app.resi_number,
+        "office": {"code": office.code, "name": office.name},
+        "service": {"code": service.code, "name_id": service.name_id, "name_en": service.name_en},
+        "step": {"code": step["code"], "name_id": step.get("name_id"), "name_en": step.get("name_en")} if step else None,
+        "step_name": step.get("name_id") if step else None,
+        "status": app.status,
+        "ready": app.status == READY,
+        "due_date": app.due_date.isoformat(),
+        "name": mask_name(app.applicant_name),
+    }
+
+
+# ---------------------------------------------------------------------------- staff views
+def _staff_item(office: Office, app: Application, roles: dict, now: datetime) -> dict:
+    """A worklist line: the file, its current step and the time in it against the standard."""
+    step = app.current_step
+    waited = None if step is None else max(0.0, (now - app.step_entered_at).total_seconds() / 60)
+    standard = None if step is None else standard_minutes(step)
+    waits_for_citizen = app.status == READY
+    return {
+        "id": app.id, "resi_number": app.resi_number, "version": app.version, "status": app.status,
+        "service": {"code": app.service.code, "letter": app.service.letter, "name_id": app.service.name_id,
+                    "name_en": app.service.name_en},
+        "applicant_name": app.applicant_name,
+        "step": None if step is None else {
+            "index": app.step_index, "code": step["code"], "name_id": step.get("name_id"),
+            "name_en": step.get("name_en"), "role": step["role"], "staff_role": roles.get(step["role"]),
+        },
+        "step_entered_at": iso(app.step_entered_at),
+        "waiting_minutes": None if waited is None else round(waited, 2),
+        "standard_minutes": standard,
+        "late": waited is not None and not waits_for_citizen and waited > standard,
+        "waits_for_citizen": waits_for_citizen,
+        "submitted_at": iso(app.submitted_at),
+        "due_date": app.due_date.isoformat(),
+        "overdue_working_days": overdue_days(office, app, now),
+        "shelf_location": app.shelf_location,
+    }
+
+
+def _staff_detail(s, app: Application, now: datetime) -> dict:
+    office = s.get(Office, app.office_id)
+    item = _staff_item(office, app, step_roles(office), now)
+    item.update({
+        "applicant_nik_masked": mask_nik(app.applicant_nik), "phone": app.phone, "email": app.email,
+        "cases": app.cases, "requirements": app.requirements, "ready_at": iso(app.ready_at),
+        "collected_at": iso(app.collected_at), "collector": app.collector, "resi": resi_links(office, app),
+    })
+    return item
+
+
+def _application_for_staff(s, application_id: int) -> Application:
+    app = s.get(Application, application_id)
+    if app is None:
+        raise NotFound("berkas tidak ditemukan / application not found")
+    if not office_allowed(app.office_id):
+        abort(403)
+    return app
+
+
+def _expected_version(data: dict) -> int:
+    version = int_arg(data, "expected_version", lo=1)
+    if version is None:
+        raise ValidationError("expected_version wajib diisi (versi berkas yang dilihat) / expected_version is "
+                              "required (the version of the file you saw)", field="expected_version")
+    return version
+
+
+def _act(application_id: int, fn, **kwargs):
+    """Run a chain action at the caller's ``expected_version``; a stale version is 409
+    ``version_conflict`` with the current version."""
+    data = body()
+    expected = _expected_version(data)
+    now = utcnow()
+    try:
+        with transaction() as s:
+            _application_for_staff(s, application_id)
+            app = fn(s, application_id, actor=current_actor(), expected_version=expected, now=now,
+                     **{k: v(data) for k, v in kwargs.items()})
+            return jsonify(application=_staff_detail(s, app, now))
+    except InvalidState as exc:
+        if exc.message != STALE:
+            raise
+    with transaction() as s:
+        current = s.scalar(select(Application.version).where(Application.id == application_id))
+    raise VersionConflict(f"{STALE}: muat ulang berkas (versi {current}, bukan {expected}) / reload the file "
+                          f"(now version {current}, you sent {expected})", current_version=current,
+                          expected_version=expected)
+
+
+# ---------------------------------------------------------------------------- routes
+@bp.post("/counters/<int:counter_id>/application")
+@require(roles=tuple(COUNTER_ROLES))
+def register(counter_id: int):
+    """Register an application (permohonan) for the ticket called or served at this counter,
+    by its officer. Body {"nik", "name", "phone", "email", "confirmed": [index or requirement
+    text, ...], "case": null | "renewal" | [...]}. When a requirement that applies is not
+    confirmed, nothing is registered: 422 {"error": "requirements_missing", "message",
+    "missing": [{"index", "id", "en", "when"}]}.
+    ---
+    post:
+      tags: [applications]
+      parameters: [{in: path, name: counter_id, required: true, schema: {type: integer}}]
+      requestBody:
+        content:
+          application/json:
+            schema:
+              type: object
+              required: [nik, name, confirmed]
+              properties:
+                nik: {type: string, example: '1471011205900001'}
+                name: {type: string}
+                phone: {type: string, description: WhatsApp number (phone or email required)}
+                email: {type: string}
+                confirmed: {type: array, items: {oneOf: [{type: integer}, {type: string}]}}
+                case: {oneOf: [{type: string}, {type: array, items: {type: string}}], nullable: true}
+      responses:
+        201: {description: '{"application": staff view (resi_number, due_date, step, version ...), "resi": {"number", "payload", "status_url", "due_date"}}'}
+        403: {description: not the officer of this counter}
+        409: {description: no ticket called or served here, or the service takes no applications}
+        422: {description: 'invalid NIK/contact (validation_error) or {"error": "requirements_missing", "missing": [...]}'}
+    """
+    data = body()
+    confirmed = data.get("confirmed", [])
+    if not isinstance(confirmed, list):
+        raise ValidationError("confirmed harus berupa daftar / confirmed must be a list", field="confirmed")
+    case = data.get("case")
+    if case is not None and not isinstance(case, (str, list)):
+        raise ValidationError("case: teks atau daftar / case must be a string or a list", field="case")
+    text = {k: data.get(k) if isinstance(data.get(k), str) or data.get(k) is None else str(data.get(k))
+            for k in ("nik", "name", "phone", "email")}
+    now = utcnow()
+    try:
+        with transaction() as s:
+            counter = s.get(Counter, counter_id)
+            if counter is None:
+                raise NotFound("loket tidak ditemukan / counter not found")
+            if not office_allowed(counter.office_id):
+                abort(403)
+            ticket = current_ticket(s, counter)
+            if ticket is None:
+                raise InvalidState(f"tidak ada antrian yang dipanggil atau dilayani di loket {counter.number} / "
+                                   f"no ticket is called or served at counter {counter.number}")
+            app = register_application(
+                s, ticket.id, nik=text["nik"] or "", name=text["name"] or "", phone=text["phone"],
+                email=text["email"], confirmed=confirmed, case=case, actor=current_actor(), now=now)
+            office = s.get(Office, app.office_id)
+            return jsonify(application=_staff_detail(s, app, now), resi=resi_links(office, app)), 201
+    except RequirementsMissing as exc:
+        return jsonify(error=exc.code, message=exc.message, missing=exc.missing), 422
+
+
+@bp.get("/offices/<code>/worklist")
+@require(roles=())
+def office_worklist(code: str):
+    """Open applications waiting at steps of a staff role, most urgent first (due date,
+    then longest in step), each with its waiting time against the step's standard minutes,
+    due date and overdue working days. ``?role=`` a staff role, or "all"; default the
+    caller's role (managers and admins: all).
+    ---
+    get:
+      tags: [applications]
+      parameters:
+        - {in: path, name: code, required: true, schema: {type: string}}
+        - {in: query, name: role, schema: {type: string, enum: [front_office, section_head, division_head, head_of_office, activation_officer, pickup_officer, manager, admin, all]}}
+      responses:
+        200: {description: '{"office", "role", "now", "applications": [{"id", "resi_number", "version", "status", "step", "waiting_minutes", "standard_minutes", "late", "due_date", "overdue_working_days", ...}]}'}
+        403: {description: another office}
+        422: {description: unknown role}
+    """
+    actor = current_actor()
+    role = request.args.get("role") or actor.role
+    if role in (Role.MANAGER.value, Role.ADMIN.value) and not request.args.get("role"):
+        role = "all"
+    if role not in _ALL_ROLES:
+        raise ValidationError(f"peran tidak dikenal / unknown role {role!r}", field="role")
+    now = utcnow()
+    with transaction() as s:
+        office = get_office(s, code)
+        roles = step_roles(office)
+        apps = worklist(s, office.id, Role.ADMIN.value if role == "all" else role)
+        return jsonify(office=office.code, role=role, now=iso(now),
+                       applications=[_staff_item(office, a, roles, now) for a in apps])
+
+
+@bp.get("/applications/<int:application_id>")
+@require(roles=())
+def get_application(application_id: int):
+    """One application for staff of its office, with its kartu kendali (each step's time
+    against its standard, the current step, the delays).
+    ---
+    get:
+      tags: [applications]
+      parameters: [{in: path, name: application_id, required: true, schema: {type: integer}}]
+      responses:
+        200: {description: '{"application": staff view with resi, "control_card": {"steps", "current", "delays", "overdue_working_days"}}'}
+        403: {description: another office}
+        404: {description: unknown application}
+    """
+    now = utcnow()
+    with transaction() as s:
+        app = _application_for_staff(s, application_id)
+        return jsonify(application=_staff_detail(s, app, now), control_card=control_card(s, app.id, now=now))
+
+
+_ACTION_DOC = """
+    ---
+    post:
+      tags: [applications]
+      parameters: [{in: path, name: application_id, required: true, schema: {type: integer}}]
+      responses:
+        200: {description: '{"application": staff view}'}
+        403: {description: not this step's role, or another office}
+        409: {description: 'version_conflict (another officer acted first: reload) or invalid_state'}
+        422: {description: validation_error}
+"""
+
+
+@bp.post("/applications/<int:application_id>/approve")
+@require(roles=())
+def approve_application(application_id: int):
+    """The current step is done: the file moves on (to ``ready`` before the hand-over step).
+    Body {"expected_version": int, "shelf_location": optional, only when the file becomes ready}.
+    """
+    return _act(application_id, approve, shelf_location=lambda d: d.get("shelf_location"))
+
+
+@bp.post("/applications/<int:application_id>/return")
+@require(roles=())
+def return_application(application_id: int):
+    """Return the file for correction to the step the SOP says. Body {"expected_version": int,
+    "reason": 1-300 characters}.
+    """
+    return _act(application_id, return_for_correction, reason=lambda d: str(d.get("reason") or ""))
+
+
+@bp.post("/applications/<int:application_id>/hand-over")
+@require(roles=())
+def hand_over_application(application_id: int):
+    """Hand the finished document over: the file is collected. Body {"expected_version": int,
+    "collector": {"name", "kind": "applicant"|"representative", "nik", "relation", "letter_number"}}.
+    """
+    return _act(application_id, hand_over, collector=lambda d: d.get("collector"))
+
+
+for _view in (approve_application, return_application, hand_over_application):
+    _view.__doc__ += _ACTION_DOC
+
+
+@bp.post("/applications/<int:application_id>/print-resi")
+@require(roles=())
+def print_resi(application_id: int):
+    """Print (or reprint) the resi on a kiosk printer of the office. Body {"device_id":
+    optional kiosk id; default the office's first active kiosk}. The job is ``kind: "resi"``
+    (layout fields in ``server.services.applications.resi_print``).
+    ---
+    post:
+      tags: [applications]
+      parameters: [{in: path, name: application_id, required: true, schema: {type: integer}}]
+      responses:
+        200: {description: '{"job_id", "device_id", "job"}'}
+        404: {description: unknown application or no kiosk printer}
+    """
+    data = body()
+    with transaction() as s:
+        app = _application_for_staff(s, application_id)
+        office = s.get(Office, app.office_id)
+        job, device = send_resi_job(s, app, resi_payload(office, app), public_url(), actor=current_actor(),
+                                    device_id=int_arg(data, "device_id", lo=1))
+        return jsonify(job_id=job["job_id"], device_id=device.id, job=job)
+
+
+@bp.get("/resi/<ref>")
+def resi_status(ref: str):
+    """Public status of an application (no sign-in) by its signed resi QR payload, or by
+    its typed resi number with ``?check=`` the applicant's birth date (see the module
+    docstring for why). Answers the resi number, office, service, current step name,
+    status, due date, ``ready`` and the masked name; nothing else personal.
+    ---
+    get:
+      tags: [applications]
+      parameters:
+        - {in: path, name: ref, required: true, schema: {type: string}, description: 'signed payload LKT1.<office>.<number>.<id>.<sig> or resi number DEMO-A-20261123-0001'}
+        - {in: query, name: check, schema: {type: string}, description: 'with a typed number: the applicant''s birth date (YYYY-MM-DD or DD-MM-YYYY)'}
+        - {in: query, name: office, schema: {type: string}, description: 'office code the resi must belong to (else resi_wrong_office)'}
+      responses:
+        200: {description: '{"resi_number", "office", "service", "step", "step_name", "status", "ready", "due_date", "name" (masked)}'}
+        400: {description: 'resi_foreign, resi_malformed, resi_forged or resi_wrong_office'}
+        404: {description: 'resi_unknown (also: wrong check for a typed number)'}
+        422: {description: 'typed number without a valid check, or not a resi number'}
+        429: {description: too_many_attempts (typed number, failed checks)}
+    """
+    try:
+        with transaction() as s:
+            app, office = lookup_resi(s, ref, check=request.args.get("check"),
+                                      office_code=request.args.get("office") or None)
+            return jsonify(resi_public(office, app))
+    except ResiError as exc:  # a refused QR is a bad request (400), whatever its base class says
+        return jsonify(error=exc.code, message=exc.message, details=exc.details), 400
