@@ -22,6 +22,7 @@ DEMO_STAFF = [
     ("manager", "Rina Kusuma (Manajer)", "manager"),
     ("kasi", "Budi Santoso (Kasi Pelayanan)", "section_head"),
     ("kabid", "Sri Wahyuni (Kabid)", "division_head"),
+    ("kadis", "Hendra Gunawan (Kepala Dinas)", "head_of_office"),
     ("fo1", "Andi Pratama (Front Office)", "front_office"),
     ("fo2", "Dewi Lestari (Front Office)", "front_office"),
     ("fo3", "Agus Salim (Front Office)", "front_office"),
