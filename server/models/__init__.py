@@ -9,6 +9,7 @@ from .application import (
 from .audit import AuditEntry
 from .base import Base, utcnow
 from .device import Device, DeviceKind
+from .notice import FINAL_NOTICE_STATUSES, Notice, NoticeChannel, NoticeStatus
 from .office import Counter, CounterState, Office, Service, counter_services
 from .staff import COUNTER_ROLES, Role, StaffUser
 from .ticket import (
@@ -24,6 +25,6 @@ from .ticket import (
 __all__ = [
     "ACTIVE_STATUSES", "AT_COUNTER_STATUSES", "Application", "ApplicationSequence", "ApplicationStatus",
     "AuditEntry", "Base", "COUNTER_ROLES", "Call", "ControlCardEntry", "Counter", "CounterState", "Device",
-    "DeviceKind", "OPEN_STATUSES", "Office", "PriorityKind", "Role", "Service", "StaffUser", "Ticket",
-    "TicketSequence", "TicketStatus", "counter_services", "utcnow",
+    "DeviceKind", "FINAL_NOTICE_STATUSES", "Notice", "NoticeChannel", "NoticeStatus", "OPEN_STATUSES", "Office",
+    "PriorityKind", "Role", "Service", "StaffUser", "Ticket", "TicketSequence", "TicketStatus", "counter_services", "utcnow",
 ]
