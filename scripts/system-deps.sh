@@ -19,6 +19,7 @@ PACKAGES=(
   vsmartcard-vpcd # virtual PC/SC reader driver for pcscd; the test's virtual card connects to it (TEST MACHINES ONLY)
   libpcsclite-dev # headers pyscard builds against (pyscard has no Linux wheel)
   swig            # pyscard's build needs it
+  openssl         # the notice tests make a self-signed certificate for STARTTLS
 )
 
 export DEBIAN_FRONTEND=noninteractive
