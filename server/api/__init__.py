@@ -32,6 +32,7 @@ bp.register_error_handler(HTTPException, _http_error)
 from . import admin, counters, offices, openapi, session, tickets  # noqa: E402,F401
 from .voice import register_voice  # noqa: E402
 from . import applications  # noqa: E402,F401
+from . import pickup  # noqa: E402,F401
 
 register_voice(bp)
 
