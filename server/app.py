@@ -69,6 +69,7 @@ def create_app(config: type[Config] | None = None, **overrides) -> Flask:
     emitter = emitter_mod.Emitter(socketio, app.config["REDIS_URL"] or None)
     events.install(db.Session, emitter.publish)
     app.extensions["loket"] = Loket(db, socketio, emitter)
+    app.extensions["loket_notice_providers"] = _notice_providers(app.config)
 
     login = LoginManager(app)
     login.login_view = "web.login"
@@ -80,6 +81,20 @@ def create_app(config: type[Config] | None = None, **overrides) -> Flask:
     handlers.register(socketio, app)
     emitter_mod.start_background_tasks(app)
     return app
+
+
+def _notice_providers(config) -> dict:
+    """{channel: provider} from NOTICE_PROVIDERS, or from the TOML file NOTICE_CONFIG.
+    A bad configuration stops the start (NoticeConfigError) rather than losing notices."""
+    import tomllib
+
+    from .services.notices.providers import providers_from_config
+
+    raw = config.get("NOTICE_PROVIDERS") or {}
+    if not raw and config.get("NOTICE_CONFIG"):
+        with open(config["NOTICE_CONFIG"], "rb") as fh:
+            raw = tomllib.load(fh)
+    return providers_from_config(raw)
 
 
 def redis_channel(config) -> str:

@@ -33,6 +33,13 @@ class Config:
     HEARTBEAT_S = float(os.environ.get("LOKET_HEARTBEAT_S", "10"))
     # Seconds between end-of-day checks (tickets left waiting after closing time).
     DAY_CLOSE_CHECK_S = float(os.environ.get("LOKET_DAY_CLOSE_CHECK_S", "60"))
+    # Notice providers (WhatsApp, SMS, e-mail): a TOML file with one table per channel,
+    # e.g. [whatsapp] kind = "http" ... [email] kind = "smtp" ... (see
+    # server/services/notices/providers). Unset: notices are not sent (none are queued).
+    NOTICE_CONFIG = os.environ.get("LOKET_NOTICE_CONFIG", "")
+    NOTICE_PROVIDERS: dict = {}
+    NOTICE_DELIVERY_S = float(os.environ.get("LOKET_NOTICE_DELIVERY_S", "5"))
+    NOTICE_BATCH = int(os.environ.get("LOKET_NOTICE_BATCH", "20"))
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     WTF_CSRF_TIME_LIMIT = None  # a counter console stays open all day

@@ -52,6 +52,7 @@ from ..services.applications.steps import standard_minutes
 from ..services.clock import queue_day
 from ..services.errors import InvalidState, LoketError, NotFound, ValidationError
 from ..services.nik import mask_name, mask_nik, parse_nik
+from ..services.notices.subscriber import on_application_changed
 from ..services.queue.access import current_ticket
 from ..services.queue.presenters import iso
 from ..services.resi import ResiError, ResiSigner, ResiWrongOffice, derive_key, normalize_resi_number
@@ -298,6 +299,9 @@ def _act(application_id: int, fn, **kwargs):
             _application_for_staff(s, application_id)
             app = fn(s, application_id, actor=current_actor(), expected_version=expected, now=now,
                      **{k: v(data) for k, v in kwargs.items()})
+            # Ready, or returned to the counter: the citizen's notice is queued in this same
+            # transaction (transactional outbox: a crash can never lose it).
+            on_application_changed(s, app, providers=current_app.extensions["loket_notice_providers"], now=now)
             return jsonify(application=_staff_detail(s, app, now))
     except InvalidState as exc:
         if exc.message != STALE:
