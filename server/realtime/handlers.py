@@ -19,7 +19,7 @@ from ..models import COUNTER_ROLES, Device, DeviceKind, Office, Role, Ticket
 from ..services.accounts import authenticate_device
 from ..services.snapshots import office_snapshot, ticket_status
 from ..services.printing import unprinted_jobs
-from . import agents
+from . import agents, stations
 from .emitter import device_room, room, stream_of
 
 log = logging.getLogger(__name__)
@@ -118,3 +118,4 @@ def register(socketio, app) -> None:
             return device.kind if device else None
 
     agents.register(socketio, app, sessions)
+    stations.register(socketio, app, sessions, on_connect)  # lane screens, join_station

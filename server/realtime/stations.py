@@ -1,0 +1,65 @@
+"""Socket.IO: pages of one station join its room ``d<device_id>:station`` (``emitter.station_room``).
+
+- **Staff station page** (pickup officer at ``/pickup/<device_id>``): a staff socket
+  (audience "counter") emits ``join_station`` {"device_id"}; allowed for the roles
+  pickup_officer and admin, for a pickup station of their office (an admin without an office:
+  any). Answer ``{"ok": true, "room"}`` or ``{"ok": false, "error", "message"}``.
+- **Citizen lane screen** (``/pickup/<device_id>/lane?token=``): connects with
+  ``auth={"token": <the pickup device's token>, "lane": true}`` (not ``agent``): the
+  connection is that device's screen, joins only its own station room and may send nothing.
+  Any other connection goes to the regular connect handler.
+
+The rooms receive ``scan`` (from the agent, via ``devices.record_station_event``) and
+``lane`` events (from the pickup API), both published as ``STATION_EVENT``.
+"""
+from __future__ import annotations
+
+from flask import request
+from flask_login import current_user
+from flask_socketio import ConnectionRefusedError, join_room
+
+from ..models import Device, DeviceKind, Role
+from ..services.accounts import authenticate_device
+from .emitter import station_room
+
+STATION_ROLES = {Role.PICKUP_OFFICER.value, Role.ADMIN.value}
+LANE = "lane"
+
+
+def register(socketio, app, sessions: dict, on_connect) -> None:
+    """Attach ``join_station`` and wrap ``on_connect`` (the regular connect handler) so a
+    pickup device's lane screen can connect; ``sessions`` maps sid → (office, audience, device)."""
+    db = app.extensions["loket"].db
+
+    @socketio.on("connect")
+    def on_station_connect(auth=None):
+        if isinstance(auth, dict) and auth.get("lane") and auth.get("token") and not auth.get("agent"):
+            with db.session() as s:
+                device = authenticate_device(s, str(auth["token"]))
+                if device is None or device.kind != DeviceKind.PICKUP.value:
+                    raise ConnectionRefusedError("a lane screen needs its pickup station's token")
+                office_id, device_id = device.office_id, device.id
+            sessions[request.sid] = (office_id, LANE, device_id)
+            join_room(station_room(device_id))
+            return True
+        return on_connect(auth)
+
+    @socketio.on("join_station")
+    def on_join_station(data=None):
+        office_id, audience, _device = sessions.get(request.sid, (None, None, None))
+        if audience != "counter" or not current_user.is_authenticated:
+            return {"ok": False, "error": "forbidden", "message": "staff only"}
+        if current_user.role not in STATION_ROLES:
+            return {"ok": False, "error": "forbidden", "message": "pickup officers only"}
+        try:
+            device_id = int((data or {}).get("device_id"))
+        except (TypeError, ValueError, AttributeError):
+            return {"ok": False, "error": "validation_error", "message": "device_id must be a number"}
+        with db.session() as s:
+            device = s.get(Device, device_id)
+            if device is None or device.kind != DeviceKind.PICKUP.value:
+                return {"ok": False, "error": "not_found", "message": "pickup station not found"}
+            if current_user.office_id is not None and device.office_id != current_user.office_id:
+                return {"ok": False, "error": "forbidden", "message": "another office's station"}
+        join_room(station_room(device_id))
+        return {"ok": True, "room": station_room(device_id)}
