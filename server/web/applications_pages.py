@@ -1,0 +1,72 @@
+"""Staff pages of the application chain (issue 4): the worklist (files waiting at the
+steps of the user's role, with waiting time against the standard, due date and overdue
+working days; approve, return with a reason, shelf location before the hand-over) and
+one application's kartu kendali. Both read the REST API from ``static/js/worklist.js``
+and refresh every 15 seconds."""
+from __future__ import annotations
+
+from flask import abort, current_app, render_template, request
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from ..models import Office, Role, Service
+from ..services.applications.steps import handover_index
+from . import bp
+
+#: Every staff role has a worklist; managers and admins see all steps.
+WORKLIST_ROLES = tuple(Role)
+
+
+def _office(s) -> Office:
+    stmt = select(Office)
+    if current_user.office_id is not None:
+        stmt = stmt.where(Office.id == current_user.office_id)
+    elif request.args.get("office"):
+        stmt = stmt.where(Office.code == request.args["office"])
+    office = s.scalars(stmt.order_by(Office.id)).first()
+    if office is None:
+        abort(404)
+    return office
+
+
+def _before_handover(s, office: Office) -> dict[str, str]:
+    """{service code: code of the step before the hand-over}: the step where the file is
+    filed as ready, so the worklist asks for its shelf location there."""
+    out = {}
+    for service in s.scalars(select(Service).where(Service.office_id == office.id)):
+        steps = service.steps or []
+        try:
+            hand = handover_index(steps)
+        except (KeyError, TypeError):
+            continue
+        if hand:
+            out[service.code] = steps[hand - 1]["code"]
+    return out
+
+
+def _user() -> dict:
+    return {"id": current_user.id, "name": current_user.full_name, "role": current_user.role}
+
+
+@bp.get("/worklist")
+@login_required
+def worklist_page():
+    """The user's worklist (managers and admins: every step, ``?role=`` to narrow)."""
+    if not current_user.has_role(*WORKLIST_ROLES):
+        abort(403)
+    with current_app.extensions["loket"].db.session() as s:
+        office = _office(s)
+        cfg = {"page": "worklist", "office": {"code": office.code, "name": office.name}, "user": _user(),
+               "role": request.args.get("role") or "", "before_handover": _before_handover(s, office),
+               "roles": [r.value for r in Role if r not in (Role.MANAGER, Role.ADMIN)]}
+        return render_template("worklist.html", office=cfg["office"], cfg=cfg)
+
+
+@bp.get("/applications/<int:application_id>")
+@login_required
+def application_page(application_id: int):
+    """One application's kartu kendali (the API checks the office)."""
+    if not current_user.has_role(*WORKLIST_ROLES):
+        abort(403)
+    cfg = {"page": "application", "application_id": application_id, "user": _user()}
+    return render_template("application.html", cfg=cfg)
