@@ -74,12 +74,14 @@ def test_intake_worklist_and_control_card(new_page, staff_server, shots):
     expect(fo.locator("[data-testid=intake-missing-list] li")).to_have_text(
         ["Formulir F-1.01", "Surat keterangan datang (bagi pendatang)"])
     expect(fo.get_by_test_id("intake-print-missing")).to_be_visible()
+    fo.screenshot(path=str(shots / "intake-missing.png"))
     assert worklist(staff_server, "manager") == []
 
     # Back to the form, everything handed in: registered, the resi shown.
     fo.get_by_test_id("intake-back").click()
     fo.get_by_test_id("intake-case-moved-in").uncheck()
     fill_intake(fo)
+    fo.screenshot(path=str(shots / "intake-form.png"))
     fo.get_by_test_id("intake-submit").click()
     expect(fo.get_by_test_id("intake-done")).to_be_visible()
     expect(fo.get_by_test_id("intake-resi")).to_have_text(re.compile(r"^DEMO-B-[0-9]{8}-0001$"))
@@ -158,3 +160,42 @@ def test_intake_worklist_and_control_card(new_page, staff_server, shots):
     # English on request.
     manager.goto(f"{staff_server.url}/applications/{app_id}?lang=en")
     expect(manager.locator("[data-testid=card-row][data-step=kabid_verify]")).to_contain_text("here now")
+
+
+def test_shelf_location_before_hand_over(new_page, staff_server):
+    """The step before the hand-over (KK: register and stamp, front office) asks for the
+    shelf location; approving it files the document as ready, waiting for the citizen."""
+    staff_server.issue("kk")
+    fo_api = staff_server.staff("fo1")
+    fo_api.act(1, "open")
+    fo_api.act(1, "call-next")
+    counter_id = fo_api.counters()[1]["id"]
+    r = fo_api.http.post(f"{staff_server.url}/api/v1/counters/{counter_id}/application", timeout=10, json={
+        "nik": NIK, "name": "Siti Rahmawati", "phone": "081234567890", "confirmed": [0, 1, 2, 3, 4]})
+    assert r.status_code == 201, r.text
+    app = r.json()["application"]
+    for username in ("kasi", "kabid", "kadis"):
+        staff = staff_server.staff(username)
+        r = staff.http.post(f"{staff_server.url}/api/v1/applications/{app['id']}/approve",
+                            json={"expected_version": app["version"]}, timeout=10)
+        assert r.status_code == 200, r.text
+        app = r.json()["application"]
+
+    fo = new_page("fo1")
+    fo.goto(staff_server.url + "/worklist")
+    row = fo.locator(f"[data-testid=wl-row][data-resi='{app['resi_number']}']")
+    expect(row).to_contain_text("Registrasi dan cap pengesahan")
+    row.get_by_test_id("wl-shelf").fill("R2-B3")
+    row.get_by_test_id("wl-approve").click()
+    expect(fo.get_by_test_id("worklist-message")).to_have_text(f"{app['resi_number']} disetujui.")
+    r = fo_api.http.get(f"{staff_server.url}/api/v1/applications/{app['id']}", timeout=10)
+    done = r.json()["application"]
+    assert (done["status"], done["shelf_location"], done["step"]["code"]) == ("ready", "R2-B3", "hand_over")
+
+    # The pickup officer's worklist shows it waiting for the citizen (no approve button).
+    ambil = new_page("ambil")
+    ambil.goto(staff_server.url + "/worklist")
+    row = ambil.locator(f"[data-testid=wl-row][data-resi='{app['resi_number']}']")
+    expect(row).to_contain_text("Siap diambil: menunggu pemohon")
+    expect(row.get_by_test_id("wl-approve")).to_have_count(0)
+    assert fo.errors == [] and ambil.errors == []
