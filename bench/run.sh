@@ -30,3 +30,4 @@ timeout 600 "$PY" bench/qr_decode.py
 echo "bench: card insert -> UID event latency (private pcscd + vpcd + virtual card; TEST MACHINES ONLY)"
 "$PY" -c "import smartcard" 2>/dev/null || "$PY" -m pip install -q -e ".[smartcard]"
 timeout 300 "$PY" bench/card_latency.py
+echo "bench: Drive-Thru scan -> station screen latency, camera 1280x720 (pickup agent on a video file + Chromium)"; timeout 600 "$PY" bench/scan_latency.py

@@ -9,7 +9,7 @@
  * signature drawn on the canvas (PNG data URL).
  *
  * window.LOKET_PICKUP exposes counters and timings for tests and bench/scan_latency.py:
- * {lookups, ignored, shown: [{code, source, at, eventAt, shownAt, result}]}.
+ * {lookups, ignored, shown: [{code, source, at, eventAt, shownAt, paintedAt, result}]}.
  */
 (function () {
   "use strict";
@@ -97,8 +97,10 @@
       const view = await api("POST", `/api/v1/pickup/${station.id}/lookup?lang=${window.LOKET_LANG}`, {code});
       current = {code, seenAt: Date.now(), view};
       render(view, code);
-      stats.shown.push({code, source, at: meta && meta.at, eventAt: meta && meta.eventAt, shownAt: Date.now(),
-                        result: view.refusal || "ok"});
+      const entry = {code, source, at: meta && meta.at, eventAt: meta && meta.eventAt, shownAt: Date.now(),
+                     paintedAt: null, result: view.refusal || "ok"};
+      stats.shown.push(entry);
+      requestAnimationFrame(() => { entry.paintedAt = Date.now(); });  // the next frame has it on screen
     } catch (err) {
       $("result").dataset.state = "error";
       setText("result-title", t("pickup.error", {message: err.message}));
