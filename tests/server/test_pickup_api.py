@@ -161,3 +161,33 @@ def test_a_representative_may_collect_a_kk_but_not_a_ktp_el(app):
     assert refused.status_code == 409 and refused.get_json()["details"]["reason"] == "not_delegable"
     ok = hand_over(ambil, dev, r["application"], {"kind": "applicant", "nik": "1471010101900003"})
     assert ok.status_code == 200 and ok.get_json()["application"]["status"] == "collected"
+
+
+def test_station_rooms_lane_screen_and_join_station(app):
+    """The lane screen (pickup device token, ``lane``) and the pickup officer's page
+    (``join_station``) get the station's ``lane`` events; nobody else may join."""
+    from tests.server.test_api import tokens
+
+    sio = app.extensions["loket"].socketio
+    ambil, dev = staff_client(app, "ambil"), pickup_device(app)
+    lane = sio.test_client(app, auth={"token": tokens(app)["pickup"], "lane": True})
+    assert lane.is_connected()
+    assert not sio.test_client(app, auth={"token": tokens(app)["kiosk"], "lane": True}).is_connected()
+    page = sio.test_client(app, flask_test_client=ambil)
+    assert page.emit("join_station", {"device_id": dev}, callback=True)["ok"] is True
+    fo1 = sio.test_client(app, flask_test_client=staff_client(app, "fo1"))
+    assert fo1.emit("join_station", {"device_id": dev}, callback=True)["error"] == "forbidden"
+    assert page.emit("join_station", {"device_id": 999}, callback=True)["error"] == "not_found"
+    assert lane.emit("join_station", {"device_id": dev}, callback=True)["error"] == "forbidden"
+    for client in (lane, page, fo1):
+        client.get_received()
+
+    kk = registered(app, "kk")
+    lookup(ambil, dev, kk["resi"]["payload"])
+    received = lane.get_received()
+    assert [e["name"] for e in received] == ["lane"]  # the lane screen gets nothing of the office stream
+    event = received[0]
+    assert event["args"][0] == {"state": "refused", "refusal": "not_ready", "name": "B*** S******",
+                                "due_date": kk["resi"]["due_date"]}
+    assert [e["name"] for e in page.get_received() if e["name"] == "lane"] == ["lane"]
+    assert [e for e in fo1.get_received() if e["name"] == "lane"] == []
