@@ -16,6 +16,9 @@ def _open(live_server, page_factory, **params):
     page = page_factory(*TV)
     page.goto(live_server.display_url(**params))
     expect(page.get_by_test_id("connection-status")).to_have_attribute("data-online", "true")
+    # the first full state has arrived: a call made before it is part of that state (shown,
+    # by design not spoken), a call made after it is a live call
+    page.wait_for_function("() => LoketDisplay.stream.lastSeq !== null")
     return page
 
 
