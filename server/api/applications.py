@@ -172,11 +172,16 @@ def _act(application_id: int, fn, **kwargs):
     except InvalidState as exc:
         if exc.message != STALE:
             raise
+    raise version_conflict(application_id, expected)
+
+
+def version_conflict(application_id: int, expected: int) -> VersionConflict:
+    """The 409 for a stale ``expected`` version, naming the application's current one."""
     with transaction() as s:
         current = s.scalar(select(Application.version).where(Application.id == application_id))
-    raise VersionConflict(f"{STALE}: muat ulang berkas (versi {current}, bukan {expected}) / reload the file "
-                          f"(now version {current}, you sent {expected})", current_version=current,
-                          expected_version=expected)
+    return VersionConflict(f"{STALE}: muat ulang berkas (versi {current}, bukan {expected}) / reload the file "
+                           f"(now version {current}, you sent {expected})", current_version=current,
+                           expected_version=expected)
 
 
 # ---------------------------------------------------------------------------- routes

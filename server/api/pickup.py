@@ -10,11 +10,10 @@ as ``STATION_EVENT`` with kind "lane"), holding a state and a masked name only.
 from __future__ import annotations
 
 from flask import abort, current_app, jsonify
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..i18n import current_language
-from ..models import Application, Device, DeviceKind, Office, Role, utcnow
+from ..models import Device, DeviceKind, Office, Role, utcnow
 from ..security import current_actor, office_allowed, require
 from ..services import events
 from ..services.applications import STALE
@@ -24,7 +23,7 @@ from ..services.applications.pickup import (
 from ..services.nik import mask_name
 from ..services.errors import InvalidState, NotFound, ValidationError
 from . import bp
-from .applications import VersionConflict, _staff_detail, resi_signer
+from .applications import _staff_detail, resi_signer, version_conflict
 from .helpers import body, int_arg, transaction
 
 PICKUP_ROLES = (Role.PICKUP_OFFICER.value, Role.ADMIN.value)
@@ -124,8 +123,4 @@ def pickup_hand_over(device_id: int):
     except InvalidState as exc:
         if exc.message != STALE:
             raise
-    with transaction() as s:
-        current = s.scalar(select(Application.version).where(Application.id == app_id))
-    raise VersionConflict(f"{STALE}: muat ulang berkas (versi {current}, bukan {version}) / reload the file "
-                          f"(now version {current}, you sent {version})", current_version=current,
-                          expected_version=version)
+    raise version_conflict(app_id, version)

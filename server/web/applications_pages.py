@@ -12,21 +12,10 @@ from sqlalchemy import select
 from ..models import Office, Role, Service
 from ..services.applications.steps import handover_index
 from . import bp
+from .scope import staff_office
 
 #: Every staff role has a worklist; managers and admins see all steps.
 WORKLIST_ROLES = tuple(Role)
-
-
-def _office(s) -> Office:
-    stmt = select(Office)
-    if current_user.office_id is not None:
-        stmt = stmt.where(Office.id == current_user.office_id)
-    elif request.args.get("office"):
-        stmt = stmt.where(Office.code == request.args["office"])
-    office = s.scalars(stmt.order_by(Office.id)).first()
-    if office is None:
-        abort(404)
-    return office
 
 
 def _before_handover(s, office: Office) -> dict[str, str]:
@@ -55,7 +44,7 @@ def worklist_page():
     if not current_user.has_role(*WORKLIST_ROLES):
         abort(403)
     with current_app.extensions["loket"].db.session() as s:
-        office = _office(s)
+        office = staff_office(s)
         cfg = {"page": "worklist", "office": {"code": office.code, "name": office.name}, "user": _user(),
                "role": request.args.get("role") or "", "before_handover": _before_handover(s, office),
                "roles": [r.value for r in Role if r not in (Role.MANAGER, Role.ADMIN)]}
