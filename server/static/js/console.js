@@ -55,19 +55,7 @@
   S.myId = findMyCounter();
 
   /* ---- small helpers ---------------------------------------------------------------- */
-  function h(tag, attrs, ...children) {
-    const el = document.createElement(tag);
-    Object.entries(attrs || {}).forEach(([k, v]) => {
-      if (v === null || v === undefined || v === false) return;
-      if (k === "class") el.className = v;
-      else if (k === "text") el.textContent = v;
-      else if (k.startsWith("on")) el.addEventListener(k.slice(2), v);
-      else if (k === "dataset") Object.assign(el.dataset, v);
-      else el.setAttribute(k, v === true ? "" : v);
-    });
-    children.flat().forEach((c) => { if (c !== null && c !== undefined && c !== false) el.append(c); });
-    return el;
-  }
+  const h = Loket.h;
 
   function now() { return Date.now() + S.clockOffset; }
 

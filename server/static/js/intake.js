@@ -15,15 +15,7 @@
   let app = null;      // the registered application (201 answer)
   let busy = false;
 
-  function h(tag, attrs, ...children) {
-    const el = document.createElement(tag);
-    Object.entries(attrs || {}).forEach(([k, v]) => {
-      if (v === null || v === undefined || v === false) return;
-      if (k === "text") el.textContent = v; else el.setAttribute(k, v === true ? "" : v);
-    });
-    children.flat().forEach((c) => el.append(c instanceof Node ? c : document.createTextNode(String(c))));
-    return el;
-  }
+  const h = Loket.h;
 
   /* The counter, its ticket and the ticket's service when an application can be opened. */
   function current() {

@@ -102,11 +102,28 @@
     return text;
   }
 
+  /* Build an element: h("li", {class: "row", text: "A001", onclick: fn, dataset: {id: 1}},
+     ...children). Attributes that are null, undefined or false are left out, and so are
+     such children; strings and numbers become text. */
+  function h(tag, attrs, ...children) {
+    const el = document.createElement(tag);
+    Object.entries(attrs || {}).forEach(([k, v]) => {
+      if (v === null || v === undefined || v === false) return;
+      if (k === "class") el.className = v;
+      else if (k === "text") el.textContent = v;
+      else if (k.startsWith("on")) el.addEventListener(k.slice(2), v);
+      else if (k === "dataset") Object.assign(el.dataset, v);
+      else el.setAttribute(k, v === true ? "" : v);
+    });
+    children.flat().forEach((c) => { if (c !== null && c !== undefined && c !== false) el.append(c); });
+    return el;
+  }
+
   /* "± N menit" from seconds (null → "-"), rounded up to whole minutes. */
   function minutes(seconds) {
     if (seconds === null || seconds === undefined) return "-";
     return Math.max(1, Math.ceil(seconds / 60));
   }
 
-  global.Loket = {LoketStream, api, t, minutes};
+  global.Loket = {LoketStream, api, t, minutes, h};
 })(window);

@@ -14,15 +14,7 @@
   const REFRESH_MS = 15000;
   const $ = (id) => document.getElementById(id);
 
-  function h(tag, attrs, ...children) {
-    const el = document.createElement(tag);
-    Object.entries(attrs || {}).forEach(([k, v]) => {
-      if (v === null || v === undefined || v === false) return;
-      if (k === "text") el.textContent = v; else el.setAttribute(k, v === true ? "" : v);
-    });
-    children.flat().forEach((c) => el.append(c instanceof Node ? c : document.createTextNode(String(c))));
-    return el;
-  }
+  const h = Loket.h;
 
   const nameOf = (o) => (o ? (LANG === "en" ? (o.name_en || o.name_id) : (o.name_id || o.name_en)) : "");
   const mins = (n) => (n === null || n === undefined ? "–"
