@@ -1,5 +1,9 @@
 """The ticket printer interface the kiosk agent sees, whatever the transport.
 
+It prints any print job: a queue ticket (``kind`` "ticket" or absent, layout in
+:mod:`.layout`) or a resi, the application receipt (``kind`` "resi", layout in
+:mod:`.resi_layout`; source: issue 4, "The resi").
+
 A transport (simulator now; USB, serial, network later) subclasses :class:`EscposTicketPrinter`
 and implements only :meth:`EscposTicketPrinter.send` and :meth:`TicketPrinter.status`,
 translating its library's errors into :mod:`drivers.errors`.
@@ -11,7 +15,12 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from datetime import datetime
 
+from ..errors import DeviceError
 from .layout import columns, render_ticket
+from .resi_layout import render_resi
+
+#: Print job kind rendered as a resi (application receipt); "ticket" or no kind: a ticket.
+RESI_KIND = "resi"
 
 
 class PrinterState(enum.Enum):
@@ -58,13 +67,14 @@ class PrinterStatus:
 
 
 class TicketPrinter(ABC):
-    """A queue-ticket printer."""
+    """A queue-ticket printer; it also prints resi (application receipts)."""
 
     @abstractmethod
     def print_ticket(self, job: dict) -> None:
-        """Print one ticket; ``job`` has the shape documented in ``server.services.printing``.
+        """Print one print job: a queue ticket (shape in ``server.services.printing``) or,
+        with ``kind: "resi"``, a resi (shape in ``server.services.applications.resi_print``).
 
-        Returns when the printer accepted the whole ticket. Raises DeviceUnavailable when the
+        Returns when the printer accepted the whole slip. Raises DeviceUnavailable when the
         printer cannot print now (retry later), DeviceError when this job cannot be printed.
         """
 
@@ -77,10 +87,11 @@ class TicketPrinter(ABC):
 
 
 class EscposTicketPrinter(TicketPrinter):
-    """An ESC/POS printer: lays out the ticket with :func:`render_ticket`, then :meth:`send`.
+    """An ESC/POS printer: lays out the job with :func:`render_ticket` or :func:`render_resi`
+    (by the job's ``kind``), then :meth:`send`.
 
-    ``width_mm``: paper width, 58 or 80. ``tz``: IANA zone the issue time is printed in
-    (None: as given by the job's ``issued_at``; a job's ``office.timezone`` wins).
+    ``width_mm``: paper width, 58 or 80. ``tz``: IANA zone the issue / registration time is
+    printed in (None: as given by the job; a job's ``office.timezone`` wins).
     """
 
     def __init__(self, width_mm: int = 80, tz: str | None = None) -> None:
@@ -89,11 +100,20 @@ class EscposTicketPrinter(TicketPrinter):
         self.tz = tz
 
     def render(self, job: dict) -> bytes:
-        """The ESC/POS bytes of ``job``'s ticket; raises DeviceError on a malformed job."""
-        return render_ticket(job, self.width_mm, tz=self.tz)
+        """The ESC/POS bytes of ``job``: a resi when ``job["kind"]`` is "resi", a queue ticket
+        when it is "ticket" or absent.
+
+        Raises DeviceError on a malformed job or an unknown ``kind`` ("unknown print job kind").
+        """
+        kind = job.get("kind") if isinstance(job, dict) else None
+        if kind == RESI_KIND:
+            return render_resi(job, self.width_mm, tz=self.tz)
+        if kind is None or kind == "ticket":
+            return render_ticket(job, self.width_mm, tz=self.tz)
+        raise DeviceError(f"jenis cetakan tidak dikenal / unknown print job kind: {kind!r}")
 
     def print_ticket(self, job: dict) -> None:
-        """Render ``job`` and send it; see :meth:`TicketPrinter.print_ticket`."""
+        """Render ``job`` (ticket or resi) and send it; see :meth:`TicketPrinter.print_ticket`."""
         self.send(self.render(job))
 
     @abstractmethod

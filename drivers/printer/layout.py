@@ -94,10 +94,14 @@ def _render(p, job: dict, width_mm: int, cols: int, tz: str | None) -> bytes:
     return p.output
 
 
-def _lines(p, text, cols: int) -> None:
-    """Print ``text`` wrapped to ``cols`` (nothing when empty)."""
+def wrap_lines(p, text, cols: int) -> None:
+    """Print ``text`` (cleaned of control bytes) on printer ``p`` wrapped to ``cols`` columns;
+    nothing when empty. Shared by the ticket and resi layouts."""
     for line in textwrap.wrap(clean(text or ""), cols):
         p.textln(line)
+
+
+_lines = wrap_lines  # the name the ticket layout has always used
 
 
 def clean(text) -> str:
