@@ -44,13 +44,21 @@ def authenticate_staff(session: Session, username: str, password: str) -> StaffU
     return user
 
 
+TOKEN_PREFIX = "lkd_"
+
+
 def create_device(
     session: Session, office_id: int, kind: str, name: str, *, actor: Actor, token: str | None = None
 ) -> tuple[Device, str]:
-    """Register a device; returns (device, token). The token is shown once, stored hashed."""
+    """Register a device; returns (device, token). The token is shown once, stored hashed.
+
+    A new token is ``"lkd_"`` + 32 URL-safe characters (192 random bits). The prefix keeps
+    it from starting with "-", which a command line (``loket agent ... --token T``) would
+    take for an option, and lets secret scanners recognise a leaked Loket device token.
+    """
     if kind not in {k.value for k in DeviceKind}:
         raise ValidationError(f"unknown device kind {kind!r}", field="kind")
-    token = token or secrets.token_urlsafe(24)
+    token = token or TOKEN_PREFIX + secrets.token_urlsafe(24)
     device = Device(office_id=office_id, kind=kind, name=name, token_hash=hash_token(token), health={})
     session.add(device)
     session.flush()

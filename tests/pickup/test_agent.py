@@ -130,10 +130,11 @@ def test_command_line_agent_in_its_own_process(served, clip):
                  what="end of video reported")
         proc.send_signal(signal.SIGTERM)
         output, _ = proc.communicate(timeout=20)
-    finally:
+    except BaseException:
         if proc.poll() is None:
             proc.kill()
-            proc.wait()
+        print("agent output:\n" + proc.communicate()[0])  # shown by pytest when the test fails
+        raise
     assert proc.returncode == 0, output
     assert [a["code"] for a in scan_audits(served)] == [CODE]
 

@@ -138,3 +138,19 @@ def test_a_kiosk_agent_that_connects_late_gets_the_unprinted_jobs(app):
     again = agent(app, "kiosk")  # printed now: nothing is sent again
     time.sleep(0.5)
     assert not [m for m in again.get_received() if m["name"] == "print_job"]
+
+
+def test_device_tokens_never_look_like_a_command_line_option(app):
+    """An agent takes its token as ``--token T``; a token starting with "-" (1 in 64 of plain
+    token_urlsafe values) made argparse stop with "expected one argument"."""
+    from kiosk.agent import parse_args
+    from server.services.accounts import TOKEN_PREFIX, create_device
+    from server.services.actors import SYSTEM
+
+    with app.extensions["loket"].db.session() as s:
+        office_id = s.scalars(select(Device)).first().office_id
+        tokens = [create_device(s, office_id, "kiosk", f"k{i}", actor=SYSTEM)[1] for i in range(300)]
+    assert all(t.startswith(TOKEN_PREFIX) and len(t) == len(TOKEN_PREFIX) + 32 for t in tokens)
+    assert len(set(tokens)) == 300
+    for token in tokens:
+        assert parse_args(["--server", "http://x", "--token", token, "--printer", "sim://"]).token == token
