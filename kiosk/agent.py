@@ -1,10 +1,16 @@
 """The kiosk agent: takes print jobs from the server over Socket.IO and prints them.
 
+The same program is a counter's resi printer (``loket agent printer``, a ``printer``
+device): both print whatever jobs the server sends to their device.
+
 Built on :class:`drivers.station.StationAgent` (connection with back-off, health reports,
-reliable outbox). The server sends ``print_job`` (shape in ``server.services.printing``) to
-this device's room; the agent answers ``print_result`` ``{"job_id", "ticket_id", "ok",
-"error"}`` through the outbox (acked, kept and resent after a reconnect), and reports its
-printer as ``health`` ``{"printer": DeviceHealth}``.
+reliable outbox). The server sends ``print_job`` to this device's room: a queue ticket
+(``kind`` "ticket" or absent, with ``ticket_id``; shape in ``server.services.printing``) or
+a resi (``kind`` "resi", with ``application_id``; shape in
+``server.services.applications.resi_print``). The agent answers ``print_result``
+``{"job_id", "ticket_id", "ok", "error"}`` (a resi: ``"application_id"`` instead of
+``"ticket_id"``) through the outbox (acked, kept and resent after a reconnect), and reports
+its printer as ``health`` ``{"printer": DeviceHealth}``.
 
 Rules: a job id is printed at most once; jobs print in arrival order; when the printer is
 unavailable the agent reports the failure at once (the kiosk page shows the ticket on
@@ -41,6 +47,16 @@ class _Pending:
     job: dict
     received: float = field(default_factory=time.monotonic)
     failure_reported: bool = False
+
+
+def _well_formed(job) -> bool:
+    """A job this agent can take: a dict with a job id and the id its result names (the
+    ticket's, or for ``kind`` "resi" the application's)."""
+    if not isinstance(job, dict) or not job.get("job_id"):
+        return False
+    if job.get("kind") == "resi":
+        return job.get("application_id") is not None
+    return job.get("kind") in (None, "ticket") and job.get("ticket_id") is not None
 
 
 class KioskAgent(StationAgent):
@@ -101,7 +117,7 @@ class KioskAgent(StationAgent):
 
     # -- socket events --------------------------------------------------------------------
     def _on_print_job(self, job=None) -> None:
-        if not isinstance(job, dict) or not job.get("job_id") or job.get("ticket_id") is None:
+        if not _well_formed(job):
             log.warning("ignored malformed print job: %r", job)
             return
         job_id = str(job["job_id"])
@@ -199,7 +215,10 @@ class KioskAgent(StationAgent):
 
     # -- results --------------------------------------------------------------------------
     def _report(self, job: dict, ok: bool, error: str | None) -> None:
-        report = {"job_id": job["job_id"], "ticket_id": job["ticket_id"], "ok": ok, "error": error}
+        if job.get("kind") == "resi":
+            report = {"job_id": job["job_id"], "application_id": job["application_id"], "ok": ok, "error": error}
+        else:
+            report = {"job_id": job["job_id"], "ticket_id": job["ticket_id"], "ok": ok, "error": error}
 
         def acked(answer) -> None:
             if not (isinstance(answer, dict) and answer.get("ok")):
@@ -208,20 +227,23 @@ class KioskAgent(StationAgent):
         self.send("print_result", report, acked)
 
 
-def start_demo_agent(app, base_url: str, token: str) -> KioskAgent:
-    """Run a kiosk agent with a simulated printer inside the demo server's process.
+def start_demo_agent(app, base_url: str, token: str, key: str = "") -> KioskAgent:
+    """Run a kiosk (or counter printer) agent with a simulated printer inside the demo
+    server's process.
 
     The printer is stored as ``app.extensions["loket_demo_printer"]`` (and the agent as
-    ``"loket_demo_agent"``); each printed ticket is written as text to
-    ``<DATA_DIR>/printed/<job_id>.txt``. The agent keeps retrying until the server is up.
+    ``"loket_demo_agent"``); with ``key`` (e.g. "counter_printer") as
+    ``"loket_demo_<key>"`` and ``"loket_demo_<key>_agent"``. Each printed slip is written
+    as text to ``<DATA_DIR>/printed/<job_id>.txt``. The agent keeps retrying until the
+    server is up.
     """
     from drivers.printer.simulator import SimulatedPrinter
 
     printer = SimulatedPrinter(width_mm=80, tz=_office_timezone(app, token),
                                paper_dir=Path(app.config["DATA_DIR"]) / "printed")
     agent = KioskAgent(base_url, token, printer)
-    app.extensions["loket_demo_printer"] = printer
-    app.extensions["loket_demo_agent"] = agent
+    app.extensions[f"loket_demo_{key}" if key else "loket_demo_printer"] = printer
+    app.extensions[f"loket_demo_{key}_agent" if key else "loket_demo_agent"] = agent
     agent.start()
     return agent
 
@@ -245,7 +267,9 @@ def _office_timezone(app, token: str) -> str | None:
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     """Options of ``loket agent kiosk``."""
     parser = argparse.ArgumentParser(
-        prog="loket agent kiosk", description="Kiosk station agent: prints the tickets issued at this kiosk.",
+        prog="loket agent kiosk",
+        description="Kiosk or counter printer agent: prints the tickets issued at this kiosk, or the resi "
+                    "sent to this counter printer (`loket agent printer` is the same program).",
         epilog="Printer URIs: tcp://HOST[:9100], serial:///dev/ttyUSB0?baudrate=19200, usb://VVVV:PPPP, "
                "file:///dev/usb/lp0, sim:// (see drivers/printer/README.md).")
     parser.add_argument("--server", required=True, help="Loket server base URL, e.g. https://antrian.example.go.id")

@@ -59,6 +59,7 @@ def _start_demo_agents(app, base: str, seeded: dict) -> None:
     from kiosk.agent import start_demo_agent
 
     start_demo_agent(app, base, seeded["tokens"]["kiosk"])
+    start_demo_agent(app, base, seeded["tokens"]["counter_printer"], key="counter_printer")
     try:
         from display.agent import start_demo_display_agent
     except ImportError:  # the LED display agent arrives with the device layer
@@ -154,6 +155,7 @@ def simulate_day(server_url, tickets, counters, speed, seed, user, password, jso
 
 AGENT_MODULES = {
     "kiosk": "kiosk.agent",
+    "printer": "kiosk.agent",  # a counter's resi printer: the same program on a counter PC
     "display": "display.agent",
     "pickup": "pickup.agent",
     "activation": "pickup.activation_agent",
@@ -168,7 +170,7 @@ def agent(kind: str, args: tuple[str, ...]) -> None:
     """Run the station agent of KIND (owns the station's devices, talks to the server).
 
     Every agent takes --server URL --token T plus its device options; `loket agent KIND
-    --help` lists them (kiosk: --printer URI; display: --led/--keypad; pickup: --camera,
+    --help` lists them (kiosk and printer: --printer URI; display: --led/--keypad; pickup: --camera,
     --scanner; activation: --reader).
     """
     import importlib
@@ -209,10 +211,11 @@ def staff_add(username, role, full_name, office, password) -> None:
 
 @cli.command("device-add")
 @click.argument("office")
-@click.argument("kind", type=click.Choice(["kiosk", "display", "pickup", "activation"]))
+@click.argument("kind", type=click.Choice(["kiosk", "display", "pickup", "activation", "printer"]))
 @click.argument("name")
 @click.option("--keypad-counters", default="", help="Display stations: counter numbers whose keypads it may operate, e.g. 1,2,3")
-def device_add(office, kind, name, keypad_counters) -> None:
+@click.option("--counters", default="", help="Counter printers: counter numbers it prints resi for, e.g. 1,2 (default: all)")
+def device_add(office, kind, name, keypad_counters, counters) -> None:
     """Register a device and print its token (shown once)."""
     from sqlalchemy import select
 
@@ -227,11 +230,15 @@ def device_add(office, kind, name, keypad_counters) -> None:
         if office_id is None:
             raise click.ClickException(f"no office {office}")
         device, token = create_device(s, office_id, kind, name, actor=SYSTEM)
-        if keypad_counters:
-            try:
-                device.settings = {"keypad_counters": [int(n) for n in keypad_counters.split(",") if n.strip()]}
-            except ValueError:
-                raise click.BadParameter("counter numbers separated by commas", param_hint="--keypad-counters") from None
+        settings = {}
+        for key, value, hint in (("keypad_counters", keypad_counters, "--keypad-counters"),
+                                 ("counters", counters, "--counters")):
+            if value:
+                try:
+                    settings[key] = [int(n) for n in value.split(",") if n.strip()]
+                except ValueError:
+                    raise click.BadParameter("counter numbers separated by commas", param_hint=hint) from None
+        device.settings = settings
     click.echo(token)
 
 

@@ -38,6 +38,7 @@ DEMO_DEVICES = [
     ("display_agent", "display", "Panel LED dan Keypad Loket", {"keypad_counters": [1, 2, 3, 4, 5, 6, 7, 8]}),
     ("pickup", "pickup", "Drive-Thru Lajur 1", {}),
     ("activation", "activation", "Aktivasi KTP-el Loket 7", {}),
+    ("counter_printer", "printer", "Printer Resi Loket 1-5", {"counters": [1, 2, 3, 4, 5]}),
 ]
 
 

@@ -17,6 +17,10 @@ class DeviceKind(str, enum.Enum):
     DISPLAY = "display"
     PICKUP = "pickup"
     ACTIVATION = "activation"
+    PRINTER = "printer"
+    """A counter's receipt printer: a PC at the counters running ``loket agent printer``
+    (the kiosk agent's program); ``settings["counters"]``: the counter numbers it prints
+    for (none: any counter of the office). Prints resi jobs (issue 4, "The resi")."""
 
 
 class Device(Base):

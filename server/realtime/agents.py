@@ -3,7 +3,9 @@
 Each handler answers an ack: ``{"ok": true, ...}`` or ``{"ok": false, "error": code,
 "message": text}``; nothing an agent sends can raise inside the server.
 
-- ``print_result`` {"job_id", "ticket_id", "ok", "error"}: a kiosk's print outcome;
+- ``print_result`` {"job_id", "ticket_id", "ok", "error"}: a kiosk's print outcome of a
+  ticket job; {"job_id", "application_id", "ok", "error"} of a resi job (kiosk or counter
+  printer);
 - ``health`` {"devices": {name: {kind, state, detail, last_answer_at}}}: any station;
 - ``keypad`` {"counter": number, "action": next|recall|skip|finish}: a display station's
   call keypad, acting like the counter console (answer carries the counter's state);
@@ -18,6 +20,7 @@ from flask import request
 
 from ..models import Counter, Device
 from ..services import devices as station
+from ..services.applications import resi_print
 from ..services.errors import LoketError
 from ..services.printing import record_result
 from ..services.queue.access import current_ticket
@@ -57,7 +60,12 @@ def register(socketio, app, sessions: dict) -> None:
     @guarded
     def on_print_result(device_id: int, data: dict) -> dict:
         with db.session() as s:
-            record_result(s, s.get(Device, device_id), int(data.get("ticket_id")), bool(data.get("ok")), data.get("error"))
+            device = s.get(Device, device_id)
+            if data.get("ticket_id") is None and data.get("application_id") is not None:
+                resi_print.record_result(s, device, int(data["application_id"]), str(data.get("job_id") or ""),
+                                         bool(data.get("ok")), data.get("error"))
+            else:
+                record_result(s, device, int(data.get("ticket_id")), bool(data.get("ok")), data.get("error"))
         return {"ok": True}
 
     @guarded

@@ -24,6 +24,7 @@ PRINT_JOB = "print.job"  # to one kiosk agent: data {"device_id", "job"}
 DEVICE_CHANGED = "device.changed"  # a station's health changed: data {"device"}
 STATION_EVENT = "station.event"  # a scan or card event for one station's page: {"device_id", "kind", "event"}
 APPLICATION_CHANGED = "application.changed"  # a file moved on its approval chain: data {"application"}
+RESI_PRINT_RESULT = "resi.print_result"  # a printer agent's answer to a resi job (staff only): see resi_print
 
 
 @dataclass

@@ -10,7 +10,7 @@ import re
 
 from sqlalchemy import func, select
 
-from server.models import Application, AuditEntry
+from server.models import Application, AuditEntry, Device
 from server.services.resi import ResiSigner, derive_key
 from tests.server.test_api import app, counter_id, kiosk_issue, post, staff_client  # noqa: F401  (app: fixture)
 
@@ -301,7 +301,7 @@ def registered_payload(app_, number: str) -> str:
 
 
 # ---------------------------------------------------------------------------- print
-def test_print_resi_queues_a_resi_job_for_the_kiosk_printer(app):
+def test_print_resi_queues_a_resi_job_for_a_printer(app):
     data = registered(app)
     app_id = data["application"]["id"]
     fo1 = staff_client(app, "fo1")
@@ -323,6 +323,34 @@ def test_print_resi_queues_a_resi_job_for_the_kiosk_printer(app):
     assert r.status_code == 404
     with app.extensions["loket"].db.session() as s:
         assert s.scalar(select(func.count()).where(AuditEntry.action == "application.print_resi")) == 3
+
+
+def device_ids(app_) -> dict[str, int]:
+    with app_.extensions["loket"].db.session() as s:
+        return {d.name: d.id for d in s.scalars(select(Device).where(Device.active.is_(True)))}
+
+
+def test_the_resi_goes_to_the_serving_counters_printer_else_the_kiosk(app):
+    ids = device_ids(app)
+    counter_printer, kiosk = ids["Printer Resi Loket 1-5"], ids["Kiosk Lobi"]
+    fo1 = staff_client(app, "fo1")
+    at_1 = registered(app)["application"]["id"]  # served at counter 1: the counter printer serves 1-5
+    answer = post(fo1, f"/api/v1/applications/{at_1}/print-resi").get_json()
+    assert (answer["device_id"], answer["device"]) == (counter_printer, "Printer Resi Loket 1-5")
+
+    def set_counters(settings: dict) -> None:
+        with app.extensions["loket"].db.session() as s:
+            s.get(Device, counter_printer).settings = settings
+
+    set_counters({"counters": [2, 3]})  # no printer for counter 1 any more: the kiosk's printer
+    assert post(fo1, f"/api/v1/applications/{at_1}/print-resi").get_json()["device_id"] == kiosk
+    set_counters({})  # an office-wide printer (no counters setting) wins over the kiosk
+    assert post(fo1, f"/api/v1/applications/{at_1}/print-resi").get_json()["device_id"] == counter_printer
+
+    # The officer may name a printer or kiosk of the office, never a screen or station.
+    assert post(fo1, f"/api/v1/applications/{at_1}/print-resi", {"device_id": kiosk}).get_json()["device_id"] == kiosk
+    r = post(fo1, f"/api/v1/applications/{at_1}/print-resi", {"device_id": ids["TV Ruang Tunggu"]})
+    assert r.status_code == 404 and "printer" in r.get_json()["message"]
 
 
 # ---------------------------------------------------------------------------- the page

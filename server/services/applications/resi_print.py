@@ -1,12 +1,23 @@
-"""The resi (receipt) print job, sent to a kiosk agent's printer like a ticket job.
+"""The resi (receipt) print job, sent to the counter's printer like a ticket job.
 
-Source: issue 4, "The resi": printed on an ESC/POS printer through drivers/ with the
-layout office, service, resi number, masked name, date, due date, QR, pickup
-instructions, and reprintable. There is no counter printer device kind yet, so the job
-goes to a kiosk of the office (the one the officer picks, else the office's first active
-kiosk) over the existing print path: a ``print.job`` domain event {"device_id", "job"}
+Source: issue 4, "The resi": printed on the counter's ESC/POS printer through drivers/
+with the layout office, service, resi number, masked name, date, due date, QR, pickup
+instructions, and reprintable.
+
+Which printer (:func:`resi_printer`): the device the officer names (an active ``printer``
+or ``kiosk`` device of the office); else the office's active ``printer`` device whose
+``settings["counters"]`` holds the number of the counter that served the ticket; else a
+``printer`` device without ``counters`` (it serves every counter); else the office's first
+active kiosk (its ticket printer). A ``printer`` device is a PC at the counters running
+``loket agent printer`` (the kiosk agent program: ``kiosk/agent.py``), which prints both
+kinds of job with ``drivers.printer`` (``render_resi`` for this one).
+
+The job travels as the ticket job does: a ``print.job`` domain event {"device_id", "job"}
 published after commit, which the realtime emitter sends as ``print_job`` to that
-device's agent room (see ``server.services.printing`` for the ticket job).
+device's agent room. The agent answers ``print_result`` {"job_id", "application_id",
+"ok", "error"}, recorded by :func:`record_result` (audit ``application.resi_print_result``
+and a ``resi.print_result`` event for the staff stream, so the officer sees "printed" or
+why not).
 
 Job shape (``kind: "resi"``)::
 
@@ -19,33 +30,26 @@ Job shape (``kind: "resi"``)::
      "due_date": "2026-12-07", "qr_payload": "LKT1....", "status_url": ".../r/LKT1....",
      "pickup_instructions": ["...", ...] (Indonesian lines)}
 
-The QR to print is ``status_url`` (a phone camera opens the public status page; the pickup
-scanner's ``ResiSigner.verify`` takes the payload from the URL's last path segment).
-No NIK, phone or e-mail is in the job: only the masked name.
+``ticket_id`` stays None so that an agent older than resi jobs drops the job as malformed
+rather than printing it with the ticket layout. The QR to print is ``status_url`` (a phone
+camera opens the public status page; the pickup scanner's ``ResiSigner.verify`` takes the
+payload from the URL's last path segment). No NIK, phone or e-mail is in the job: only the
+masked name.
 
-Not done here, later work of the kiosk agent and drivers/printer (documented so nobody
-is surprised):
-
-- the agent today only knows ticket jobs; it drops a job without ``ticket_id`` as
-  malformed (``kiosk/agent.py``), which is why ``ticket_id`` is None: an old agent never
-  prints a resi with the ticket layout. The agent must dispatch on ``kind`` and
-  drivers/printer needs a ``render_resi`` layout with the fields above;
-- its ``print_result`` for a resi must name ``application_id`` (the server's handler only
-  records ticket results today);
-- resi jobs are not re-sent when an agent reconnects (``printing.unprinted_jobs`` covers
-  tickets): the officer reprints instead. Every job sent is audited
-  (``application.print_resi``), and a reprint gets a new job id.
+Resi jobs are not re-sent when an agent reconnects (``printing.unprinted_jobs`` covers
+tickets): the officer sees the failure and reprints. Every job sent is audited
+(``application.print_resi``), and a reprint gets a new job id.
 """
 from __future__ import annotations
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ...models import Application, AuditEntry, Device, DeviceKind, Office
+from ...models import Application, AuditEntry, Counter, Device, DeviceKind, Office, Ticket
 from .. import audit, events
 from ..actors import Actor
 from ..clock import queue_day
-from ..errors import NotFound
+from ..errors import NotFound, ValidationError
 from ..nik import mask_name
 
 ACTION = "application.print_resi"
@@ -111,29 +115,85 @@ def next_attempt(session: Session, app: Application) -> int:
     return 1 + (sent or 0)
 
 
-def resi_printer(session: Session, office_id: int, device_id: int | None = None) -> Device:
-    """The kiosk that prints: ``device_id`` (an active kiosk of the office) or the office's
-    first active kiosk. Raises NotFound."""
-    if device_id is None:
-        device = session.scalars(select(Device).where(
-            Device.office_id == office_id, Device.kind == DeviceKind.KIOSK.value, Device.active.is_(True)
-        ).order_by(Device.id)).first()
-    else:
+PRINTING_KINDS = (DeviceKind.PRINTER.value, DeviceKind.KIOSK.value)
+
+
+def _serves(device: Device, counter_number: int | None) -> bool:
+    counters = (device.settings or {}).get("counters")
+    return counter_number is not None and bool(counters) and counter_number in counters
+
+
+def resi_printer(session: Session, office_id: int, device_id: int | None = None,
+                 counter_number: int | None = None) -> Device:
+    """The device that prints a resi (rules in the module docstring): ``device_id`` when
+    given, else the printer of counter ``counter_number``, else an office-wide printer,
+    else the first kiosk. Raises NotFound when there is none (or ``device_id`` is not an
+    active printer or kiosk of the office)."""
+    if device_id is not None:
         device = session.get(Device, device_id)
-    if device is None or device.kind != DeviceKind.KIOSK.value or device.office_id != office_id or not device.active:
-        raise NotFound("tidak ada printer kiosk di kantor ini / no kiosk printer in this office")
-    return device
+        if device is None or device.kind not in PRINTING_KINDS or device.office_id != office_id or not device.active:
+            raise NotFound("printer tidak ditemukan di kantor ini / no such printer in this office")
+        return device
+    devices = session.scalars(select(Device).where(
+        Device.office_id == office_id, Device.kind.in_(PRINTING_KINDS), Device.active.is_(True)
+    ).order_by(Device.id)).all()
+    printers = [d for d in devices if d.kind == DeviceKind.PRINTER.value]
+    for choice in ([d for d in printers if _serves(d, counter_number)],
+                   [d for d in printers if not (d.settings or {}).get("counters")],
+                   [d for d in devices if d.kind == DeviceKind.KIOSK.value]):
+        if choice:
+            return choice[0]
+    raise NotFound("tidak ada printer di kantor ini / no printer in this office")
+
+
+def counter_number_of(session: Session, app: Application) -> int | None:
+    """The number of the counter that served ``app``'s ticket (None without one)."""
+    if app.ticket_id is None:
+        return None
+    return session.scalar(select(Counter.number).join(Ticket, Ticket.counter_id == Counter.id)
+                          .where(Ticket.id == app.ticket_id))
 
 
 def send_resi_job(
     session: Session, app: Application, payload: str, public_url: str, *, actor: Actor, device_id: int | None = None
 ) -> tuple[dict, Device]:
-    """Queue the resi job of ``app`` for a kiosk printer (sent after commit), audited as
-    ``application.print_resi``; returns (job, device). Raises NotFound (no kiosk)."""
-    device = resi_printer(session, app.office_id, device_id)
+    """Queue the resi job of ``app`` for its printer (:func:`resi_printer`; sent after
+    commit), audited as ``application.print_resi``; returns (job, device). Raises NotFound
+    (no printer)."""
+    device = resi_printer(session, app.office_id, device_id, counter_number_of(session, app))
     job = build_resi_job(session, app, payload, public_url, next_attempt(session, app))
     audit.record(session, actor, ACTION, "application", app.id, office_id=app.office_id,
                  data={"job_id": job["job_id"], "device_id": device.id, "resi_number": app.resi_number})
     events.publish_after_commit(session, events.DomainEvent(events.PRINT_JOB, app.office_id,
                                                             {"device_id": device.id, "job": job}))
     return job, device
+
+
+RESULT_ACTION = "application.resi_print_result"
+MAX_ERROR = 200
+
+
+def record_result(session: Session, device: Device, application_id: int, job_id: str, ok: bool,
+                  error: str | None) -> dict:
+    """Record a printer agent's ``print_result`` of a resi job: audit
+    ``application.resi_print_result`` {"job_id", "ok", "error"} by the device, and a
+    ``resi.print_result`` event for the office's staff stream. Returns the event data
+    {"application_id", "resi_number", "job_id", "device_id", "device", "ok", "error"}.
+
+    Raises NotFound when the application is not of the device's office; ValidationError
+    when a failure comes without a reason or the job id is not this application's.
+    """
+    app = session.get(Application, application_id)
+    if app is None or app.office_id != device.office_id:
+        raise NotFound("berkas tidak ditemukan / application not found")
+    if not ok and not error:
+        raise ValidationError("a failed print needs an error text")
+    if not str(job_id).startswith(f"r{app.id}-"):
+        raise ValidationError("the job id is not a resi job of this application")
+    error = str(error)[:MAX_ERROR] if error else None
+    audit.record(session, Actor("device", device.id, office_id=device.office_id), RESULT_ACTION,
+                 "application", app.id, office_id=app.office_id, data={"job_id": str(job_id), "ok": ok, "error": error})
+    data = {"application_id": app.id, "resi_number": app.resi_number, "job_id": str(job_id),
+            "device_id": device.id, "device": device.name, "ok": ok, "error": error}
+    events.publish_after_commit(session, events.DomainEvent(events.RESI_PRINT_RESULT, app.office_id, data))
+    return data
