@@ -83,17 +83,35 @@ def pickup_lookup(device_id: int):
 def pickup_hand_over(device_id: int):
     """Hand the document over at the station. Body {"application_id", "expected_version",
     "collector": {"kind": "applicant", "nik"} | {"kind": "representative", "name", "nik",
-    "relation", "letter_number"}, "signature": "data:image/png;base64,..."}. 409
-    ``pickup_refused`` with ``details.reason`` (nik_mismatch, not_delegable, or a look-up
-    refusal such as already_collected), 409 ``version_conflict``, 422 validation errors.
+    "relation", "letter_number"}, "signature": "data:image/png;base64,...", "photo":
+    optional "data:image/jpeg;base64,..." or "data:image/png;base64,..." (the collector's
+    photo, at most 1.5 MB decoded, JPEG/PNG by its bytes, must decode)}. The signature is
+    stored as ``signatures/<id>.png`` and the photo as ``photos/<id>.jpg|png`` under
+    DATA_DIR (``collector.signature`` / ``collector.photo`` hold those paths; no ``photo``
+    key without a photo), only when the hand-over succeeds. 409 ``pickup_refused`` with
+    ``details.reason`` (nik_mismatch, not_delegable, or a look-up refusal such as
+    already_collected), 409 ``version_conflict``, 422 validation errors (``field``
+    signature or photo: too large, not JPEG/PNG, damaged).
     ---
     post:
       tags: [pickup]
       parameters: [{in: path, name: device_id, required: true, schema: {type: integer}}]
+      requestBody:
+        content:
+          application/json:
+            schema:
+              type: object
+              required: [application_id, expected_version, collector, signature]
+              properties:
+                application_id: {type: integer}
+                expected_version: {type: integer}
+                collector: {type: object}
+                signature: {type: string, description: 'data:image/png;base64 URL, at most 300 kB decoded'}
+                photo: {type: string, description: 'optional data:image/jpeg|png;base64 URL, at most 1.5 MB decoded'}
       responses:
         200: {description: '{"application": staff view (status collected, collector)}'}
         409: {description: pickup_refused or version_conflict}
-        422: {description: validation_error (collector fields, signature)}
+        422: {description: validation_error (collector fields, signature, photo)}
     """
     data = body()
     app_id = int_arg(data, "application_id", lo=1)
@@ -107,7 +125,7 @@ def pickup_hand_over(device_id: int):
             device, office = _station(s, device_id)
             app = hand_over_at_station(
                 s, office, app_id, collector=data.get("collector"), signature=data.get("signature"),
-                data_dir=current_app.config["DATA_DIR"], actor=current_actor(), expected_version=version,
+                photo=data.get("photo"), data_dir=current_app.config["DATA_DIR"], actor=current_actor(), expected_version=version,
                 device_id=device.id, now=now)
             _lane(s, device, {"state": "collected", "name": mask_name(app.applicant_name)})
             return jsonify(application=_staff_detail(s, app, now))

@@ -6,6 +6,8 @@ from __future__ import annotations
 import base64
 import io
 
+import cv2
+import numpy as np
 import segno
 from sqlalchemy import select
 
@@ -35,10 +37,26 @@ def lookup(client, device_id: int, code: str):
     return r.get_json()
 
 
-def hand_over(client, device_id: int, view: dict, collector: dict, signature: str | None = None, version=None):
+def hand_over(client, device_id: int, view: dict, collector: dict, signature: str | None = None, version=None,
+              photo: str | None = None):
+    extra = {} if photo is None else {"photo": photo}
     return post(client, f"/api/v1/pickup/{device_id}/hand-over", {
         "application_id": view["id"], "expected_version": version or view["version"], "collector": collector,
-        "signature": signature_png() if signature is None else signature})
+        "signature": signature_png() if signature is None else signature, **extra})
+
+
+def photo_bytes(ext: str = ".jpg", size=(48, 64)) -> bytes:
+    """A real small image (a gradient with a square) encoded by OpenCV."""
+    img = np.zeros((*size, 3), np.uint8)
+    img[:, :, 0] = np.linspace(0, 255, size[1], dtype=np.uint8)
+    img[10:30, 20:40] = (30, 200, 90)
+    ok, buf = cv2.imencode(ext, img)
+    assert ok
+    return buf.tobytes()
+
+
+def data_url(raw: bytes, mime: str = "image/jpeg") -> str:
+    return f"data:{mime};base64," + base64.b64encode(raw).decode()
 
 
 def to_ready(app_, data: dict, service: str = "kk") -> None:
@@ -191,3 +209,59 @@ def test_station_rooms_lane_screen_and_join_station(app):
                                 "due_date": kk["resi"]["due_date"]}
     assert [e["name"] for e in page.get_received() if e["name"] == "lane"] == ["lane"]
     assert [e for e in fo1.get_received() if e["name"] == "lane"] == []
+
+
+def test_hand_over_with_a_collector_photo_jpeg_or_png_checked_and_stored_on_success_only(app, tmp_path):
+    ambil, dev = staff_client(app, "ambil"), pickup_device(app)
+    applicant = {"kind": "applicant", "nik": NIK}
+    kk = registered(app, "kk")
+    to_ready(app, kk)
+    view = lookup(ambil, dev, kk["resi"]["payload"])["application"]
+    jpeg = photo_bytes(".jpg")
+    assert jpeg.startswith(b"\xff\xd8\xff")
+
+    def refused(photo: str, **kw) -> dict:
+        r = hand_over(ambil, dev, view, applicant, photo=photo, **kw)
+        assert r.status_code == 422, r.get_json()
+        assert r.get_json()["details"]["field"] == "photo", r.get_json()
+        return r.get_json()
+
+    too_large = refused(data_url(b"\xff\xd8\xff\xe0" + b"\0" * 1_600_000))
+    assert "terlalu besar" in too_large["message"] and "too large" in too_large["message"]
+    text = refused(data_url(b"Surat kuasa, bukan foto\n", "text/plain"))
+    assert "JPEG atau PNG" in text["message"]
+    assert "JPEG atau PNG" in refused(data_url(b"GIF89a" + jpeg[6:]))["message"]  # bytes decide, not the mime
+    assert "rusak" in refused(data_url(jpeg[:len(jpeg) // 2]))["message"]  # truncated JPEG
+    assert "damaged" in refused(data_url(jpeg[:3] + b"\x00garbage" * 40))["message"]
+    assert "JPEG atau PNG" in refused("data:image/jpeg;base64,@@@not base64@@@")["message"]
+    assert "rusak" in refused("data:image/jpeg;base64,/9j/4A=")["message"]  # bad base64 padding
+    stale = hand_over(ambil, dev, view, applicant, photo=data_url(jpeg), version=1)
+    assert stale.status_code == 409  # a valid photo, a failed hand-over: nothing written
+    assert not list((tmp_path / "photos").glob("*")) and not list((tmp_path / "signatures").glob("*"))
+
+    done = hand_over(ambil, dev, view, applicant, photo=data_url(jpeg))
+    assert done.status_code == 200, done.get_json()
+    collector = done.get_json()["application"]["collector"]
+    assert collector["photo"] == f"photos/{view['id']}.jpg"
+    assert (tmp_path / "photos" / f"{view['id']}.jpg").read_bytes() == jpeg
+    assert sorted(p.name for p in (tmp_path / "photos").iterdir()) == [f"{view['id']}.jpg"]  # no temporary left
+    assert (tmp_path / "signatures" / f"{view['id']}.png").exists()
+
+    # A PNG photo (given a jpeg media type: the bytes decide the extension), for a representative.
+    other = registered(app, "kk")
+    to_ready(app, other)
+    view2 = lookup(ambil, dev, other["resi"]["payload"])["application"]
+    png = photo_bytes(".png")
+    done2 = hand_over(ambil, dev, view2, REP, photo=data_url(png, "image/jpeg"))
+    assert done2.status_code == 200, done2.get_json()
+    assert done2.get_json()["application"]["collector"]["photo"] == f"photos/{view2['id']}.png"
+    assert (tmp_path / "photos" / f"{view2['id']}.png").read_bytes() == png
+
+    # Without a photo (absent or empty): as before, no "photo" key, no file.
+    third = registered(app, "kk")
+    to_ready(app, third)
+    view3 = lookup(ambil, dev, third["resi"]["payload"])["application"]
+    done3 = hand_over(ambil, dev, view3, applicant, photo="")
+    assert done3.status_code == 200, done3.get_json()
+    assert "photo" not in done3.get_json()["application"]["collector"]
+    assert not list((tmp_path / "photos").glob(f"{view3['id']}.*"))

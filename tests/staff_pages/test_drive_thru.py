@@ -1,11 +1,13 @@
 """The Drive-Thru pickup flow in headless Chromium (issue 4): a ready KK file, a pickup agent
 whose simulated camera plays a video file of the printed resi QR, the officer's station page
 and the citizen's lane screen; signing on the canvas and confirming; a forged QR refused on
-both screens."""
+both screens; an optional collector photo (a real JPEG file) uploaded, previewed and stored."""
 from __future__ import annotations
 
 from datetime import datetime
 
+import cv2
+import numpy as np
 import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
@@ -120,6 +122,16 @@ def test_drive_thru_scan_sign_and_collect(new_page, staff_server, shots, tmp_pat
     for i in range(1, 12):
         station.mouse.move(box["x"] + 40 + 30 * i, box["y"] + 100 + (25 if i % 2 else -25), steps=3)
     station.mouse.up()
+    # An optional photo of the collector: a real 1600×1200 JPEG file, downscaled in the browser.
+    frame = np.full((1200, 1600, 3), 200, np.uint8)
+    cv2.rectangle(frame, (500, 300), (1100, 900), (40, 90, 160), -1)
+    assert cv2.imwrite(str(tmp_path / "pengambil.jpg"), frame)
+    station.get_by_test_id("photo-input").set_input_files(str(tmp_path / "pengambil.jpg"))
+    expect(station.get_by_test_id("photo-preview")).to_be_visible()
+    station.get_by_test_id("photo-remove").click()
+    expect(station.get_by_test_id("photo-preview")).to_be_hidden()
+    station.get_by_test_id("photo-input").set_input_files(str(tmp_path / "pengambil.jpg"))
+    expect(station.get_by_test_id("photo-preview")).to_be_visible()
     station.screenshot(path=str(shots / "drive-thru-station.png"), full_page=True)
     lane.screenshot(path=str(shots / "drive-thru-lane.png"))
     station.get_by_test_id("confirm").click()
@@ -130,6 +142,9 @@ def test_drive_thru_scan_sign_and_collect(new_page, staff_server, shots, tmp_pat
         f"{staff_server.url}/api/v1/applications/{data['application']['id']}", timeout=10).json()["application"]
     assert status["status"] == "collected" and status["collector"]["kind"] == "applicant"
     assert (staff_server.data_dir / status["collector"]["signature"]).read_bytes().startswith(b"\x89PNG")
+    assert status["collector"]["photo"] == f"photos/{data['application']['id']}.jpg"
+    stored = cv2.imread(str(staff_server.data_dir / status["collector"]["photo"]))
+    assert stored is not None and stored.shape[:2] == (960, 1280)  # long side 1280 px
 
     # A forged QR (signed with another key): refused on both screens.
     forged = ResiSigner(derive_key("not the office key")).make_payload(data["application"]["id"], "DEMO", number)

@@ -25,13 +25,15 @@ given must equal the application's) or a representative with a power of attorney
 (F-1.07: name, NIK, relation, letter number), refused for documents that may not be
 delegated (KTP-el). The collector's signature (a PNG data URL from the canvas, at most
 ``MAX_SIGNATURE_BYTES``) is stored as ``DATA_DIR/signatures/<application id>.png`` (no
-table: the path is kept in the collector dict), then ``chain.hand_over`` closes the file at
-the version the officer saw.
+table: the path is kept in the collector dict). An optional photo of the collector (a JPEG
+or PNG data URL, at most ``MAX_PHOTO_BYTES``) is stored as
+``DATA_DIR/photos/<application id>.jpg|png``, its path in ``collector["photo"]`` (no key
+without a photo). Both are checked by :mod:`.collector_images` and written as temporary
+files, renamed only once ``chain.hand_over`` has closed the file at the version the officer
+saw, deleted when it failed.
 """
 from __future__ import annotations
 
-import base64
-import binascii
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -47,6 +49,9 @@ from ..errors import InvalidState, ValidationError
 from ..nik import mask_name, mask_nik, parse_nik
 from ..resi import ResiError, ResiSigner, normalize_resi_number
 from . import chain
+from .collector_images import (  # noqa: F401  (the limits re-exported for callers of this module)
+    MAX_PHOTO_BYTES, MAX_SIGNATURE_BYTES, collector_photo, commit_staged, discard_staged, signature_png, stage,
+)
 
 READY = ApplicationStatus.READY.value
 COLLECTED = ApplicationStatus.COLLECTED.value
@@ -55,10 +60,7 @@ ACTIVATION_STEP = "activate"
 #: Services whose document must be collected in person (the catalog marks the KTP-el's
 #: activation step "tidak dapat diwakilkan"); any service with an ``activate`` step too.
 NOT_DELEGABLE = frozenset({"ktp_el"})
-MAX_SIGNATURE_BYTES = 300_000
-PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 _SIGNED = re.compile(r"LKT[0-9]+(\.|$)", re.IGNORECASE)
-_DATA_URL = re.compile(r"data:image/png;base64,([A-Za-z0-9+/=\s]+)")
 RELATIONS = ("suami", "istri", "orang_tua", "anak", "saudara", "lainnya")
 
 #: refusal code → (Bahasa Indonesia, English) message for the officer.
@@ -216,23 +218,6 @@ def record_refusal(session: Session, office_id: int, actor: Actor, application_i
                  at=now or utcnow())
 
 
-def _signature_png(data_url: str) -> bytes:
-    if not isinstance(data_url, str) or len(data_url) > MAX_SIGNATURE_BYTES * 4 // 3 + 64:
-        raise ValidationError("tanda tangan terlalu besar / the signature is too large", field="signature")
-    match = _DATA_URL.fullmatch(data_url.strip())
-    if not match:
-        raise ValidationError("tanda tangan wajib (gambar PNG) / a signature (PNG image) is required",
-                              field="signature")
-    try:
-        raw = base64.b64decode(re.sub(r"\s+", "", match[1]), validate=True)
-    except (binascii.Error, ValueError):
-        raise ValidationError("tanda tangan rusak / the signature image is damaged", field="signature") from None
-    if not raw.startswith(PNG_MAGIC) or len(raw) > MAX_SIGNATURE_BYTES:
-        raise ValidationError("tanda tangan harus PNG maks. 300 kB / the signature must be a PNG of at most 300 kB",
-                              field="signature")
-    return raw
-
-
 def _text(value, field_name: str, label: str, max_len: int = 120) -> str:
     text = " ".join(str(value or "").split())
     if not text or len(text) > max_len:
@@ -277,6 +262,7 @@ def hand_over_at_station(
     collector: dict,
     signature: str,
     data_dir: Path,
+    photo: str | None = None,
     actor: Actor,
     expected_version: int,
     device_id: int | None = None,
@@ -285,9 +271,12 @@ def hand_over_at_station(
 ) -> Application:
     """Hand over a ready file at the station: checks the state (the same refusals as
     :func:`lookup_scan`, raised as PickupRefused with ``reason``), the collector
-    (:func:`clean_collector`) and the signature, stores the signature PNG, then
-    ``chain.hand_over`` at ``expected_version``. Raises PickupRefused, ValidationError,
-    Forbidden, NotFound, InvalidState (stale version)."""
+    (:func:`clean_collector`), the signature and the optional ``photo`` (None or "" for
+    none; a ``data:image/jpeg|png;base64`` URL of at most MAX_PHOTO_BYTES decoded bytes),
+    then ``chain.hand_over`` at ``expected_version``; the signature PNG and the photo are
+    renamed into ``signatures/`` and ``photos/`` of ``data_dir`` only after it succeeded.
+    Raises PickupRefused, ValidationError (field "signature" or "photo"), Forbidden,
+    NotFound, InvalidState (stale version)."""
     now = now or utcnow()
     app = session.get(Application, application_id)
     if app is None or app.office_id != office.id:
@@ -297,22 +286,23 @@ def hand_over_at_station(
         raise PickupRefused(f"{refusal_message(refusal, 'id', **details)} / {refusal_message(refusal, 'en', **details)}",
                             reason=refusal, **details)
     clean = clean_collector(app, collector)
-    png = _signature_png(signature)
-    folder = Path(data_dir) / "signatures"
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{app.id}.png"
-    tmp = folder / f".{app.id}.png.tmp"
-    tmp.write_bytes(png)
-    clean["signature"] = f"signatures/{app.id}.png"
-    clean["device_id"] = device_id
+    png = signature_png(signature)
+    picture = None if photo is None or photo == "" else collector_photo(photo)
+    signed = taken = None
     try:
+        signed = stage(data_dir, "signatures", app.id, "png", png)
+        clean["signature"] = signed.relative
+        if picture is not None:
+            taken = stage(data_dir, "photos", app.id, picture[1], picture[0])
+            clean["photo"] = taken.relative
+        clean["device_id"] = device_id
         done = chain.hand_over(session, app.id, collector=clean, actor=actor, expected_version=expected_version,
                                arrived_at=arrived_at, now=now)
         session.flush()
     except Exception:
-        tmp.unlink(missing_ok=True)
+        discard_staged(signed, taken)
         raise
-    tmp.replace(path)
+    commit_staged(signed, taken)
     return done
 
 

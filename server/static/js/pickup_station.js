@@ -6,7 +6,10 @@
  * application, its state, shelf location and checks, or the refusal. A camera scan of the
  * code already shown, within DEDUPE_MS of the last sighting, is the same car: no second
  * look-up, no flicker. The hand-over form posts /api/v1/pickup/<id>/hand-over with the
- * signature drawn on the canvas (PNG data URL).
+ * signature drawn on the canvas (PNG data URL) and, optionally, a photo of the collector
+ * (file input, on a tablet the camera): read in the browser and downscaled on a canvas to at
+ * most PHOTO_MAX_SIDE px on its long side, sent as a JPEG data URL (quality 0.85), so a
+ * phone photo fits the server's 1.5 MB limit.
  *
  * window.LOKET_PICKUP exposes counters and timings for tests and bench/scan_latency.py:
  * {lookups, ignored, shown: [{code, source, at, eventAt, shownAt, paintedAt, result}]}.
@@ -16,11 +19,13 @@
   const {api, t} = window.Loket;
   const station = window.LOKET_STATION;
   const DEDUPE_MS = 10000;
+  const PHOTO_MAX_SIDE = 1280;
   const $ = (id) => document.getElementById(id);
   const stats = window.LOKET_PICKUP = {lookups: 0, ignored: 0, shown: []};
   let current = null;      // {code, seenAt, view}
   let inflight = null;     // code being looked up
   let signed = false;
+  let photo = null;        // JPEG data URL of the collector's photo, or null
 
   function fmtDate(iso) {
     if (!iso) return "-";
@@ -77,6 +82,7 @@
     ["f-nik", "f-name", "f-letter"].forEach((id) => { $(id).value = ""; });
     setText("handover-error", "");
     clearSignature();
+    clearPhoto();
   }
 
   async function lookup(code, source, meta) {
@@ -139,6 +145,57 @@
   $("signature-clear").addEventListener("click", clearSignature);
   clearSignature();
 
+  // -- optional photo of the collector -------------------------------------------------
+  function clearPhoto() {
+    photo = null;
+    $("photo-input").value = "";
+    $("photo-preview").removeAttribute("src");
+    $("photo-box").hidden = true;
+  }
+
+  function loadImage(file) {
+    return new Promise((resolve, reject) => {
+      const url = URL.createObjectURL(file);
+      const img = new Image();
+      img.onload = () => { URL.revokeObjectURL(url); resolve(img); };
+      img.onerror = () => { URL.revokeObjectURL(url); reject(new Error("unreadable")); };
+      img.src = url;
+    });
+  }
+
+  async function downscaled(file) {
+    const img = await loadImage(file);
+    const w = img.naturalWidth, h = img.naturalHeight;
+    if (!w || !h) throw new Error("unreadable");
+    const scale = Math.min(1, PHOTO_MAX_SIDE / Math.max(w, h));
+    const out = document.createElement("canvas");
+    out.width = Math.max(1, Math.round(w * scale));
+    out.height = Math.max(1, Math.round(h * scale));
+    const c = out.getContext("2d");
+    c.fillStyle = "#fff";  // a transparent PNG gets a white background in the JPEG
+    c.fillRect(0, 0, out.width, out.height);
+    c.drawImage(img, 0, 0, out.width, out.height);
+    return out.toDataURL("image/jpeg", 0.85);
+  }
+
+  $("photo-input").addEventListener("change", async () => {
+    const file = $("photo-input").files[0];
+    if (!file) { clearPhoto(); return; }
+    setText("handover-error", "");
+    $("confirm").disabled = true;  // not before the photo is ready
+    try {
+      photo = await downscaled(file);
+      $("photo-preview").src = photo;
+      $("photo-box").hidden = false;
+    } catch (err) {
+      clearPhoto();
+      setText("handover-error", t("pickup.photo_unreadable"));
+    } finally {
+      $("confirm").disabled = false;
+    }
+  });
+  $("photo-remove").addEventListener("click", clearPhoto);
+
   // -- hand-over ------------------------------------------------------------------------
   document.querySelectorAll("input[name=kind]").forEach((r) => r.addEventListener("change", () => {
     $("rep-fields").hidden = document.querySelector("input[name=kind]:checked").value !== "representative";
@@ -155,7 +212,8 @@
     $("confirm").disabled = true;
     try {
       const answer = await api("POST", `/api/v1/pickup/${station.id}/hand-over?lang=${window.LOKET_LANG}`, {
-        application_id: app.id, expected_version: app.version, collector, signature: canvas.toDataURL("image/png")});
+        application_id: app.id, expected_version: app.version, collector, signature: canvas.toDataURL("image/png"),
+        ...(photo ? {photo} : {})});
       const done = answer.application;
       $("handover").hidden = true;
       $("result").dataset.state = "collected";
