@@ -47,6 +47,7 @@ from ..services.applications.roles import step_roles
 from ..services.applications.steps import standard_minutes
 from ..services.errors import InvalidState, NotFound, ValidationError
 from ..services.nik import mask_nik
+from ..services.notices.status import application_notices
 from ..services.notices.subscriber import on_application_changed
 from ..services.queue.access import current_ticket
 from ..services.queue.presenters import iso
@@ -283,20 +284,22 @@ def office_worklist(code: str):
 @require(roles=())
 def get_application(application_id: int):
     """One application for staff of its office, with its kartu kendali (each step's time
-    against its standard, the current step, the delays).
+    against its standard, the current step, the delays) and the delivery state of its
+    notices to the applicant (recipients masked: ``services.notices.application_notices``).
     ---
     get:
       tags: [applications]
       parameters: [{in: path, name: application_id, required: true, schema: {type: integer}}]
       responses:
-        200: {description: '{"application": staff view with resi, "control_card": {"steps", "current", "delays", "overdue_working_days"}}'}
+        200: {description: '{"application": staff view with resi, "control_card": {"steps", "current", "delays", "overdue_working_days"}, "notices": [{"kind", "channel", "recipient_masked", "status", "attempts", "next_attempt_at", "last_error", "created_at", "sent_at", ...}]}'}
         403: {description: another office}
         404: {description: unknown application}
     """
     now = utcnow()
     with transaction() as s:
         app = _application_for_staff(s, application_id)
-        return jsonify(application=_staff_detail(s, app, now), control_card=control_card(s, app.id, now=now))
+        return jsonify(application=_staff_detail(s, app, now), control_card=control_card(s, app.id, now=now),
+                       notices=application_notices(s, app.id))
 
 
 _ACTION_DOC = """

@@ -2,10 +2,12 @@
 
 Rooms, per office ``o``: ``o{o}:display`` (TV screens), ``o{o}:kiosk`` (kiosks),
 ``o{o}:public`` (public ticket pages) share the *public* stream; ``o{o}:counter`` (staff
-consoles) gets the *staff* stream. Every message of a stream carries ``seq``, a per-office,
-per-stream sequence number without gaps. A screen that sees ``seq != last + 1`` asks for
-the full state again (``sync``). The counter is Redis ``INCR`` when LOKET_REDIS_URL is set
-(shared by every worker), else a counter in this process.
+consoles, worklists, kartu kendali pages) gets the *staff* stream. ``MESSAGES`` go to both
+streams, ``STAFF_ONLY`` messages (application files) to the staff stream alone. Every
+message of a stream carries ``seq``, a per-office, per-stream sequence number without
+gaps. A screen that sees ``seq != last + 1`` asks for the full state again (``sync``). The
+counter is Redis ``INCR`` when LOKET_REDIS_URL is set (shared by every worker), else a
+counter in this process.
 
 Every message also carries ``epoch``, the identity of the numbering: a random id kept
 beside the counter (in Redis, or made at process start without Redis). When the numbering
@@ -33,7 +35,7 @@ log = logging.getLogger(__name__)
 PUBLIC, STAFF = "public", "staff"
 STREAM_ROOMS = {PUBLIC: ("display", "kiosk", "public"), STAFF: ("counter",)}
 
-# domain event → (socket message name, key of the payload in the event data)
+# domain event → socket message name (its payload: the event data, plus seq and epoch)
 MESSAGES = {
     ev.TICKET_ISSUED: "ticket",
     ev.TICKET_CHANGED: "ticket",
@@ -41,6 +43,10 @@ MESSAGES = {
     ev.COUNTER_CHANGED: "counter",
     ev.DEVICE_CHANGED: "device",
     ev.OFFICE_CHANGED: "resync",
+}
+# domain event → socket message sent on the staff stream only: never to public screens
+STAFF_ONLY = {
+    ev.APPLICATION_CHANGED: "application",
 }
 
 
@@ -122,13 +128,17 @@ class Emitter:
 
     # -- publishing -------------------------------------------------------------------
     def publish(self, domain_events: Iterable[ev.DomainEvent]) -> None:
-        """Emit committed domain events to every stream of their office (never raises)."""
+        """Emit committed domain events to the streams of their office (never raises):
+        ``MESSAGES`` to every stream, ``STAFF_ONLY`` to the staff stream."""
         for event in domain_events:
             if event.name == ev.PRINT_JOB:
                 self._send_print_job(event.data["device_id"], event.data["job"])
                 continue
             if event.name == ev.STATION_EVENT:
                 self._send_station_event(event.data)
+                continue
+            if event.name in STAFF_ONLY:
+                self._emit(event.office_id, STAFF, STREAM_ROOMS[STAFF], STAFF_ONLY[event.name], event.data)
                 continue
             name = MESSAGES.get(event.name)
             if name is None:

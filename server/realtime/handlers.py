@@ -1,10 +1,11 @@
 """Socket.IO handlers: authenticate on connect, join rooms, answer ``sync`` with full state.
 
 Clients connect with ``auth={"token": DEVICE_TOKEN}`` (kiosk, display), with the staff
-session cookie (counter consoles), or with ``auth={"ticket": PUBLIC_ID}`` (public ticket
-page). After connecting, and whenever they see a sequence gap, they emit ``sync`` and get
-``{"seq": n, "epoch": e, "state": {...}}`` back: the state is read after the number, so any event with a
-number above ``n`` may already be included (deltas are idempotent upserts).
+session cookie (counter consoles, worklists: any staff role), or with
+``auth={"ticket": PUBLIC_ID}`` (public ticket page). After connecting, and whenever they
+see a sequence gap, they emit ``sync`` and get ``{"seq": n, "epoch": e, "state": {...}}``
+back: the state is read after the number, so any event with a number above ``n`` may
+already be included (deltas are idempotent upserts).
 """
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from flask_login import current_user
 from flask_socketio import ConnectionRefusedError, join_room
 from sqlalchemy import select
 
-from ..models import COUNTER_ROLES, Device, DeviceKind, Office, Role, Ticket
+from ..models import Device, DeviceKind, Office, Role, Ticket
 from ..services.accounts import authenticate_device
 from ..services.snapshots import office_snapshot, ticket_status
 from ..services.printing import unprinted_jobs
@@ -26,7 +27,9 @@ log = logging.getLogger(__name__)
 
 AGENT_KINDS = {k.value for k in DeviceKind}
 DEVICE_AUDIENCE = {DeviceKind.DISPLAY.value: "display", DeviceKind.KIOSK.value: "kiosk"}
-STAFF_ROLES = {r.value for r in COUNTER_ROLES} | {Role.MANAGER.value, Role.ADMIN.value}
+#: Every staff role may follow its office's staff stream: counter consoles, and the
+#: worklists and kartu kendali pages of every role of the approval chain.
+STAFF_ROLES = {r.value for r in Role}
 
 
 def register(socketio, app) -> None:

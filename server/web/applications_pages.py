@@ -2,14 +2,15 @@
 steps of the user's role, with waiting time against the standard, due date and overdue
 working days; approve, return with a reason, shelf location before the hand-over) and
 one application's kartu kendali. Both read the REST API from ``static/js/worklist.js``
-and refresh every 15 seconds."""
+and reload when the office's staff stream says an application changed (polling once a
+minute as a fallback)."""
 from __future__ import annotations
 
 from flask import abort, current_app, render_template, request
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from ..models import Office, Role, Service
+from ..models import Application, Office, Role, Service
 from ..services.applications.steps import handover_index
 from . import bp
 from .scope import staff_office
@@ -45,7 +46,8 @@ def worklist_page():
         abort(403)
     with current_app.extensions["loket"].db.session() as s:
         office = staff_office(s)
-        cfg = {"page": "worklist", "office": {"code": office.code, "name": office.name}, "user": _user(),
+        cfg = {"page": "worklist", "office": {"id": office.id, "code": office.code, "name": office.name},
+               "user": _user(),
                "role": request.args.get("role") or "", "before_handover": _before_handover(s, office),
                "roles": [r.value for r in Role if r not in (Role.MANAGER, Role.ADMIN)]}
         return render_template("worklist.html", office=cfg["office"], cfg=cfg)
@@ -54,8 +56,13 @@ def worklist_page():
 @bp.get("/applications/<int:application_id>")
 @login_required
 def application_page(application_id: int):
-    """One application's kartu kendali (the API checks the office)."""
+    """One application's kartu kendali (the API checks the office). ``office_id``: the
+    application's office, whose staff stream the page follows (None: no stream)."""
     if not current_user.has_role(*WORKLIST_ROLES):
         abort(403)
-    cfg = {"page": "application", "application_id": application_id, "user": _user()}
+    with current_app.extensions["loket"].db.session() as s:
+        office_id = s.scalar(select(Application.office_id).where(Application.id == application_id))
+    if current_user.office_id is not None and office_id != current_user.office_id:
+        office_id = None
+    cfg = {"page": "application", "application_id": application_id, "office_id": office_id, "user": _user()}
     return render_template("application.html", cfg=cfg)

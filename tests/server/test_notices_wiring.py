@@ -68,3 +68,36 @@ def test_a_bad_provider_configuration_stops_the_start(sqlite_url, tmp_path):
 
     with pytest.raises(NoticeConfigError):
         create_app(TestingConfig, DATABASE_URL=sqlite_url, DATA_DIR=tmp_path, NOTICE_PROVIDERS={"pigeon": {"kind": "x"}})
+
+
+def test_staff_see_the_delivery_state_with_the_recipient_masked(app_with):
+    """The kartu kendali's API lists the application's notices: channel, masked recipient,
+    status, attempts, next attempt and last error; never the full number or the text."""
+    from server.services.notices import deliver_due
+
+    app = app_with(GATEWAY)
+    app_id = _to_ready(app)
+    kasi = staff_client(app, "kasi")
+    [queued] = kasi.get(f"/api/v1/applications/{app_id}").get_json()["notices"]
+    assert (queued["kind"], queued["channel"], queued["status"], queued["attempts"]) == ("ready", "whatsapp", "pending", 0)
+    assert queued["recipient_masked"] == "0812****7890" and queued["sent_at"] is None and queued["created_at"]
+    assert "recipient" not in queued and "body" not in queued
+
+    # The gateway is down (nothing listens on port 9): the attempt is counted, retried later.
+    counts = deliver_due(app.extensions["loket"].db.Session, app.extensions["loket_notice_providers"])
+    assert counts["retrying"] == 1
+    r = kasi.get(f"/api/v1/applications/{app_id}")
+    [retrying] = r.get_json()["notices"]
+    assert (retrying["status"], retrying["attempts"], retrying["status_label_id"]) == ("pending", 1, "menunggu dikirim")
+    assert retrying["last_error"] and retrying["next_attempt_at"] > retrying["created_at"]
+    assert "34567" not in repr(r.get_json()["notices"])  # the middle of the number is never shown
+
+
+def test_recipient_masks():
+    from server.services.notices import mask_recipient
+
+    assert mask_recipient("whatsapp", "6281234567890") == "0812****7890"
+    assert mask_recipient("sms", "0812-3456-7890") == "0812****7890"
+    assert mask_recipient("email", "budi.santoso@example.com") == "b***@example.com"
+    assert mask_recipient("sms", "12345") == "*****"
+    assert mask_recipient("email", "") == ""

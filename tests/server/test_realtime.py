@@ -116,3 +116,53 @@ def test_lost_messages_while_redis_is_down_make_screens_resync(pg_url, tmp_path,
             sync = display.sio.call("sync", {})
             assert sync["seq"] >= after["seq"]
             display.sio.disconnect()
+
+
+class Staff(Display):
+    """A staff client of the counter stream, signed in with the session cookie of ``officer``."""
+
+    def __init__(self, base: str, officer: requests.Session) -> None:  # not Display's: another sign-in
+        self.events = []
+        self.got = threading.Condition()
+        self.sio = socketio.Client(reconnection=False)
+        for name in ("ticket", "call", "counter", "application", "heartbeat", "resync"):
+            self.sio.on(name, self._record(name))
+        cookie = "; ".join(f"{k}={v}" for k, v in officer.cookies.get_dict().items())
+        self.sio.connect(base, headers={"Cookie": cookie}, transports=["websocket"])
+
+
+def test_an_application_change_reaches_staff_screens_only(pg_url, tmp_path):
+    """APPLICATION_CHANGED is a staff-only message: the counter stream gets "application"
+    (numbered in that stream), the displays' public stream nothing, not even a number."""
+    with private_redis() as (redis_url, _stop, _start):
+        env, tokens = prepared_env(pg_url, redis_url, tmp_path)
+        with loket_serve(env) as base:
+            display = Display(base, tokens["display"])
+            display.sio.on("application", display._record("application"))
+            display.sio.call("sync", {})
+            officer = staff_session(base, "fo1", "password123")
+            staff = Staff(base, officer)
+            assert staff.sio.call("sync", {})["seq"] == 0
+            cid = _counter_id(base, officer)
+            officer.post(f"{base}/api/v1/counters/{cid}/open").raise_for_status()
+            _issue(base, tokens["kiosk"], "kk")
+            officer.post(f"{base}/api/v1/counters/{cid}/call-next").raise_for_status()
+            officer.post(f"{base}/api/v1/counters/{cid}/start").raise_for_status()
+            r = officer.post(f"{base}/api/v1/counters/{cid}/application", json={
+                "nik": "3171011205900001", "name": "Siti Rahmawati", "phone": "081234567890",
+                "confirmed": [0, 1, 2, 3, 4]})
+            assert r.status_code == 201, r.text
+            resi = r.json()["application"]["resi_number"]
+
+            got = staff.wait_for(lambda n, d: n == "application")
+            assert got["application"]["resi_number"] == resi and "applicant_nik" not in got["application"]
+            seqs = staff.seqs("ticket", "call", "counter", "application")
+            assert seqs == list(range(1, len(seqs) + 1)), "application messages are numbered in the staff stream"
+
+            after = _issue(base, tokens["kiosk"])  # a later public message: the display saw every number
+            display.wait_for(lambda n, d: n == "ticket" and d["ticket"]["id"] == after["id"])
+            assert [n for n, _ in display.events if n == "application"] == []
+            public = display.seqs("ticket", "call", "counter")
+            assert public == list(range(1, len(public) + 1)), "the public stream has no gap for it"
+            staff.sio.disconnect()
+            display.sio.disconnect()

@@ -199,3 +199,43 @@ def test_shelf_location_before_hand_over(new_page, staff_server):
     expect(row).to_contain_text("Siap diambil: menunggu pemohon")
     expect(row.get_by_test_id("wl-approve")).to_have_count(0)
     assert fo.errors == [] and ambil.errors == []
+
+
+def test_worklist_and_control_card_follow_the_staff_stream(new_page, staff_server):
+    """Another officer approves through the API: the open worklists and the kartu kendali
+    change without a reload, well before the 60 s fallback poll."""
+    staff_server.issue("kk")
+    fo_api = staff_server.staff("fo1")
+    fo_api.act(1, "open")
+    fo_api.act(1, "call-next")
+    counter_id = fo_api.counters()[1]["id"]
+
+    kasi = new_page("kasi")
+    kasi.goto(staff_server.url + "/worklist")
+    expect(kasi.get_by_test_id("worklist-empty")).to_be_visible()
+    kasi.wait_for_function("() => window.LoketWorklist.stream && window.LoketWorklist.stream.lastSeq !== null")
+    r = fo_api.http.post(f"{staff_server.url}/api/v1/counters/{counter_id}/application", timeout=10, json={
+        "nik": NIK, "name": "Siti Rahmawati", "phone": "081234567890", "confirmed": [0, 1, 2, 3, 4]})
+    assert r.status_code == 201, r.text
+    app = r.json()["application"]
+    row = kasi.locator(f"[data-testid=wl-row][data-resi='{app['resi_number']}']")
+    expect(row).to_be_visible(timeout=5000)  # registered at the counter: it appears by itself
+
+    kabid = new_page("kabid")
+    kabid.goto(staff_server.url + "/worklist")
+    expect(kabid.get_by_test_id("worklist-empty")).to_be_visible()
+    card = new_page("manager")
+    card.goto(f"{staff_server.url}/applications/{app['id']}")
+    expect(card.locator("[data-testid=card-row][data-step=kasi_verify]")).to_contain_text("sedang di sini")
+    expect(card.get_by_test_id("card-notices")).to_contain_text("Pemberitahuan ke pemohon")
+    expect(card.get_by_test_id("card-notices-none")).to_be_visible()
+    for page in (kabid, card):
+        page.wait_for_function("() => window.LoketWorklist.stream && window.LoketWorklist.stream.lastSeq !== null")
+
+    r = staff_server.staff("kasi").http.post(f"{staff_server.url}/api/v1/applications/{app['id']}/approve",
+                                             json={"expected_version": app["version"]}, timeout=10)
+    assert r.status_code == 200, r.text
+    expect(row).to_have_count(0, timeout=5000)
+    expect(kabid.locator(f"[data-testid=wl-row][data-resi='{app['resi_number']}']")).to_be_visible(timeout=5000)
+    expect(card.locator("[data-testid=card-row][data-step=kabid_verify]")).to_contain_text("sedang di sini", timeout=5000)
+    assert kasi.errors == [] and kabid.errors == [] and card.errors == []

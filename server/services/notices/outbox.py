@@ -16,6 +16,8 @@ Delivery (:func:`deliver_due`), one notice at a time:
    ``pending`` at now + ``retry_delay(attempts)`` (30 s, 2 min, 10 min, 30 min, then hourly);
    or ``gave_up`` when that would be more than ``GIVE_UP_AFTER`` (24 h) after queueing.
 
+What staff see of it (delivery state, masked recipients) is in :mod:`.status`.
+
 **At-least-once window.** A notice is sent twice only when the process dies (or the
 database stays unreachable through the record's retries) between the provider accepting
 it (step 2) and the commit of step 3: milliseconds, one notice at most per process. The
@@ -39,7 +41,6 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from ...db import is_postgres
 from ...models import Application, Notice, NoticeChannel, NoticeStatus, utcnow
-from ..queue.presenters import iso
 from .providers import NoticeProvider, OutgoingNotice, ProviderRejected, ProviderUnavailable
 from .texts import application_notice_text
 
@@ -53,12 +54,6 @@ LEASE = timedelta(minutes=10)
 #: left that status before it could be sent is not sent: it would tell something stale).
 KIND_STATUS = {"ready": "ready", "returned": "returned"}
 CHANNEL_ORDER = (NoticeChannel.WHATSAPP.value, NoticeChannel.SMS.value, NoticeChannel.EMAIL.value)
-STATUS_LABELS = {
-    "pending": ("menunggu dikirim", "waiting to be sent"), "sending": ("sedang dikirim", "sending"),
-    "sent": ("terkirim", "sent"), "failed": ("ditolak penyedia", "refused by the provider"),
-    "gave_up": ("tidak terkirim", "given up"),
-}
-CHANNEL_LABELS = {"whatsapp": "WhatsApp", "sms": "SMS", "email": "E-mail"}
 _RECORD_TRIES = 3
 
 
@@ -250,22 +245,3 @@ def deliver_due(
         counts[_record(session_factory, notice, outcome, detail, now or utcnow())] += 1
     return counts
 
-
-def notice_status(session: Session, application_id: int) -> list[dict]:
-    """The notices of one application for staff, oldest first: what was sent where, and
-    its delivery state (``status`` with Indonesian/English labels, attempts, the next
-    attempt while it is still to be tried, the last error)."""
-    notices = session.scalars(select(Notice).where(Notice.application_id == application_id)
-                              .order_by(Notice.created_at, Notice.id))
-    out = []
-    for n in notices:
-        waiting = n.status in (NoticeStatus.PENDING.value, NoticeStatus.SENDING.value)
-        label_id, label_en = STATUS_LABELS.get(n.status, (n.status, n.status))
-        out.append({
-            "id": n.id, "kind": n.kind, "channel": n.channel, "channel_label": CHANNEL_LABELS.get(n.channel, n.channel),
-            "recipient": n.recipient, "subject": n.subject, "body": n.body, "status": n.status,
-            "status_label_id": label_id, "status_label_en": label_en, "attempts": n.attempts,
-            "next_attempt_at": iso(n.next_attempt_at) if waiting else None, "last_error": n.last_error,
-            "created_at": iso(n.created_at), "sent_at": iso(n.sent_at), "provider_message_id": n.provider_message_id,
-        })
-    return out

@@ -15,7 +15,8 @@
 (function (global) {
   "use strict";
 
-  const DELTAS = ["ticket", "call", "counter", "device"];
+  // "application" is on the staff stream only (worklist, kartu kendali; the console skips it).
+  const DELTAS = ["ticket", "call", "counter", "device", "application"];
 
   class LoketStream {
     constructor(opts) {

@@ -1,8 +1,10 @@
 /* Worklist (/worklist) and kartu kendali (/applications/<id>) pages.
  *
- * Both read the REST API and refresh every 15 s (no realtime needed). The worklist acts
- * with the version it showed (expected_version): a 409 version_conflict means another
- * officer acted first, so the list reloads.
+ * Both read the REST API. They follow the office's staff stream (LoketStream, audience
+ * "counter" like the console): an "application" message (a file moved on its chain) or a
+ * resync reloads the data, debounced by RELOAD_DEBOUNCE_MS; polling every REFRESH_MS is
+ * only a fallback. The worklist acts with the version it showed (expected_version): a 409
+ * version_conflict means another officer acted first, so the list reloads.
  */
 (function () {
   "use strict";
@@ -11,7 +13,8 @@
   const t = Loket.t;
   const LANG = window.LOKET_LANG || "id";
   const LOCALE = LANG === "en" ? "en-GB" : "id-ID";
-  const REFRESH_MS = 15000;
+  const REFRESH_MS = 60000;          // fallback polling; the staff stream brings changes
+  const RELOAD_DEBOUNCE_MS = 300;
   const $ = (id) => document.getElementById(id);
 
   const h = Loket.h;
@@ -205,11 +208,45 @@
     try {
       const data = await Loket.api("GET", `/api/v1/applications/${CFG.application_id}`);
       renderCard(data);
+      renderNotices(data.notices || []);
       message("");
       stamp();
     } catch (err) {
       message(err.message, "error");
     }
+  }
+
+  /* ---- notices to the applicant (kartu kendali) --------------------------------------- */
+  function noticeText(prefix, value) {
+    const key = prefix + value;
+    const text = t(key);
+    return text === key ? value : text;
+  }
+
+  function renderNotices(notices) {
+    $("notice-table").hidden = notices.length === 0;
+    $("notice-none").hidden = notices.length > 0;
+    $("notice-body").replaceChildren(...notices.map((n) => h("tr", {"data-testid": "notice-row", "data-status": n.status},
+      h("td", {}, noticeText("worklist.card.notice.kind.", n.kind)), h("td", {}, n.channel_label),
+      h("td", {class: "nowrap", "data-testid": "notice-to"}, n.recipient_masked),
+      h("td", {}, h("span", {class: "notice-status is-" + n.status, "data-testid": "notice-status"},
+        noticeText("worklist.card.notice.status.", n.status))),
+      h("td", {class: "num"}, String(n.attempts)), h("td", {class: "nowrap"}, when(n.next_attempt_at)),
+      h("td", {class: "notice-error"}, n.last_error || "–"), h("td", {class: "nowrap"}, when(n.created_at)),
+      h("td", {class: "nowrap"}, when(n.sent_at)))));
+  }
+
+  /* ---- live updates: the office's staff stream ------------------------------------------ */
+  let reloadTimer = null;
+  function follow(officeId, reload) {
+    const later = () => { clearTimeout(reloadTimer); reloadTimer = setTimeout(reload, RELOAD_DEBOUNCE_MS); };
+    if (!officeId || !window.io) return null;
+    let first = true;  // the page loads its data itself; later full states (reconnect, gap) reload
+    return new Loket.LoketStream({
+      auth: {office_id: officeId},
+      onState: () => { if (!first) later(); first = false; },
+      onEvent: (name) => { if (name === "application") later(); },
+    }).start();
   }
 
   /* ---- start ------------------------------------------------------------------------ */
@@ -220,10 +257,12 @@
     $("return-cancel").addEventListener("click", () => $("dlg-return").close());
     loadWorklist();
     setInterval(loadWorklist, REFRESH_MS);
-    window.LoketWorklist = {reload: loadWorklist, items: () => items};
+    const stream = follow(CFG.office.id, loadWorklist);
+    window.LoketWorklist = {reload: loadWorklist, items: () => items, stream};
   } else {
     loadCard();
     setInterval(loadCard, REFRESH_MS);
-    window.LoketWorklist = {reload: loadCard};
+    const stream = follow(CFG.office_id, loadCard);
+    window.LoketWorklist = {reload: loadCard, stream};
   }
 })();
