@@ -349,16 +349,18 @@ for _view in (approve_application, return_application, hand_over_application):
 @bp.post("/applications/<int:application_id>/print-resi")
 @require(roles=())
 def print_resi(application_id: int):
-    """Print (or reprint) the resi on a kiosk printer of the office. Body {"device_id":
-    optional kiosk id; default the office's first active kiosk}. The job is ``kind: "resi"``
-    (layout fields in ``server.services.applications.resi_print``).
+    """Print (or reprint) the resi. Body {"device_id": optional printer or kiosk id; default
+    the printer of the counter that served the ticket, else an office-wide printer, else the
+    first kiosk}. The job is ``kind: "resi"`` (layout fields and printer rules in
+    ``server.services.applications.resi_print``); the agent's result reaches the staff
+    stream as ``resi_print``.
     ---
     post:
       tags: [applications]
       parameters: [{in: path, name: application_id, required: true, schema: {type: integer}}]
       responses:
-        200: {description: '{"job_id", "device_id", "job"}'}
-        404: {description: unknown application or no kiosk printer}
+        200: {description: '{"job_id", "device_id", "device" (its name), "job"}'}
+        404: {description: unknown application or no printer}
     """
     data = body()
     with transaction() as s:
@@ -366,7 +368,7 @@ def print_resi(application_id: int):
         office = s.get(Office, app.office_id)
         job, device = send_resi_job(s, app, resi_payload(office, app), public_url(), actor=current_actor(),
                                     device_id=int_arg(data, "device_id", lo=1))
-        return jsonify(job_id=job["job_id"], device_id=device.id, job=job)
+        return jsonify(job_id=job["job_id"], device_id=device.id, device=device.name, job=job)
 
 
 @bp.get("/resi/<ref>")

@@ -47,6 +47,7 @@ MESSAGES = {
 # domain event → socket message sent on the staff stream only: never to public screens
 STAFF_ONLY = {
     ev.APPLICATION_CHANGED: "application",
+    ev.RESI_PRINT_RESULT: "resi_print",  # a printer's answer to a resi job (the intake dialog shows it)
 }
 
 

@@ -9,6 +9,9 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from drivers.printer.simulator import SimulatedPrinter
+from kiosk.agent import KioskAgent
+from tests.live import wait_for
 from tests.staff_pages.test_console import open_counter
 
 pytestmark = pytest.mark.browser
@@ -88,8 +91,19 @@ def test_intake_worklist_and_control_card(new_page, staff_server, shots):
     resi = fo.get_by_test_id("intake-resi").inner_text()
     expect(fo.get_by_test_id("intake-status-url")).to_contain_text("/r/LKT1.")
     fo.screenshot(path=str(shots / "intake.png"))
-    fo.get_by_test_id("intake-print-resi").click()
-    expect(fo.get_by_test_id("intake-note")).to_contain_text("Resi dikirim ke printer")
+    # The counter's printer agent (a simulated printer) prints it; the dialog hears the result.
+    printer = SimulatedPrinter(width_mm=80, tz="Asia/Jakarta")
+    agent = KioskAgent(staff_server.url, staff_server.tokens["counter_printer"], printer, max_backoff_s=0.5)
+    agent.start()
+    try:
+        wait_for(lambda: agent.connected, what="counter printer agent connected")
+        fo.get_by_test_id("intake-print-resi").click()
+        expect(fo.get_by_test_id("intake-note")).to_contain_text("Printer Resi Loket 1-5")
+        expect(fo.get_by_test_id("intake-note")).to_have_text("Resi tercetak di Printer Resi Loket 1-5.")
+        [slip] = printer.printed
+        assert slip["large"] == [resi] and "Nama: S*** R********" in slip["lines"] and slip["qr"]
+    finally:
+        agent.stop()
     fo.get_by_test_id("intake-close").click()
     expect(dialog).to_be_hidden()
     assert fo.errors == []

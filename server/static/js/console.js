@@ -241,6 +241,7 @@
   }
 
   function onEvent(name, data) {
+    document.dispatchEvent(new CustomEvent("loket:" + name, {detail: data}));  // e.g. intake's resi_print
     if (name === "device" && data.device && window.LoketDeviceAlerts) LoketDeviceAlerts.upsert(data.device);
     if (name === "counter" && data.counter) upsertCounter(data.counter);
     if ((name === "ticket" || name === "call") && data.ticket) upsertTicket(data.ticket);

@@ -14,6 +14,7 @@
   let ctx = null;      // {counter, ticket, service} of the open form
   let app = null;      // the registered application (201 answer)
   let busy = false;
+  let printJob = null; // job id of the last resi print asked for
 
   const h = Loket.h;
 
@@ -139,7 +140,8 @@
     $("intake-print").disabled = true;
     try {
       const answer = await Loket.api("POST", `/api/v1/applications/${app.id}/print-resi`, {});
-      $("intake-note").textContent = t("intake.printed", {device: answer.device_id});
+      printJob = answer.job_id;
+      $("intake-note").textContent = t("intake.printed", {device: answer.device || answer.device_id});
       $("intake-note").classList.remove("is-error");
     } catch (err) {
       $("intake-note").textContent = err.message;
@@ -150,6 +152,16 @@
     }
   }
 
+  /* The printer agent's answer (staff stream `resi_print`, relayed by the console). */
+  function onPrintResult(event) {
+    const r = event.detail || {};
+    if (!app || r.application_id !== app.id || r.job_id !== printJob) return;
+    $("intake-note").textContent = r.ok ? t("intake.print_done", {device: r.device})
+      : t("intake.print_failed", {device: r.device, error: r.error || ""});
+    $("intake-note").classList.toggle("is-error", !r.ok);
+  }
+
+  document.addEventListener("loket:resi_print", onPrintResult);
   button.addEventListener("click", open);
   form.addEventListener("submit", submit);
   dlg.querySelectorAll("[data-intake-close]").forEach((b) => b.addEventListener("click", close));

@@ -15,8 +15,9 @@
 (function (global) {
   "use strict";
 
-  // "application" is on the staff stream only (worklist, kartu kendali; the console skips it).
-  const DELTAS = ["ticket", "call", "counter", "device", "application"];
+  // "application" and "resi_print" are on the staff stream only (worklist, kartu kendali;
+  // the console relays them as DOM events "loket:<name>", e.g. to the intake dialog).
+  const DELTAS = ["ticket", "call", "counter", "device", "application", "resi_print"];
 
   class LoketStream {
     constructor(opts) {
