@@ -39,9 +39,9 @@
   function refusalText(err) {
     const code = err.code || (err.data && err.data.error);
     const d = (err.data && err.data.details) || {};
-    const key = "activation.refusal." + code;
+    const who = (d.officer && typeof d.officer === "object" ? d.officer.name : d.officer) || d.officer_name;
+    const key = "activation.refusal." + code + (code === "already_activated" && !who ? "_at" : "");
     if (!code || code === "checklist_incomplete" || t(key) === key) return err.message;
-    const who = d.officer && typeof d.officer === "object" ? d.officer.name : d.officer;
     return t(key, {step: d.step_name || "-", due: fmtDate(d.due_date), when: fmtDate(d.activated_at), who: who || "-"});
   }
 
@@ -59,8 +59,9 @@
   function renderReader(reader, card) {
     const state = reader && reader.state;
     const box = $("reader");
-    box.dataset.state = state === "ok" ? "ok" : state ? "down" : "unknown";
-    setText("reader-text", state === "ok" ? t("activation.reader.ok")
+    const ok = state === "ok" || (!state && card && card.present);  // a card was read: the reader works
+    box.dataset.state = ok ? "ok" : state ? "down" : "unknown";
+    setText("reader-text", ok ? t("activation.reader.ok")
       : state ? t("activation.reader.down") : t("activation.reader.unknown"));
     box.title = (reader && reader.detail) || "";
     if (card) setText("card-text", card.present ? `${t("activation.reader.card_present")}${card.uid ? " · " + card.uid : ""}`
