@@ -33,6 +33,7 @@ from . import admin, counters, offices, openapi, session, tickets  # noqa: E402,
 from .voice import register_voice  # noqa: E402
 from . import applications  # noqa: E402,F401
 from . import pickup  # noqa: E402,F401
+from . import activation  # noqa: E402,F401
 
 register_voice(bp)
 

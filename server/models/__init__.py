@@ -1,4 +1,5 @@
 """SQLAlchemy models; importing this package registers every table on ``Base.metadata``."""
+from .activation import MAX_FINGERPRINT_FAILURES, Activation, ActivationStatus, CardBinding, StationCard
 from .application import (
     OPEN_STATUSES,
     Application,
@@ -23,6 +24,7 @@ from .ticket import (
 )
 
 __all__ = [
+    "Activation", "ActivationStatus", "CardBinding", "MAX_FINGERPRINT_FAILURES", "StationCard",
     "ACTIVE_STATUSES", "AT_COUNTER_STATUSES", "Application", "ApplicationSequence", "ApplicationStatus",
     "AuditEntry", "Base", "COUNTER_ROLES", "Call", "ControlCardEntry", "Counter", "CounterState", "Device",
     "DeviceKind", "FINAL_NOTICE_STATUSES", "Notice", "NoticeChannel", "NoticeStatus", "OPEN_STATUSES", "Office",

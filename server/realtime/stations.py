@@ -1,16 +1,19 @@
 """Socket.IO: pages of one station join its room ``d<device_id>:station`` (``emitter.station_room``).
 
-- **Staff station page** (pickup officer at ``/pickup/<device_id>``): a staff socket
-  (audience "counter") emits ``join_station`` {"device_id"}; allowed for the roles
-  pickup_officer and admin, for a pickup station of their office (an admin without an office:
-  any). Answer ``{"ok": true, "room"}`` or ``{"ok": false, "error", "message"}``.
+- **Staff station page** (pickup officer at ``/pickup/<device_id>``, activation officer at
+  ``/activation/<device_id>``): a staff socket (audience "counter") emits ``join_station``
+  {"device_id"}; allowed for the roles of ``STATION_ROLES`` (pickup: pickup_officer, admin;
+  activation: activation_officer, section_head, admin), for a station of their office (an
+  admin without an office: any). Answer ``{"ok": true, "room"}`` or ``{"ok": false,
+  "error", "message"}``.
 - **Citizen lane screen** (``/pickup/<device_id>/lane?token=``): connects with
   ``auth={"token": <the pickup device's token>, "lane": true}`` (not ``agent``): the
   connection is that device's screen, joins only its own station room and may send nothing.
   Any other connection goes to the regular connect handler.
 
-The rooms receive ``scan`` (from the agent, via ``devices.record_station_event``) and
-``lane`` events (from the pickup API), both published as ``STATION_EVENT``.
+The rooms receive ``scan`` and ``card`` (from the agents, via
+``devices.record_station_event``), ``lane`` (pickup API) and ``activation`` (activation
+sessions) events, all published as ``STATION_EVENT``.
 """
 from __future__ import annotations
 
@@ -22,7 +25,11 @@ from ..models import Device, DeviceKind, Role
 from ..services.accounts import authenticate_device
 from .emitter import station_room
 
-STATION_ROLES = {Role.PICKUP_OFFICER.value, Role.ADMIN.value}
+#: Station kinds whose page joins the station room, and the roles that may open it.
+STATION_ROLES = {
+    DeviceKind.PICKUP.value: {Role.PICKUP_OFFICER.value, Role.ADMIN.value},
+    DeviceKind.ACTIVATION.value: {Role.ACTIVATION_OFFICER.value, Role.SECTION_HEAD.value, Role.ADMIN.value},
+}
 LANE = "lane"
 
 
@@ -49,16 +56,16 @@ def register(socketio, app, sessions: dict, on_connect) -> None:
         office_id, audience, _device = sessions.get(request.sid, (None, None, None))
         if audience != "counter" or not current_user.is_authenticated:
             return {"ok": False, "error": "forbidden", "message": "staff only"}
-        if current_user.role not in STATION_ROLES:
-            return {"ok": False, "error": "forbidden", "message": "pickup officers only"}
         try:
             device_id = int((data or {}).get("device_id"))
         except (TypeError, ValueError, AttributeError):
             return {"ok": False, "error": "validation_error", "message": "device_id must be a number"}
         with db.session() as s:
             device = s.get(Device, device_id)
-            if device is None or device.kind != DeviceKind.PICKUP.value:
-                return {"ok": False, "error": "not_found", "message": "pickup station not found"}
+            if device is None or device.kind not in STATION_ROLES:
+                return {"ok": False, "error": "not_found", "message": "station not found"}
+            if current_user.role not in STATION_ROLES[device.kind]:
+                return {"ok": False, "error": "forbidden", "message": f"not a {device.kind} station's officer"}
             if current_user.office_id is not None and device.office_id != current_user.office_id:
                 return {"ok": False, "error": "forbidden", "message": "another office's station"}
         join_room(station_room(device_id))

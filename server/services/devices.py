@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from ..models import Counter, Device, DeviceKind, utcnow
 from . import audit, events
 from .actors import Actor
+from .activation import cards, sessions
 from .errors import Forbidden, NotFound, ValidationError
 from .queue import call_next, finish, recall, skip
 from .queue.presenters import iso
@@ -142,4 +143,7 @@ def record_station_event(session: Session, device_id: int, kind: str, data: dict
                  data={k: v for k, v in clean.items() if k != "device_id"}, at=now)
     events.publish_after_commit(session, events.DomainEvent(events.STATION_EVENT, device.office_id,
                                                            {"device_id": device.id, "kind": kind, "event": clean}))
+    if kind == "card":  # the card on the reader now, and the station's open activation (issue 5)
+        cards.record_card_event(session, device, clean, now)
+        sessions.on_card_event(session, device, clean, now)
     return clean

@@ -13,7 +13,8 @@ from sqlalchemy import event, func, select, text
 
 from server.models import Application, ApplicationSequence, AuditEntry, ControlCardEntry, Office, Service
 from server.services import events
-from server.services.accounts import create_staff
+from server.services.accounts import create_device, create_staff
+from server.services.activation.cards import bind_card, record_card_event
 from server.services.actors import PUBLIC, SYSTEM, Actor
 from server.services.applications import (
     STALE, RequirementsMissing, approve, check_requirements, control_card, hand_over, register_application,
@@ -175,11 +176,27 @@ def test_ktp_el_through_print_waits_for_the_activation_officer(database, office_
     assert listed(database, office_id, "section_head") == []
     with pytest.raises(Forbidden):
         act(database, approve, app.id, staff["section_head"], T0 + minutes(80))
+    with pytest.raises(InvalidState) as err:  # printing needs the new card bound (issue 5)
+        act(database, approve, app.id, staff["front_office"], T0 + minutes(82))
+    assert err.value.code == "card_not_bound"
+    bind_card_at_print(database, office_id, app.id, staff["front_office"], T0 + minutes(84))
     printed = act(database, approve, app.id, staff["front_office"], T0 + minutes(85))
     assert (printed.status, printed.step_code, printed.step_role, printed.ready_at) == (
         "in_progress", "activate", "activation_officer", None)
     assert listed(database, office_id, "activation_officer") == [app.id]
     assert listed(database, office_id, "pickup_officer") == listed(database, office_id, "front_office") == []
+    with pytest.raises(InvalidState) as err:  # activation is the activation counter's (card + fingerprint)
+        act(database, approve, app.id, staff["activation_officer"], T0 + minutes(90))
+    assert err.value.code == "activation_required"
+
+
+def bind_card_at_print(database, office_id, app_id: int, actor: Actor, at: datetime, uid: str = "04A1B2C3D4E5F6") -> None:
+    """A card reader station reads the new card and the printing operator binds it."""
+    with database.session() as s:
+        device, _token = create_device(s, office_id, "activation", f"Pembaca {uid}", actor=SYSTEM)
+        record_card_event(s, device, {"event": "inserted", "uid": uid, "atr": "3B8F80", "reader": "PCD"}, at)
+        version = s.get(Application, app_id).version
+        bind_card(s, app_id, device.id, actor=actor, expected_version=version, now=at)
 
 
 def test_printing_operator_role_is_configurable_per_office(database, office_id, open_desk, staff):
@@ -195,6 +212,7 @@ def test_printing_operator_role_is_configurable_per_office(database, office_id, 
     assert listed(database, office_id, "front_office") == []
     with pytest.raises(Forbidden):
         act(database, approve, app.id, staff["front_office"], T0 + minutes(80))
+    bind_card_at_print(database, office_id, app.id, staff["section_head"], T0 + minutes(80))
     assert act(database, approve, app.id, staff["section_head"], T0 + minutes(80)).step_code == "activate"
 
 

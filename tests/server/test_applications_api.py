@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 
 from server.models import Application, AuditEntry, Device
 from server.services.resi import ResiSigner, derive_key
+from tests.server.activation_flow import CardAgent, activate, bind_and_print
 from tests.server.test_api import app, counter_id, kiosk_issue, post, staff_client  # noqa: F401  (app: fixture)
 
 NIK = "1471011205900001"  # Pekanbaru, born 12-05-1990, male
@@ -145,15 +146,18 @@ def test_worklists_and_the_ktp_el_chain_with_the_demo_roles(app):
     assert worklist(kasi) == [] and [a["id"] for a in worklist(kabid)] == [app_id]
     assert act(kabid, app_id, "approve", 2).get_json()["application"]["step"]["code"] == "print"
     assert [a["id"] for a in worklist(fo1)] == [app_id]  # printing goes to the front office
-    assert act(fo1, app_id, "approve", 3).get_json()["application"]["step"]["code"] == "activate"
+    agent = CardAgent(app)  # the printed card is bound at print, then activated in person (issue 5)
+    bind_and_print(app, app_id, agent, "04A1B2C3D4E5F6")
     assert [a["id"] for a in worklist(aktivasi)] == [app_id]
-    ready = act(aktivasi, app_id, "approve", 4, shelf_location="RAK-A-07").get_json()["application"]
+    activate(app, app_id, agent, "04A1B2C3D4E5F6", data["resi"]["number"], shelf_location="RAK-A-07")
+    agent.close()
+    ready = aktivasi.get(f"/api/v1/applications/{app_id}").get_json()["application"]
     assert (ready["status"], ready["step"]["code"], ready["shelf_location"]) == ("ready", "hand_over", "RAK-A-07")
     [waiting] = worklist(ambil)
     assert waiting["waits_for_citizen"] is True and waiting["late"] is False
 
-    assert act(ambil, app_id, "hand-over", 5, collector={}).status_code == 422
-    done = act(ambil, app_id, "hand-over", 5, collector={"kind": "applicant", "name": NAME, "nik": NIK})
+    assert act(ambil, app_id, "hand-over", ready["version"], collector={}).status_code == 422
+    done = act(ambil, app_id, "hand-over", ready["version"], collector={"kind": "applicant", "name": NAME, "nik": NIK})
     assert done.status_code == 200
     closed = done.get_json()["application"]
     assert (closed["status"], closed["step"], closed["collector"]["kind"]) == ("collected", None, "applicant")

@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from server.models import AuditEntry, Device, DeviceKind
 from server.services.resi import ResiSigner, derive_key
+from tests.server.activation_flow import CardAgent, activate, bind_and_print
 from tests.server.test_api import app, post, staff_client  # noqa: F401  (app: fixture)
 from tests.server.test_applications_api import NIK, NAME, act, registered
 
@@ -67,9 +68,11 @@ def to_ready(app_, data: dict, service: str = "kk") -> None:
     if service == "kk":
         assert act(staff_client(app_, "admin"), app_id, "approve", 3).status_code == 200  # Kadis signs
         assert act(fo1, app_id, "approve", 4, shelf_location="RAK-B-03").status_code == 200
-    else:
-        assert act(fo1, app_id, "approve", 3).status_code == 200  # printed
-        assert act(staff_client(app_, "aktivasi"), app_id, "approve", 4, shelf_location="RAK-A-07").status_code == 200
+    else:  # printed with its card bound, then activated in person (issue 5)
+        agent = CardAgent(app_)
+        bind_and_print(app_, app_id, agent, "04C0FFEE000001")
+        activate(app_, app_id, agent, "04C0FFEE000001", data["resi"]["number"], shelf_location="RAK-A-07")
+        agent.close()
 
 
 def refusals(app_) -> list[str]:

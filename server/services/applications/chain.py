@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from ...models import OPEN_STATUSES, Application, ApplicationStatus, Office, Role, utcnow
 from ..actors import Actor
 from ..errors import InvalidState, NotFound, ValidationError
+from .card_gate import require_activation_counter, require_bound_card
 from .records import ControlCard, check_version, load, minutes_between, record_transition, save
 from .roles import require_step_role, step_roles_of
 from .steps import end_index, handover_index, return_target
@@ -79,8 +80,14 @@ def approve(
     expected_version: int,
     shelf_location: str | None = None,
     now: datetime | None = None,
+    via_activation: bool = False,
 ) -> Application:
     """The current step is done: the file moves to the next step.
+
+    Two steps are not done with a plain approval (issue 5): the ``print`` step of a file
+    with an ``activate`` step needs the printed card bound first (InvalidState
+    ``card_not_bound``), and the ``activate`` step is completed only by the activation
+    counter (``services.activation.sessions.complete``, which passes ``via_activation``).
 
     When the next step is the hand-over, the file is ``ready`` (``ready_at`` set) and
     ``shelf_location`` (optional, where the finished document is filed) is recorded; it is
@@ -94,6 +101,8 @@ def approve(
     steps, index, hand = app.steps, app.step_index, handover_index(app.steps)
     if index == hand:
         raise InvalidState("berkas sudah siap, serahkan dengan resi / the file is ready: hand it over")
+    require_activation_counter(app, via_activation)
+    require_bound_card(session, app)
     shelf = _shelf(shelf_location)
     if shelf and index + 1 != hand:
         raise ValidationError("lokasi rak dicatat saat berkas siap / the shelf location is recorded when the "

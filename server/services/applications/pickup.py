@@ -13,9 +13,9 @@ foreign              not a Loket QR at all (another system's code, random text)
 wrong_office         a genuine resi of another office
 unknown              a genuine payload / well-formed number whose file does not exist
 not_ready            the file is still being processed (``due_date`` given)
-ktp_not_activated    a KTP-el whose file has not passed its ``activate`` step yet. There is
-                     no activation record yet (next issue): a KTP-el is "belum diaktivasi"
-                     until its file is past the step with code ``activate``.
+ktp_not_activated    a KTP-el whose file has not passed its ``activate`` step yet: it passes
+                     only at the activation counter (``services.activation``), so a KTP-el
+                     is "belum diaktivasi" until its file is past the step ``activate``.
 already_collected    collected before (``collected_at``, ``collector_name``)
 cancelled            the application was cancelled
 ===================  =========================================================================
@@ -115,7 +115,7 @@ def _activation_index(app: Application) -> int | None:
 
 
 def not_activated(app: Application) -> bool:
-    """A KTP-el file not past its ``activate`` step (no activation record exists yet)."""
+    """A KTP-el file not past its ``activate`` step (not activated at the counter yet)."""
     index = _activation_index(app)
     return index is not None and app.status != COLLECTED and app.step_code is not None and app.step_index <= index
 
@@ -147,8 +147,9 @@ def _checks(app: Application) -> list[dict]:
     return checks
 
 
-def _find(session: Session, office: Office, code: str, signer: ResiSigner) -> tuple[Application | None, str | None, dict]:
-    """(application, refusal code, details) for a scanned payload or typed number."""
+def find_by_code(session: Session, office: Office, code: str, signer: ResiSigner) -> tuple[Application | None, str | None, dict]:
+    """(application, refusal code, details) for a scanned payload, its status URL or a typed
+    resi number at ``office``; refusal codes: unknown, wrong_office, forged, malformed, foreign."""
     text = (code or "").strip()
     if not (_SIGNED.match(text) or text.lower().startswith(("http://", "https://"))):
         try:
@@ -194,7 +195,7 @@ def lookup_scan(session: Session, office: Office, code: str, signer: ResiSigner,
     ``refusal`` is one of the codes in the module docstring (audited as ``pickup.refused``
     when ``actor`` is given), else the ready application and its ``checks``."""
     now = now or utcnow()
-    app, refusal, details = _find(session, office, code, signer)
+    app, refusal, details = find_by_code(session, office, code, signer)
     if app is not None:
         refusal, details = _state_refusal(app)
     result = ScanResult(app, office, refusal, details, _checks(app) if app is not None and refusal is None else [])
