@@ -30,4 +30,6 @@ timeout 600 "$PY" bench/qr_decode.py
 echo "bench: card insert -> UID event latency (private pcscd + vpcd + virtual card; TEST MACHINES ONLY)"
 "$PY" -c "import smartcard" 2>/dev/null || "$PY" -m pip install -q -e ".[smartcard]"
 timeout 300 "$PY" bench/card_latency.py
+echo "bench: card tap -> activation officer page has the match (private pcscd + vpcd + virtual card, agent, staff Socket.IO; TEST MACHINES ONLY)"
+timeout 300 "$PY" bench/activation_latency.py
 echo "bench: Drive-Thru scan -> station screen latency, camera 1280x720 (pickup agent on a video file + Chromium)"; timeout 600 "$PY" bench/scan_latency.py
