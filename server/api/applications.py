@@ -41,6 +41,8 @@ from ..services.applications import (
     STALE, RequirementsMissing, approve, control_card, hand_over, register_application, return_for_correction,
     worklist,
 )
+from ..services.activation import cards
+from ..services.applications.card_gate import has_activation
 from ..services.applications.deadlines import overdue_days
 from ..services.applications.resi_print import send_resi_job, status_url
 from ..services.applications.roles import step_roles
@@ -286,12 +288,15 @@ def get_application(application_id: int):
     """One application for staff of its office, with its kartu kendali (each step's time
     against its standard, the current step, the delays) and the delivery state of its
     notices to the applicant (recipients masked: ``services.notices.application_notices``).
+    A KTP-el (a service with an ``activate`` step) also has ``card``: the card bound at
+    print (null before) and ``card_readers``: the office's card reader stations, for the
+    bind at the print step (``POST /applications/<id>/card``).
     ---
     get:
       tags: [applications]
       parameters: [{in: path, name: application_id, required: true, schema: {type: integer}}]
       responses:
-        200: {description: '{"application": staff view with resi, "control_card": {"steps", "current", "delays", "overdue_working_days"}, "notices": [{"kind", "channel", "recipient_masked", "status", "attempts", "next_attempt_at", "last_error", "created_at", "sent_at", ...}]}'}
+        200: {description: '{"application": staff view with resi, "control_card": {"steps", "current", "delays", "overdue_working_days"}, "notices": [{"kind", "channel", "recipient_masked", "status", "attempts", "next_attempt_at", "last_error", "created_at", "sent_at", ...}], KTP-el only: "card": {"uid", "atr", "reader", "bound_at", "activated_at", "fingerprint_failures", "blocked"} or null, "card_readers": [{"id", "name"}]}'}
         403: {description: another office}
         404: {description: unknown application}
     """
@@ -299,7 +304,15 @@ def get_application(application_id: int):
     with transaction() as s:
         app = _application_for_staff(s, application_id)
         return jsonify(application=_staff_detail(s, app, now), control_card=control_card(s, app.id, now=now),
-                       notices=application_notices(s, app.id))
+                       notices=application_notices(s, app.id), **_card_part(s, app))
+
+
+def _card_part(s, app: Application) -> dict:
+    """{"card", "card_readers"} of a KTP-el file (issue 5), else {}."""
+    if not has_activation(app):
+        return {}
+    from .activation import card_readers  # the activation API imports this module
+    return {"card": cards.binding_view(cards.binding_of(s, app.id)), "card_readers": card_readers(s, app.office_id)}
 
 
 _ACTION_DOC = """

@@ -37,9 +37,10 @@
     return text === key ? s : text;
   }
 
-  function message(text, kind) {
+  function message(text, kind, link) {
     const el = $("wl-message");
     el.textContent = text || "";
+    if (text && link) el.append(" ", h("a", {href: link.href, "data-testid": "wl-message-link"}, link.text));
     el.hidden = !text;
     el.className = "wl-message" + (kind ? " is-" + kind : "");
   }
@@ -123,7 +124,9 @@
       message(done, "ok");
       return true;
     } catch (err) {
-      message(err.code === "version_conflict" ? t("worklist.conflict") : err.message, "error");
+      // No card bound at a KTP-el's print step: the kartu kendali is where it is bound.
+      const link = err.code === "card_not_bound" ? {href: `/applications/${item.id}`, text: t("worklist.cardbind.go")} : null;
+      message(err.code === "version_conflict" ? t("worklist.conflict") : err.message, "error", link);
       return err.code === "version_conflict";
     } finally {
       busy = false;
@@ -209,6 +212,7 @@
       const data = await Loket.api("GET", `/api/v1/applications/${CFG.application_id}`);
       renderCard(data);
       renderNotices(data.notices || []);
+      if (window.LoketCardBind) window.LoketCardBind.render(data, loadCard, CFG.user);
       message("");
       stamp();
     } catch (err) {
