@@ -30,7 +30,16 @@ def _stats(values: list[float]) -> dict:
 
 
 def day_report(session: Session, office: Office, day: date) -> dict:
-    """Per service and in total for ``office`` on ``day`` (office-local):
+    """:func:`period_report` of one office-local ``day``, as {"office", "day", "total",
+    "services"}."""
+    report = period_report(session, office, day, day)
+    return {"office": report["office"], "day": day.isoformat(), "total": report["total"],
+            "services": report["services"]}
+
+
+def period_report(session: Session, office: Office, first: date, last: date) -> dict:
+    """Per service and in total for ``office`` from ``first`` to ``last`` (office-local
+    queue days, both included):
 
     issued (tickets, transfers excluded), served (done), no_show, cancelled (incl. closed
     unserved), transferred, ``wait_time`` (issue → first call, s) and ``service_time``
@@ -38,7 +47,8 @@ def day_report(session: Session, office: Office, day: date) -> dict:
     service row also names its ``service`` code and ``letter``.
     """
     services = {s.id: s for s in session.scalars(select(Service).where(Service.office_id == office.id))}
-    tickets = session.scalars(select(Ticket).where(Ticket.office_id == office.id, Ticket.day == day)).all()
+    tickets = session.scalars(select(Ticket).where(Ticket.office_id == office.id, Ticket.day >= first,
+                                                   Ticket.day <= last)).all()
     rows: dict[int, list[Ticket]] = {}
     for t in tickets:
         rows.setdefault(t.service_id, []).append(t)
@@ -64,5 +74,7 @@ def day_report(session: Session, office: Office, day: date) -> dict:
     per_service = []
     for sid, svc in sorted(services.items(), key=lambda kv: kv[1].sort_order):
         if sid in rows:
-            per_service.append({"service": svc.code, "letter": svc.letter, "name_id": svc.name_id, **summarize(rows[sid])})
-    return {"office": office.code, "day": day.isoformat(), "total": summarize(tickets), "services": per_service}
+            per_service.append({"service": svc.code, "letter": svc.letter, "name_id": svc.name_id, "kind": svc.kind,
+                                **summarize(rows[sid])})
+    return {"office": office.code, "from": first.isoformat(), "to": last.isoformat(), "total": summarize(tickets),
+            "services": per_service}

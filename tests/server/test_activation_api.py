@@ -1,13 +1,13 @@
 """The KTP-el card bound at print and the activation counter over the REST API (issue 5),
 on SQLite and PostgreSQL; card taps come from the activation station's agent socket.
-(The real PC/SC stack is in tests/pickup/test_activation_flow_pcsc.py.)"""
+(The real PC/SC stack is in tests/pickup/test_activation_pcsc.py.)"""
 from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from server.models import Activation, AuditEntry, CardBinding
+from server.models import Activation, AuditEntry, CardBinding, Service, Ticket
 from tests.server.activation_flow import CardAgent, act, activate, bind_and_print, to_print, version
-from tests.server.test_api import app, post, staff_client  # noqa: F401  (app: fixture)
+from tests.server.test_api import app, counter_id, kiosk_issue, post, staff_client  # noqa: F401  (app: fixture)
 from tests.server.test_applications_api import registered
 from tests.server.test_pickup_api import pickup_device
 
@@ -213,4 +213,53 @@ def test_only_activation_staff_of_the_office_use_the_station(app):
     assert staff_client(app, "aktivasi").get("/api/v1/activation/999999").status_code == 404
     assert staff_client(app, "aktivasi").get(f"/api/v1/activation/{pickup_device(app)}").status_code == 404
     assert app.test_client().get(base).status_code == 401
+    agent.close()
+
+
+def test_the_managers_report_agrees_with_what_happened(app):
+    agent = CardAgent(app)
+    officer = staff_client(app, "aktivasi")
+    base = f"/api/v1/activation/{agent.device_id}"
+    # The activation queue: a ticket called and served at counter 7 by the activation officer.
+    cid = counter_id(app, 7)
+    assert post(officer, f"/api/v1/counters/{cid}/open").status_code == 200
+    assert kiosk_issue(app, "ktp_activation").status_code == 201
+    assert post(officer, f"/api/v1/counters/{cid}/call-next", {"finish_current": True}).status_code == 200
+    assert post(officer, f"/api/v1/counters/{cid}/start").status_code == 200
+
+    app_id, resi = ktp(app)
+    assert post(officer, f"{base}/open", {"ref": resi}).status_code == 409  # not_printed
+    to_print(app, app_id)
+    bind_and_print(app, app_id, agent, UID)
+    session = post(officer, f"{base}/open", {"ref": resi}).get_json()["session"]
+    agent.tap(STRANGER)  # unknown_card
+    agent.lift(STRANGER)
+    agent.tap(UID)
+    session = officer.get(base).get_json()["session"]
+    session = post(officer, f"{base}/fingerprint", {"result": "no_match", "expected_version": session["version"]}
+                   ).get_json()["session"]
+    session = post(officer, f"{base}/fingerprint", {"result": "match", "expected_version": session["version"]}
+                   ).get_json()["session"]
+    assert post(officer, f"{base}/complete", {"in_person": True, "identity_checked": True,
+                                              "expected_version": session["version"]}).status_code == 200
+    assert post(officer, f"/api/v1/counters/{cid}/finish").status_code == 200
+
+    manager = staff_client(app, "manager")
+    assert officer.get("/api/v1/offices/DEMO/reports/activations").status_code == 403
+    report = manager.get("/api/v1/offices/DEMO/reports/activations").get_json()
+    assert len(report["days"]) == 7 and report["days"][-1]["date"] == report["to"]
+    assert report["totals"] == {"activations": 1, "fingerprint_failures": 1, "blocked": 0, "released": 0,
+                                "refusals": {"not_printed": 1, "unknown_card": 1}}
+    assert report["days"][-1]["activations"] == 1 and sum(d["activations"] for d in report["days"]) == 1
+    assert {r["reason"] for r in report["refusals_by_reason"]} == {"not_printed", "unknown_card"}
+    # The activation queue first, then the others; the figures are the tickets' own.
+    first = report["queue"][0]
+    assert (first["service"], first["kind"], first["issued"], first["served"]) == ("ktp_activation", "activation", 1, 1)
+    with app.extensions["loket"].db.session() as s:
+        t = s.scalars(select(Ticket).join(Service).where(Service.code == "ktp_activation")).one()
+        assert first["wait_time"]["max_s"] == (t.first_called_at - t.issued_at).total_seconds()
+        assert first["service_time"]["max_s"] == (t.finished_at - t.started_at).total_seconds()
+    assert [r["service"] for r in report["queue"]] == ["ktp_activation", "ktp_el"]
+    r = manager.get("/api/v1/offices/DEMO/reports/activations?from=2026-01-10&to=2026-01-01")
+    assert r.status_code == 422
     agent.close()

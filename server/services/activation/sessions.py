@@ -161,10 +161,10 @@ def _match(session: Session, activation: Activation, uid: str, atr: str | None, 
     binding = binding_by_uid(session, uid)
     if binding is None:
         refusal = "unknown_card"
+    elif binding.activated_at is not None:  # an activated card, whichever file it is tapped for
+        refusal = "already_activated"
     elif binding.application_id != activation.application_id:
         refusal = "bound_elsewhere"
-    elif binding.activated_at is not None:
-        refusal = "already_activated"
     else:
         refusal = None
     activation.card_state, activation.card_refusal = ("match", None) if refusal is None else ("mismatch", refusal)

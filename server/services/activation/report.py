@@ -1,0 +1,86 @@
+"""The managers' activation figures (issue 5, "Managers see activations per day, failures
+by reason, and waiting and service time of the activation queue with the other services").
+
+Computed from the audit log the activation counter writes (``activation.completed``,
+``activation.refused``, ``activation.card_refused``, ``activation.fingerprint``,
+``activation.blocked``) and from the tickets (``services.reports.period_report``).
+"""
+from __future__ import annotations
+
+from collections import Counter as Tally
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ...models import AuditEntry, Office
+from ..errors import ValidationError
+from ..reports import period_report
+
+ACTIONS = ("activation.completed", "activation.refused", "activation.card_refused", "activation.fingerprint",
+           "activation.blocked", "activation.released")
+MAX_DAYS = 366
+
+
+def _utc_bounds(office: Office, first: date, last: date) -> tuple[datetime, datetime]:
+    zone = ZoneInfo(office.timezone)
+    start = datetime.combine(first, time.min, zone)
+    end = datetime.combine(last + timedelta(days=1), time.min, zone)
+    return start, end
+
+
+def activation_report(session: Session, office: Office, first: date, last: date) -> dict:
+    """Activations of ``office`` from ``first`` to ``last`` (office-local days, both
+    included; at most 366 days, else ValidationError).
+
+    Returns {"office", "from", "to", "days": [{"date", "activations", "fingerprint_failures",
+    "blocked", "released", "refusals": {reason: n}}] (every day of the period, oldest
+    first), "totals": same without "date", "refusals_by_reason": [{"reason", "count"}]
+    (most frequent first; counter refusals and refused card taps together), "queue":
+    ``period_report`` rows (waiting time issue → first call and service time start →
+    finish, in s) of the activation services first, then the other services}.
+    """
+    if last < first:
+        raise ValidationError("to must not be before from", field="to")
+    if (last - first).days >= MAX_DAYS:
+        raise ValidationError(f"at most {MAX_DAYS} days", field="to")
+    zone = ZoneInfo(office.timezone)
+    start, end = _utc_bounds(office, first, last)
+    entries = session.scalars(select(AuditEntry).where(
+        AuditEntry.office_id == office.id, AuditEntry.action.in_(ACTIONS), AuditEntry.at >= start, AuditEntry.at < end,
+    ).order_by(AuditEntry.id)).all()
+    days = {first + timedelta(days=i): {"activations": 0, "fingerprint_failures": 0, "blocked": 0, "released": 0,
+                                        "refusals": Tally()} for i in range((last - first).days + 1)}
+    for e in entries:
+        day = days.get(e.at.astimezone(zone).date())
+        if day is None:
+            continue
+        data = e.data or {}
+        if e.action == "activation.completed":
+            day["activations"] += 1
+        elif e.action in ("activation.refused", "activation.card_refused"):
+            day["refusals"][str(data.get("reason"))] += 1
+        elif e.action == "activation.fingerprint" and data.get("result") == "no_match":
+            day["fingerprint_failures"] += 1
+        elif e.action == "activation.blocked":
+            day["blocked"] += 1
+        elif e.action == "activation.released":
+            day["released"] += 1
+    totals = Tally()
+    reasons = Tally()
+    for row in days.values():
+        for key in ("activations", "fingerprint_failures", "blocked", "released"):
+            totals[key] += row[key]
+        reasons.update(row["refusals"])
+    queue = period_report(session, office, first, last)["services"]
+    queue.sort(key=lambda r: r.get("kind") != "activation")
+    return {
+        "office": office.code, "from": first.isoformat(), "to": last.isoformat(),
+        "days": [{"date": d.isoformat(), **{k: (dict(v) if k == "refusals" else v) for k, v in row.items()}}
+                 for d, row in days.items()],
+        "totals": {**{k: totals[k] for k in ("activations", "fingerprint_failures", "blocked", "released")},
+                   "refusals": dict(reasons)},
+        "refusals_by_reason": [{"reason": r, "count": n} for r, n in reasons.most_common()],
+        "queue": queue,
+    }
