@@ -4,12 +4,12 @@ from __future__ import annotations
 import io
 
 import segno
-from flask import abort, current_app, render_template, request, send_file
+from flask import abort, current_app, render_template, request, send_file, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import or_, select
 
 from ..i18n import current_language
-from ..models import COUNTER_ROLES, Counter, Office, StaffUser, Ticket
+from ..models import COUNTER_ROLES, Counter, Device, DeviceKind, Office, Role, StaffUser, Ticket
 from . import bp
 
 
@@ -28,7 +28,31 @@ def home():
                 stmt = stmt.where(Office.id == current_user.office_id)
             offices = [{"code": o.code, "name": o.name} for o in s.scalars(stmt)]
     can_console = current_user.is_authenticated and current_user.has_role(*COUNTER_ROLES)
-    return render_template("home.html", offices=offices, can_console=can_console)
+    return render_template("home.html", offices=offices, can_console=can_console, stations=_stations())
+
+
+#: Station pages per device kind, and the roles that open them.
+STATION_PAGES = {
+    DeviceKind.PICKUP.value: ("web.pickup_station", {Role.PICKUP_OFFICER.value, Role.ADMIN.value}),
+    DeviceKind.ACTIVATION.value: ("web.activation_station",
+                                  {Role.ACTIVATION_OFFICER.value, Role.SECTION_HEAD.value, Role.ADMIN.value}),
+}
+
+
+def _stations() -> list[dict]:
+    """The Drive-Thru / pickup and KTP-el activation stations the signed-in user may open:
+    [{"kind", "name", "url"}]."""
+    if not current_user.is_authenticated:
+        return []
+    kinds = [k for k, (_endpoint, roles) in STATION_PAGES.items() if current_user.role in roles]
+    if not kinds:
+        return []
+    with _db().session() as s:
+        stmt = select(Device).where(Device.kind.in_(kinds), Device.active.is_(True)).order_by(Device.kind, Device.name)
+        if current_user.office_id is not None:
+            stmt = stmt.where(Device.office_id == current_user.office_id)
+        return [{"kind": d.kind, "name": d.name, "url": url_for(STATION_PAGES[d.kind][0], device_id=d.id)}
+                for d in s.scalars(stmt)]
 
 
 @bp.get("/console")

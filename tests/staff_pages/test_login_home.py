@@ -100,3 +100,18 @@ def test_english_switch_on_login_and_home(new_page, staff_server):
     expect(page.get_by_test_id("home-role")).to_have_text("Front office")
     page.get_by_test_id("lang-switch").get_by_text("ID").click()
     expect(page.get_by_test_id("home-role")).to_have_text("Front Office")
+
+
+def test_station_officers_find_their_station_on_the_home_page(new_page, staff_server):
+    page = new_page("aktivasi")
+    link = page.get_by_test_id("station-link-activation")
+    expect(link).to_have_count(1)
+    expect(page.get_by_test_id("station-card")).to_contain_text("Aktivasi KTP-el Loket 7")
+    expect(page.get_by_test_id("station-link-pickup")).to_have_count(0)
+    link.click()
+    expect(page).to_have_url(re.compile(r"/activation/\d+$"))
+    pickup = new_page("ambil")
+    expect(pickup.get_by_test_id("station-card")).to_contain_text("Drive-Thru Lajur 1")
+    pickup.get_by_test_id("station-link-pickup").click()
+    expect(pickup).to_have_url(re.compile(r"/pickup/\d+$"))
+    expect(new_page("fo1").get_by_test_id("station-card")).to_have_count(0)
