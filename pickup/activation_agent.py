@@ -38,17 +38,20 @@ class ActivationAgent(StationAgent):
 
     ``reader``: bind to readers whose PC/SC name contains this text (None: any reader).
     ``on_card(CardEvent)``: optional local hook (tests, the demo), called for every event.
-    Other keywords go to :class:`~drivers.station.StationAgent`.
+    ``watcher``: a factory called like :class:`CardWatcher` (``on_event``, ``reader=``,
+    ``on_status=``, ``wait_ms=``) returning anything with its interface (``start``,
+    ``stop``, ``status``, ``cards``), e.g. :class:`drivers.smartcard.simulator.SimulatedReader`;
+    default: the real PC/SC CardWatcher. Other keywords go to :class:`~drivers.station.StationAgent`.
     """
 
     name = "activation"
 
     def __init__(self, server_url: str, token: str, *, reader: str | None = None, on_card=None,
-                 watcher_wait_ms: int = 1000, **kwargs) -> None:
+                 watcher_wait_ms: int = 1000, watcher=CardWatcher, **kwargs) -> None:
         super().__init__(server_url, token, **kwargs)
         self.on_card = on_card
-        self.watcher = CardWatcher(self._on_card_event, reader=reader, on_status=lambda _s: self.health_changed(),
-                                   wait_ms=watcher_wait_ms)
+        self.watcher = watcher(self._on_card_event, reader=reader, on_status=lambda _s: self.health_changed(),
+                               wait_ms=watcher_wait_ms)
         self.acks: list[dict] = []  # the server's answers to card events (diagnostics, tests)
         self.last_error: str | None = None
         self._answered: tuple[tuple, str | None] = ((), None)
@@ -97,6 +100,24 @@ class ActivationAgent(StationAgent):
         self.acks.append(answer if isinstance(answer, dict) else {"answer": answer})
         if not (isinstance(answer, dict) and answer.get("ok")):
             log.warning("server refused a card event: %s", answer)
+
+
+def start_demo_activation_agent(app, base_url: str, token: str) -> ActivationAgent:
+    """Run an activation agent on a simulated card reader inside the demo server's process.
+
+    The reader (:class:`drivers.smartcard.simulator.SimulatedReader`) is stored as
+    ``app.extensions["loket_demo_card_reader"]`` (the agent as
+    ``"loket_demo_card_reader_agent"``); the demo's ``POST /demo/card-reader`` taps cards
+    on it, and each event reaches the server as from a real reader. The agent keeps
+    retrying until the server is up.
+    """
+    from drivers.smartcard.simulator import SimulatedReader
+
+    agent = ActivationAgent(base_url, token, watcher=SimulatedReader)
+    app.extensions["loket_demo_card_reader"] = agent.watcher
+    app.extensions["loket_demo_card_reader_agent"] = agent
+    agent.start()
+    return agent
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

@@ -57,9 +57,11 @@ def demo(host: str, port: int, data_dir: str | None, real_hours: bool) -> None:
 def _start_demo_agents(app, base: str, seeded: dict) -> None:
     """Run the station agents in this process on simulated devices (drivers/*/simulator)."""
     from kiosk.agent import start_demo_agent
+    from pickup.activation_agent import start_demo_activation_agent
 
     start_demo_agent(app, base, seeded["tokens"]["kiosk"])
     start_demo_agent(app, base, seeded["tokens"]["counter_printer"], key="counter_printer")
+    start_demo_activation_agent(app, base, seeded["tokens"]["activation"])  # simulated card reader
     try:
         from display.agent import start_demo_display_agent
     except ImportError:  # the LED display agent arrives with the device layer

@@ -7,6 +7,8 @@ private PC/SC stack for test machines.
 - :mod:`.vicc`: a virtual contactless card for the vsmartcard ``vpcd`` reader driver, in
   its own process, with insert / remove / pull-mid-read on demand;
 - :mod:`.pcsc_stack`: a private ``pcscd`` with vpcd readers — TEST MACHINES ONLY.
+- :mod:`.simulator`: :class:`~.simulator.SimulatedReader`, a stand-in for the watcher
+  (tap / lift / unplug / plug by hand, no PC/SC) for tests and ``loket demo``.
 
 The KTP-el chip is contactless ISO 14443; its personal data needs the SAM only Dukcapil
 issues, so Loket reads only the card's UID and ATR. The UID proves "this card", never who

@@ -15,6 +15,7 @@ from flask_login import current_user, login_required
 
 from ..models import Device, DeviceKind, Office, Role
 from . import bp
+from .demo_devices import demo_card_reader
 
 STATION_ROLES = (Role.ACTIVATION_OFFICER, Role.SECTION_HEAD, Role.ADMIN)
 RELEASE_ROLES = (Role.SECTION_HEAD, Role.ADMIN)
@@ -37,4 +38,4 @@ def activation_station(device_id: int):
                    "office_name": office.name}
     user = {"id": current_user.id, "name": current_user.full_name, "role": current_user.role,
             "can_release": bool(current_user.has_role(*RELEASE_ROLES))}
-    return render_template("activation_station.html", station=station, user=user)
+    return render_template("activation_station.html", station=station, user=user, demo_reader=demo_card_reader())

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from ..models import Application, Office, Role, Service
 from ..services.applications.steps import handover_index
 from . import bp
+from .demo_devices import demo_card_reader
 from .scope import staff_office
 
 #: Every staff role has a worklist; managers and admins see all steps.
@@ -64,5 +65,6 @@ def application_page(application_id: int):
         office_id = s.scalar(select(Application.office_id).where(Application.id == application_id))
     if current_user.office_id is not None and office_id != current_user.office_id:
         office_id = None
-    cfg = {"page": "application", "application_id": application_id, "office_id": office_id, "user": _user()}
+    cfg = {"page": "application", "application_id": application_id, "office_id": office_id, "user": _user(),
+           "demo_card_reader": demo_card_reader()}
     return render_template("application.html", cfg=cfg)

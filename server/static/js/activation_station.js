@@ -8,6 +8,10 @@
  * session; fingerprint, complete and cancel post to /api/v1/activation/<id>/... with the
  * session's expected_version, one request at a time (buttons disabled while in flight).
  *
+ * Demo mode only (the panel #demo-reader is rendered): its buttons POST /demo/card-reader to
+ * tap / lift a card on the demo server's simulated reader or unplug / plug it; the card event
+ * then arrives over Socket.IO like one from a real reader.
+ *
  * window.LOKET_ACTIVATION exposes {renders, session, station} for tests.
  */
 (function () {
@@ -80,6 +84,7 @@
       Object.assign(st.reader, {state: "ok"});
     } else if (ev.event === "removed") Object.assign(st.card, {present: false, uid: null, at: ev.at});
     renderReader(st.reader, st.card);
+    renderDemo();
   }
 
   // -- session panel ---------------------------------------------------------------------
@@ -141,6 +146,7 @@
     $("fp-match").disabled = $("fp-no-match").disabled = busy || !open || !!fp.blocked || !!fp.verified;
     $("cancel").disabled = busy || !open;
     $("ref-submit").disabled = busy;
+    renderDemo();
     if ($("release")) $("release").disabled = busy || !open || !fp.blocked;
   }
 
@@ -150,6 +156,7 @@
       stats.station = state.station || {};
       renderReader(stats.station.reader, stats.station.card);
       renderSession(state.session, {force: true});
+      renderDemo();
     } catch (err) {
       setText("action-error", t("activation.error", {message: err.message}));
     }
@@ -239,6 +246,47 @@
         await refresh();
       }, actionError);
     });
+  }
+
+  // -- demo mode: the simulated card reader ---------------------------------------------
+  const demo = $("demo-reader");
+  function renderDemo() {
+    if (!$("demo-reader")) return;
+    const reader = (stats.station && stats.station.reader) || {};
+    const plugged = reader.state !== "no_reader";
+    const plug = $("demo-plug");
+    plug.dataset.plugged = plugged ? "1" : "0";
+    plug.textContent = t(plugged ? "activation.demo.unplug" : "activation.demo.plug");
+    const bound = session && session.card && session.card.bound_uid;
+    $("demo-tap-bound").disabled = !bound;
+    $("demo-tap-bound").title = session && !bound ? t("activation.demo.no_bound") : "";
+  }
+
+  function randomUid() {  // 7 bytes, NXP manufacturer byte 04 first
+    const bytes = crypto.getRandomValues(new Uint8Array(6));
+    return "04" + Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("").toUpperCase();
+  }
+
+  async function demoAction(action, uid) {
+    try {
+      const answer = await api("POST", "/demo/card-reader", uid ? {action, uid} : {action});
+      const ev = answer.event;
+      setText("demo-result", ev ? t("activation.demo.sent", {event: ev.event, uid: ev.uid ? " · " + ev.uid : ""})
+        : t("activation.demo.nothing"));
+      if (action === "unplug" || action === "plug") refresh();
+    } catch (err) {
+      setText("demo-result", t("activation.demo.error", {message: err.message}));
+    }
+  }
+
+  if (demo) {
+    $("demo-tap-bound").addEventListener("click", () => {
+      const bound = session && session.card && session.card.bound_uid;
+      if (bound) demoAction("tap", bound);
+    });
+    $("demo-tap-other").addEventListener("click", () => demoAction("tap", randomUid()));
+    $("demo-lift").addEventListener("click", () => demoAction("lift"));
+    $("demo-plug").addEventListener("click", () => demoAction($("demo-plug").dataset.plugged === "1" ? "unplug" : "plug"));
   }
 
   // -- realtime --------------------------------------------------------------------------

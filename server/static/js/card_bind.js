@@ -6,6 +6,9 @@
  * taps the newly printed card on it and presses "Daftarkan kartu": the server reads the
  * card lying on that reader at that moment (409 no_card when there is none). The page does
  * not follow the reader's live events (front-office users may not join activation stations).
+ * Demo mode only (#card-bind-demo rendered): "Tempel kartu baru (simulasi)" POSTs a tap of a
+ * random new UID to /demo/card-reader, the demo server's simulated reader (the demo's one
+ * reader station), so "Daftarkan kartu" finds a card there.
  */
 (function () {
   "use strict";
@@ -93,6 +96,20 @@
     }
   }
 
+  async function demoTap() {  // demo mode: a new card (7-byte UID, 04 first) on the simulated reader
+    const bytes = crypto.getRandomValues(new Uint8Array(6));
+    const uid = "04" + Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("").toUpperCase();
+    const out = $("card-demo-result");
+    try {
+      const answer = await Loket.api("POST", "/demo/card-reader", {action: "tap", uid});
+      out.textContent = answer.event ? t("worklist.cardbind.demo_tapped", {uid: answer.event.uid, reader: answer.event.reader})
+        : t("worklist.cardbind.demo_error", {message: answer.reader && answer.reader.detail});
+    } catch (err) {
+      out.textContent = t("worklist.cardbind.demo_error", {message: err.message});
+    }
+  }
+
   if ($("card-bind-button")) $("card-bind-button").addEventListener("click", bind);
+  if ($("card-demo-tap")) $("card-demo-tap").addEventListener("click", demoTap);
   window.LoketCardBind = {render};
 })();
