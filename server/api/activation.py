@@ -20,7 +20,7 @@ from __future__ import annotations
 from flask import current_app, jsonify
 from sqlalchemy import select
 
-from ..models import Application, Device, DeviceKind, Role, utcnow
+from ..models import Application, Counter, Device, DeviceKind, Role, Ticket, utcnow
 from ..security import current_actor, require
 from ..services.activation import cards, sessions
 from ..services.activation.texts import view
@@ -49,7 +49,12 @@ def _station_state(s, device_id: int) -> dict:
     device = cards.reader_station(s, device_id, current_actor().office_id)
     reader = (device.health or {}).get("card_reader") or {}
     card = cards.station_card(s, device_id)
+    counter_id, ticket_id = sessions.officer_desk(s, current_actor())
+    counter, ticket = s.get(Counter, counter_id) if counter_id else None, s.get(Ticket, ticket_id) if ticket_id else None
     return {"id": device.id, "name": device.name,
+            "desk": {"counter": counter.number if counter else None,
+                     "ticket": ticket.display_number if ticket else None,
+                     "ticket_status": ticket.status if ticket else None},
             "reader": {"state": reader.get("state"), "detail": reader.get("detail")},
             "card": {"present": bool(card and card.present), "uid": card.uid if card else None,
                      "reader": card.reader if card else None, "at": card.at.isoformat() if card else None}}
@@ -68,7 +73,7 @@ def activation_state(device_id: int):
       tags: [activation]
       parameters: [{in: path, name: device_id, required: true, schema: {type: integer}}]
       responses:
-        200: {description: '{"station": {"id", "name", "reader": {"state", "detail"}, "card": {"present", "uid", "reader", "at"}}, "session": SESSION or null}'}
+        200: {description: '{"station": {"id", "name", "desk": {"counter", "ticket", "ticket_status"} (the officer''s open counter and its called or served ticket), "reader": {"state", "detail"}, "card": {"present", "uid", "reader", "at"}}, "session": SESSION or null}'}
         404: {description: not an activation station of your office}
     """
     with transaction() as s:

@@ -226,6 +226,8 @@ def test_the_managers_report_agrees_with_what_happened(app):
     assert kiosk_issue(app, "ktp_activation").status_code == 201
     assert post(officer, f"/api/v1/counters/{cid}/call-next", {"finish_current": True}).status_code == 200
     assert post(officer, f"/api/v1/counters/{cid}/start").status_code == 200
+    desk = officer.get(base).get_json()["station"]["desk"]
+    assert (desk["counter"], desk["ticket"][0], desk["ticket_status"]) == (7, "H", "serving")
 
     app_id, resi = ktp(app)
     assert post(officer, f"{base}/open", {"ref": resi}).status_code == 409  # not_printed
@@ -243,6 +245,9 @@ def test_the_managers_report_agrees_with_what_happened(app):
     assert post(officer, f"{base}/complete", {"in_person": True, "identity_checked": True,
                                               "expected_version": session["version"]}).status_code == 200
     assert post(officer, f"/api/v1/counters/{cid}/finish").status_code == 200
+    with app.extensions["loket"].db.session() as s:  # the activation names the ticket it served
+        [done] = s.scalars(select(AuditEntry).where(AuditEntry.action == "activation.completed")).all()
+        assert done.data["ticket_id"] is not None and done.data["counter_id"] == cid
 
     manager = staff_client(app, "manager")
     assert officer.get("/api/v1/offices/DEMO/reports/activations").status_code == 403

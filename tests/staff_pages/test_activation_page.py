@@ -125,6 +125,7 @@ def test_open_tap_fingerprint_checklist_and_complete(new_page, staff_server, sho
         expect(page.get_by_test_id("card-state")).to_have_text("Kartu cocok dengan berkas ini")
         expect(page.get_by_test_id("reader-text")).to_have_text("Pembaca kartu siap")
         expect(page.get_by_test_id("card-text")).to_contain_text(UID)
+        expect(page.get_by_test_id("desk")).to_have_text("Loket belum dibuka di konsol")  # no counter open
 
         # Fingerprint: one failure, then a match.
         page.get_by_test_id("fp-no-match").click()

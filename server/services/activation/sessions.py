@@ -108,7 +108,7 @@ def _state_refusal(session: Session, app: Application) -> tuple[str | None, dict
     return None, {}
 
 
-def _officer_desk(session: Session, actor: Actor) -> tuple[int | None, int | None]:
+def officer_desk(session: Session, actor: Actor) -> tuple[int | None, int | None]:
     """(counter id, current ticket id) of the counter the officer has open, if any."""
     counter = session.scalars(select(Counter).where(Counter.officer_id == actor.id,
                                                     Counter.state != CounterState.CLOSED.value)).first()
@@ -139,7 +139,7 @@ def open_activation(session: Session, device_id: int, ref: str, *, actor: Actor,
     for old in session.scalars(select(Activation).where(Activation.status == OPEN, (
             (Activation.device_id == device.id) | (Activation.application_id == app.id)))):
         old.status, old.closed_at, old.version = ActivationStatus.CANCELLED.value, now, old.version + 1
-    counter_id, ticket_id = _officer_desk(session, actor)
+    counter_id, ticket_id = officer_desk(session, actor)
     activation = Activation(office_id=office.id, device_id=device.id, application_id=app.id, ticket_id=ticket_id,
                             counter_id=counter_id, officer_id=actor.id, status=OPEN, opened_at=now, card_state="waiting",
                             attempts=0, failures=0, fingerprint_ok=False, in_person=False, identity_checked=False,

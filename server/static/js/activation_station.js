@@ -72,6 +72,13 @@
       : t("activation.reader.no_card"));
   }
 
+  /* The officer's counter and the ticket called or served there (the queue side). */
+  function renderDesk(desk) {
+    setText("desk", !desk || !desk.counter ? t("activation.desk.none")
+      : desk.ticket ? t("activation.desk.ticket", {counter: desk.counter, ticket: desk.ticket})
+        : t("activation.desk.idle", {counter: desk.counter}));
+  }
+
   function onCardEvent(ev) {
     if (!ev) return;
     const st = stats.station = stats.station || {};
@@ -155,6 +162,7 @@
       const state = await api("GET", `${base}?lang=${lang}`);
       stats.station = state.station || {};
       renderReader(stats.station.reader, stats.station.card);
+      renderDesk(stats.station.desk);
       renderSession(state.session, {force: true});
       renderDemo();
     } catch (err) {
