@@ -10,12 +10,13 @@ resi / NIK, fingerprint result, complete, cancel; a section head releases a bloc
 """
 from __future__ import annotations
 
-from flask import abort, current_app, render_template
+from flask import current_app, render_template
 from flask_login import current_user, login_required
 
-from ..models import Device, DeviceKind, Office, Role
+from ..models import DeviceKind, Role
 from . import bp
 from .demo_devices import demo_card_reader
+from .scope import station_page
 
 STATION_ROLES = (Role.ACTIVATION_OFFICER, Role.SECTION_HEAD, Role.ADMIN)
 RELEASE_ROLES = (Role.SECTION_HEAD, Role.ADMIN)
@@ -25,17 +26,8 @@ RELEASE_ROLES = (Role.SECTION_HEAD, Role.ADMIN)
 @login_required
 def activation_station(device_id: int):
     """The station page of activation device ``device_id`` for its office's officers."""
-    if not current_user.has_role(*STATION_ROLES):
-        abort(403)
     with current_app.extensions["loket"].db.session() as s:
-        device = s.get(Device, device_id)
-        if device is None or device.kind != DeviceKind.ACTIVATION.value:
-            abort(404)
-        if current_user.office_id is not None and current_user.office_id != device.office_id:
-            abort(403)
-        office = s.get(Office, device.office_id)
-        station = {"id": device.id, "name": device.name, "office_id": office.id, "office_code": office.code,
-                   "office_name": office.name}
+        station = station_page(s, device_id, DeviceKind.ACTIVATION.value, STATION_ROLES)
     user = {"id": current_user.id, "name": current_user.full_name, "role": current_user.role,
             "can_release": bool(current_user.has_role(*RELEASE_ROLES))}
     return render_template("activation_station.html", station=station, user=user, demo_reader=demo_card_reader())

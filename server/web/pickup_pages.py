@@ -12,11 +12,12 @@
 from __future__ import annotations
 
 from flask import abort, current_app, render_template, request
-from flask_login import current_user, login_required
+from flask_login import login_required
 
-from ..models import Device, DeviceKind, Office, Role
+from ..models import DeviceKind, Office, Role
 from ..services.accounts import authenticate_device
 from . import bp
+from .scope import station_page
 
 STATION_ROLES = (Role.PICKUP_OFFICER, Role.ADMIN)
 
@@ -25,17 +26,8 @@ STATION_ROLES = (Role.PICKUP_OFFICER, Role.ADMIN)
 @login_required
 def pickup_station(device_id: int):
     """The station page of pickup device ``device_id`` for its office's pickup officers."""
-    if not current_user.has_role(*STATION_ROLES):
-        abort(403)
     with current_app.extensions["loket"].db.session() as s:
-        device = s.get(Device, device_id)
-        if device is None or device.kind != DeviceKind.PICKUP.value:
-            abort(404)
-        if current_user.office_id is not None and current_user.office_id != device.office_id:
-            abort(403)
-        office = s.get(Office, device.office_id)
-        station = {"id": device.id, "name": device.name, "office_id": office.id, "office_code": office.code,
-                   "office_name": office.name}
+        station = station_page(s, device_id, DeviceKind.PICKUP.value, STATION_ROLES)
     return render_template("pickup_station.html", station=station)
 
 

@@ -1,12 +1,12 @@
 """Which office a staff page shows: the user's own, or for a system admin ``?office=CODE``
-(default the first office)."""
+(default the first office); which station a station page shows."""
 from __future__ import annotations
 
 from flask import abort, request
 from flask_login import current_user
 from sqlalchemy import select
 
-from ..models import Office
+from ..models import Device, Office
 
 
 def staff_office(session) -> Office:
@@ -20,3 +20,20 @@ def staff_office(session) -> Office:
     if office is None:
         abort(404)
     return office
+
+
+def station_page(session, device_id: int, kind: str, roles) -> dict:
+    """The station of a staff station page: the active-or-not device ``device_id`` of
+    ``kind`` for a user holding one of ``roles`` in its office (admins without an office:
+    any). Returns {"id", "name", "office_id", "office_code", "office_name"}; aborts 403
+    (role, another office) or 404 (no such station of that kind)."""
+    if not current_user.has_role(*roles):
+        abort(403)
+    device = session.get(Device, device_id)
+    if device is None or device.kind != kind:
+        abort(404)
+    if current_user.office_id is not None and current_user.office_id != device.office_id:
+        abort(403)
+    office = session.get(Office, device.office_id)
+    return {"id": device.id, "name": device.name, "office_id": office.id, "office_code": office.code,
+            "office_name": office.name}

@@ -51,10 +51,9 @@ def application(server, who: str, app_id: int) -> dict:
     return r.json()["application"]
 
 
-def activatable_ktp(server, agent: CardAgent) -> dict:
-    """Register a KTP-el renewal at counter 1, approve it through Kasi and Kabid, bind the
-    card tapped on the activation station's reader at the print step, approve the print:
-    the file waits at the activate step. Returns the registration answer {application, resi}."""
+def ktp_at_print(server) -> dict:
+    """Register a KTP-el renewal at counter 1 and approve it through Kasi and Kabid: the
+    file waits at its print step (fo1's). Returns the registration answer {application, resi}."""
     fo1 = server.staff("fo1")
     fo1.act(1, "open")
     server.issue("ktp_el")
@@ -72,6 +71,14 @@ def activatable_ktp(server, agent: CardAgent) -> dict:
                                         json={"expected_version": version})
         assert r.status_code == 200, r.text
     assert r.json()["application"]["step"]["code"] == "print"
+    return data
+
+
+def activatable_ktp(server, agent: CardAgent) -> dict:
+    """:func:`ktp_at_print`, then the card tapped on the activation station's reader is bound
+    and the print approved: the file waits at the activate step."""
+    data = ktp_at_print(server)
+    app_id, fo1 = data["application"]["id"], server.staff("fo1")
     # The printing operator taps the freshly printed card on the station's reader and binds it.
     agent.card("inserted", UID)
     version = application(server, "fo1", app_id)["version"]

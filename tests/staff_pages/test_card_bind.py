@@ -10,33 +10,11 @@ import pytest
 from playwright.sync_api import expect
 
 from server.models import DeviceKind
-from tests.staff_pages.test_activation_page import KTP_RENEWAL, NAME, NIK, UID, CardAgent, application, device_id
+from tests.staff_pages.test_activation_page import NAME, UID, CardAgent, application, device_id, ktp_at_print
 
 pytestmark = pytest.mark.browser
 
 NOTE = "UID kartu hanya menandai kartu yang dicetak untuk berkas ini, bukan bukti identitas pemegangnya."
-
-
-def ktp_at_print(server) -> dict:
-    """Register a KTP-el renewal at counter 1 and approve it through Kasi and Kabid: the
-    file waits at its print step (fo1's). Returns the registration answer."""
-    fo1 = server.staff("fo1")
-    fo1.act(1, "open")
-    server.issue("ktp_el")
-    fo1.act(1, "call-next", finish_current=True)
-    fo1.act(1, "start")
-    cid = fo1.counters()[1]["id"]
-    r = fo1.http.post(f"{server.url}/api/v1/counters/{cid}/application", timeout=10, json={
-        "nik": NIK, "name": NAME, "phone": "081234567890", "confirmed": KTP_RENEWAL, "case": "renewal"})
-    assert r.status_code == 201, r.text
-    data = r.json()
-    app_id = data["application"]["id"]
-    for version, who in ((1, "kasi"), (2, "kabid")):
-        r = server.staff(who).http.post(f"{server.url}/api/v1/applications/{app_id}/approve", timeout=10,
-                                        json={"expected_version": version})
-        assert r.status_code == 200, r.text
-    assert r.json()["application"]["step"]["code"] == "print"
-    return data
 
 
 def test_bind_the_printed_card_then_approve_the_print(new_page, staff_server, shots):

@@ -127,5 +127,23 @@
     return Math.max(1, Math.ceil(seconds / 60));
   }
 
-  global.Loket = {LoketStream, api, t, minutes, h};
+  /* A staff station page's socket: connects (websocket, reconnecting), joins the room of
+     station `deviceId` on every (re)connect, shows the state on `dot` (class "online") and
+     on body[data-joined]; `onJoined()` runs after each join (e.g. to reload the state).
+     Returns the socket for the page's own event handlers. */
+  function joinStation(deviceId, dot, onJoined) {
+    const socket = io({transports: ["websocket"], reconnectionDelay: 500, reconnectionDelayMax: 5000});
+    socket.on("connect", () => {
+      socket.emit("join_station", {device_id: deviceId}, (answer) => {
+        const ok = !!(answer && answer.ok);
+        dot.classList.toggle("online", ok);
+        document.body.dataset.joined = ok ? "1" : "0";
+        if (onJoined) onJoined(ok);
+      });
+    });
+    socket.on("disconnect", () => { dot.classList.remove("online"); document.body.dataset.joined = "0"; });
+    return socket;
+  }
+
+  global.Loket = {LoketStream, api, t, minutes, h, joinStation};
 })(window);

@@ -240,15 +240,7 @@
 
   // -- the lane camera ------------------------------------------------------------------
   const dot = document.querySelector("[data-testid=connection-status]");
-  const socket = io({transports: ["websocket"], reconnectionDelay: 500, reconnectionDelayMax: 5000});
-  socket.on("connect", () => {
-    socket.emit("join_station", {device_id: station.id}, (answer) => {
-      const ok = answer && answer.ok;
-      dot.classList.toggle("online", !!ok);
-      document.body.dataset.joined = ok ? "1" : "0";
-    });
-  });
-  socket.on("disconnect", () => { dot.classList.remove("online"); document.body.dataset.joined = "0"; });
+  const socket = Loket.joinStation(station.id, dot);
   socket.on("scan", (event) => {
     lookup(event.code, event.source === "scanner" ? "scanner" : "camera", {at: event.at, eventAt: Date.now()});
   });
