@@ -34,6 +34,7 @@ from .voice import register_voice  # noqa: E402
 from . import applications  # noqa: E402,F401
 from . import pickup  # noqa: E402,F401
 from . import activation  # noqa: E402,F401
+from . import bookings  # noqa: E402,F401
 
 register_voice(bp)
 

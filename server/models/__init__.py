@@ -8,6 +8,7 @@ from .application import (
     ControlCardEntry,
 )
 from .audit import AuditEntry
+from .booking import ACTIVE_BOOKING_STATUSES, Booking, BookingCapacity, BookingStatus
 from .base import Base, utcnow
 from .device import Device, DeviceKind
 from .notice import FINAL_NOTICE_STATUSES, Notice, NoticeChannel, NoticeStatus
@@ -24,6 +25,7 @@ from .ticket import (
 )
 
 __all__ = [
+    "ACTIVE_BOOKING_STATUSES", "Booking", "BookingCapacity", "BookingStatus",
     "Activation", "ActivationStatus", "CardBinding", "MAX_FINGERPRINT_FAILURES", "StationCard",
     "ACTIVE_STATUSES", "AT_COUNTER_STATUSES", "Application", "ApplicationSequence", "ApplicationStatus",
     "AuditEntry", "Base", "COUNTER_ROLES", "Call", "ControlCardEntry", "Counter", "CounterState", "Device",

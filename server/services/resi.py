@@ -38,7 +38,6 @@ _OFFICE = re.compile(r"[A-Za-z0-9_-]{1,32}")
 _NUMBER = re.compile(r"[A-Za-z0-9-]{1,64}")
 _ID = re.compile(r"[1-9][0-9]{0,17}")
 _SIG = re.compile(r"[A-Za-z2-7]{26}")
-_VERSIONED = re.compile(r"LKT[0-9]+", re.IGNORECASE)
 _RESI_NUMBER = re.compile(r"([A-Z0-9]+(?:-[A-Z0-9]+)*)-([A-Z]{1,2})-([0-9]{8})-([0-9]{4,})")
 
 
@@ -90,15 +89,16 @@ class ResiRef:
     resi_id: int
 
 
-def derive_key(secret_key: str) -> bytes:
-    """The 32-byte resi signing key: HMAC-SHA256(secret_key as UTF-8, b"loket-resi-v1").
+def derive_key(secret_key: str, info: bytes = KEY_INFO) -> bytes:
+    """The 32-byte signing key: HMAC-SHA256(secret_key as UTF-8, ``info``), by default
+    b"loket-resi-v1" (resi); booking codes use b"loket-booking-v1" (issue 6).
 
     A single-step HKDF-style derivation, so the app's SECRET_KEY is never used directly
     for QR signatures and rotating it changes every key. Raises ValueError when empty.
     """
     if not secret_key:
         raise ValueError("secret_key is empty")
-    return hmac.new(secret_key.encode("utf-8"), KEY_INFO, hashlib.sha256).digest()
+    return hmac.new(secret_key.encode("utf-8"), info, hashlib.sha256).digest()
 
 
 def _unwrap(text: str) -> str:
@@ -114,12 +114,21 @@ def _unwrap(text: str) -> str:
 
 
 class ResiSigner:
-    """Signs and verifies resi payloads with one key (``derive_key``; >= 16 bytes)."""
+    """Signs and verifies resi payloads with one key (``derive_key``; >= 16 bytes).
 
-    def __init__(self, key: bytes) -> None:
+    ``version``: the payload's first field, "LKT1" for a resi; a booking confirmation
+    (issue 6) signs with its own key and "LKB1", so neither passes for the other (a booking
+    QR at a resi scanner is "not a Loket resi QR", and the reverse).
+    """
+
+    def __init__(self, key: bytes, version: str = VERSION) -> None:
         if not isinstance(key, bytes) or len(key) < 16:
             raise ValueError("resi key must be at least 16 bytes")
+        if not re.fullmatch(r"LK[A-Z][0-9]+", version):
+            raise ValueError(f"version {version!r} must look like LKT1")
         self._key = key
+        self.version = version
+        self._versioned = re.compile(re.escape(version[:3]) + r"[0-9]+", re.IGNORECASE)
 
     def _sig(self, body: str) -> str:
         mac = hmac.new(self._key, body.encode("ascii"), hashlib.sha256).digest()[:SIG_BYTES]
@@ -138,7 +147,7 @@ class ResiSigner:
             raise ValueError(f"office code {office_code!r} must be 1-32 of A-Z a-z 0-9 _ -")
         if not _NUMBER.fullmatch(resi_number or ""):
             raise ValueError(f"resi number {resi_number!r} must be 1-64 of A-Z a-z 0-9 -")
-        body = f"{VERSION}.{office_code}.{resi_number}.{resi_id}"
+        body = f"{self.version}.{office_code}.{resi_number}.{resi_id}"
         return f"{body}.{self._sig(body)}"
 
     def verify(self, payload: str, expected_office: str | None = None) -> ResiRef:
@@ -152,9 +161,9 @@ class ResiSigner:
         """
         text = _unwrap(payload)
         parts = text.split(".")
-        if not _VERSIONED.fullmatch(parts[0]):
+        if not self._versioned.fullmatch(parts[0]):
             raise ResiForeign("bukan QR resi Loket", "not a Loket resi QR")
-        if parts[0].upper() != VERSION:
+        if parts[0].upper() != self.version:
             raise ResiMalformed(f"versi QR {parts[0]!r} tidak didukung", f"unsupported QR version {parts[0]!r}")
         if len(parts) != 5:
             raise ResiMalformed("QR resi tidak lengkap atau rusak", "resi QR is truncated or damaged")
@@ -162,7 +171,7 @@ class ResiSigner:
         if not (_OFFICE.fullmatch(office) and _NUMBER.fullmatch(number) and _ID.fullmatch(rid)
                 and _SIG.fullmatch(sig)):
             raise ResiMalformed("QR resi tidak lengkap atau rusak", "resi QR is truncated or damaged")
-        body = f"{VERSION}.{office}.{number}.{rid}"
+        body = f"{self.version}.{office}.{number}.{rid}"
         if not hmac.compare_digest(sig.upper().encode("ascii"), self._sig(body).encode("ascii")):
             raise ResiForged("QR resi palsu atau telah diubah", "resi QR is forged or altered")
         if expected_office is not None and office != expected_office:

@@ -106,7 +106,9 @@ def _missing(items: list[dict]) -> list[dict]:
     ]
 
 
-def _contact(name: str, phone: str | None, email: str | None) -> tuple[str, str, str]:
+def clean_contact(name: str, phone: str | None, email: str | None) -> tuple[str, str, str]:
+    """(name, phone, e-mail) cleaned: a name of 1-200 characters and a phone (WhatsApp) or
+    an e-mail for notices. Raises ValidationError (field name, phone or email)."""
     name = " ".join((name or "").split())
     if not 1 <= len(name) <= 200:
         raise ValidationError("nama wajib diisi, maks. 200 karakter / name of 1-200 characters required", field="name")
@@ -204,7 +206,7 @@ def register_application(
     check_steps(steps, service.code)
     day = queue_day(office, now)
     nik_info = parse_nik(nik, today=day)
-    name, phone, email = _contact(name, phone, email)
+    name, phone, email = clean_contact(name, phone, email)
     items = checklist(service, confirmed, case)
     missing = _missing(items)
     if missing:

@@ -1,0 +1,111 @@
+"""Online queue booking (issue 6): public, no sign-in. Rules in
+``server.services.booking.bookings``; places are taken atomically (``booking.capacity``).
+
+Errors answer {"error", "message", "details"}: 422 ``validation_error`` (field: service,
+day, session, nik, name, phone, email, code), 409 ``session_full`` / ``already_booked`` /
+``no_show_blocked`` / ``invalid_state``, 404 ``not_found``.
+"""
+from __future__ import annotations
+
+from datetime import date
+
+from flask import current_app, jsonify
+
+from ..models import utcnow
+from ..services.booking import bookings
+from ..services.booking.views import availability, booking_view
+from ..services.errors import ValidationError
+from . import bp
+from .helpers import body, get_office, transaction
+from .tickets import public_url
+
+
+def booking_signer():
+    """The app's booking QR signer (made once per app)."""
+    signer = current_app.extensions.get("loket_booking_signer")
+    if signer is None:
+        signer = current_app.extensions.setdefault("loket_booking_signer",
+                                                   bookings.booking_signer(current_app.config["SECRET_KEY"]))
+    return signer
+
+
+@bp.get("/offices/<code>/booking")
+def booking_availability(code: str):
+    """The bookable services (with their requirements), the days open for booking and the
+    places left per session.
+    ---
+    get:
+      tags: [booking]
+      parameters: [{in: path, name: code, required: true, schema: {type: string}}]
+      responses:
+        200: {description: '{"office", "services", "sessions", "days": [{"date", "sessions": {code: {"open", "left": {service: n}}}}], "horizon_days", "opens_at"}'}
+    """
+    with transaction() as s:
+        return jsonify(availability(s, get_office(s, code, check_access=False), utcnow()))
+
+
+@bp.post("/offices/<code>/bookings")
+def create_booking(code: str):
+    """Book a place: body {"service", "day": YYYY-MM-DD, "session", "nik", "name", "phone"
+    (WhatsApp), "email"}. Answers 201 with the confirmation (code, QR payload, check-in
+    window, what to bring, how to cancel).
+    ---
+    post:
+      tags: [booking]
+      parameters: [{in: path, name: code, required: true, schema: {type: string}}]
+      responses:
+        201: {description: booking confirmation}
+        409: {description: 'session_full, already_booked, no_show_blocked'}
+        422: {description: validation_error}
+    """
+    data = body()
+    try:
+        day = date.fromisoformat(str(data.get("day") or ""))
+    except ValueError:
+        raise ValidationError("tanggal: YYYY-MM-DD / day must be YYYY-MM-DD", field="day") from None
+    with transaction() as s:
+        office = get_office(s, code, check_access=False)
+        booking = bookings.book(s, office, service_code=str(data.get("service") or ""), day=day,
+                                session_code=str(data.get("session") or ""), nik=str(data.get("nik") or ""),
+                                name=str(data.get("name") or ""), phone=data.get("phone"), email=data.get("email"))
+        return jsonify(booking_view(office, booking, booking_signer(), public_url())), 201
+
+
+@bp.get("/offices/<code>/bookings/<ref>")
+def booking_status(code: str, ref: str):
+    """A booking by its code (or QR payload): the confirmation, with its status.
+    ---
+    get:
+      tags: [booking]
+      parameters:
+        - {in: path, name: code, required: true, schema: {type: string}}
+        - {in: path, name: ref, required: true, schema: {type: string}}
+      responses:
+        200: {description: booking confirmation}
+        404: {description: unknown booking}
+    """
+    with transaction() as s:
+        office = get_office(s, code, check_access=False)
+        booking = bookings.find(s, office, ref, booking_signer())
+        return jsonify(booking_view(office, booking, booking_signer(), public_url()))
+
+
+@bp.post("/offices/<code>/bookings/<ref>/cancel")
+def cancel_booking(code: str, ref: str):
+    """Cancel a booking: body {"nik"} (the booking's own). The place is free at once.
+    ---
+    post:
+      tags: [booking]
+      parameters:
+        - {in: path, name: code, required: true, schema: {type: string}}
+        - {in: path, name: ref, required: true, schema: {type: string}}
+      responses:
+        200: {description: the booking, cancelled}
+        404: {description: no booking for this code and NIK}
+        409: {description: already checked in, expired or cancelled}
+    """
+    data = body()
+    with transaction() as s:
+        office = get_office(s, code, check_access=False)
+        booking = bookings.cancel(s, office, ref, str(data.get("nik") or ""))
+        return jsonify(booking_view(office, booking, booking_signer(), public_url()))

@@ -1,0 +1,101 @@
+"""Booking over the REST API on SQLite and PostgreSQL (issue 6): availability, booking,
+one per NIK, full sessions, cancel frees the place, working days and the horizon."""
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import select
+
+from server.models import Booking, Office
+from server.services.booking import bookings
+from server.services.booking.settings import BookingRules
+from server.services.errors import ValidationError
+from tests.server.test_api import app  # noqa: F401  (app: fixture)
+
+NIK = "1471011205900001"
+NIK2 = "1471015208900002"
+WIB = timezone(timedelta(hours=7))
+
+
+def client(app_):
+    c = app_.test_client()
+    c.csrf = c.get("/api/v1/auth/csrf").get_json()["csrf_token"]
+    return c
+
+
+def book(c, **kw):
+    body = {"service": "kk", "session": "2", "nik": NIK, "name": "Budi Santoso", "phone": "081234567890", **kw}
+    return c.post("/api/v1/offices/DEMO/bookings", json=body, headers={"X-CSRFToken": c.csrf})
+
+
+def set_booking(app_, **settings):
+    with app_.extensions["loket"].db.session() as s:
+        office = s.scalars(select(Office).where(Office.code == "DEMO")).one()
+        office.settings = {**(office.settings or {}), "booking": settings}
+
+
+def last_day(app_) -> str:
+    return client(app_).get("/api/v1/offices/DEMO/booking").get_json()["days"][-1]["date"]
+
+
+def test_book_one_per_nik_full_session_and_cancel_frees_the_place(app):
+    set_booking(app, quotas={"kk": 2})
+    c = client(app)
+    avail = c.get("/api/v1/offices/DEMO/booking").get_json()
+    assert {s["code"] for s in avail["services"]} >= {"ktp_el", "kk"} and "info" not in {s["code"] for s in avail["services"]}
+    day = avail["days"][-1]["date"]
+    assert avail["days"][-1]["sessions"]["2"]["left"]["kk"] == 2
+    r = book(c, day=day)
+    assert r.status_code == 201, r.get_json()
+    first = r.get_json()
+    assert first["name"] == "B*** S******" and NIK not in str(first) and first["qr_payload"].startswith("LKB1.DEMO.")
+    assert book(c, day=day).get_json()["error"] == "already_booked"
+    assert book(c, day=day, nik=NIK2, name="Siti").status_code == 201
+    full = book(c, day=day, nik="1471010101900003", name="Andi")
+    assert full.status_code == 409 and full.get_json()["error"] == "session_full"
+    assert c.get("/api/v1/offices/DEMO/booking").get_json()["days"][-1]["sessions"]["2"]["left"]["kk"] == 0
+    # Cancel needs the booking's own NIK; then the place is free at once.
+    bad = c.post(f"/api/v1/offices/DEMO/bookings/{first['code']}/cancel", json={"nik": NIK2},
+                 headers={"X-CSRFToken": c.csrf})
+    assert bad.status_code == 404
+    ok = c.post(f"/api/v1/offices/DEMO/bookings/{first['code'].lower().replace('-', '')}/cancel", json={"nik": NIK},
+                headers={"X-CSRFToken": c.csrf})
+    assert ok.status_code == 200 and ok.get_json()["status"] == "cancelled"
+    assert book(c, day=day, nik="1471010101900003", name="Andi").status_code == 201
+    assert c.get(f"/api/v1/offices/DEMO/bookings/{first['code']}").get_json()["status"] == "cancelled"
+    by_qr = c.get(f"/api/v1/offices/DEMO/bookings/{first['qr_payload']}")
+    assert by_qr.status_code == 200 and by_qr.get_json()["code"] == first["code"]
+    forged = first["qr_payload"][:-3] + ("AAA" if not first["qr_payload"].endswith("AAA") else "BBB")
+    assert c.get(f"/api/v1/offices/DEMO/bookings/{forged}").get_json()["error"] == "booking_forged"
+
+
+def test_bad_input_is_refused_with_its_field(app):
+    c = client(app)
+    day = last_day(app)
+    cases = {"nik": {"nik": "123"}, "service": {"service": "info"}, "session": {"session": "9"},
+             "day": {"day": "2020-01-01"}, "phone": {"phone": "", "email": ""}}
+    for field, kw in cases.items():
+        r = book(c, **{"day": day, **kw})
+        assert r.status_code == 422 and r.get_json()["details"]["field"] == field, (field, r.get_json())
+    assert c.post("/api/v1/offices/DEMO/bookings", json={"day": day}).status_code == 400  # no CSRF token
+
+
+def test_only_working_days_within_the_horizon_opening_at_its_hour(app):
+    with app.extensions["loket"].db.session() as s:
+        office = s.scalars(select(Office).where(Office.code == "DEMO")).one()
+        office.settings = {**(office.settings or {}), "closure_days": ["2026-12-01"],
+                           "booking": {"horizon_days": 5, "opens_at": "07:00"}}
+        rules = BookingRules(office)
+        # Friday 2026-11-27 06:59 WIB: Fri, Mon 30 Nov, (Tue 1 Dec closed), Wed 2, Thu 3; Fri 4 not yet open.
+        before = rules.days(datetime(2026, 11, 27, 6, 59, tzinfo=WIB))
+        after = rules.days(datetime(2026, 11, 27, 7, 0, tzinfo=WIB))
+        assert before == [date(2026, 11, 27), date(2026, 11, 30), date(2026, 12, 2), date(2026, 12, 3)]
+        assert after == before + [date(2026, 12, 4)]
+        # 25 December is a public holiday (holidays package): never bookable.
+        assert date(2026, 12, 25) not in rules.days(datetime(2026, 12, 21, 8, 0, tzinfo=WIB))
+        with pytest.raises(ValidationError) as err:
+            bookings.book(s, office, service_code="kk", day=date(2026, 12, 1), session_code="1", nik=NIK,
+                          name="Budi", phone="081234567890", email=None, now=datetime(2026, 11, 27, 8, 0, tzinfo=WIB))
+        assert err.value.details["field"] == "day"
+        assert s.scalar(select(Booking.id)) is None
