@@ -1,0 +1,34 @@
+"""The booking confirmation through the notice outbox (issue 6), queued once per booking
+and kind, in Bahasa Indonesia with the code, schedule, what to bring and how to cancel."""
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from server.models import Booking, Notice, Office, utcnow
+from server.services.booking import bookings
+from server.services.booking.notices import queue_booking_notice
+from server.services.booking.settings import BookingRules
+from server.services.booking.views import booking_view
+from tests.server.test_api import app  # noqa: F401  (app: fixture)
+
+NIK = "1471011205900001"
+
+
+def test_booking_notice_queued_once_with_code_schedule_and_cancel_link(app):
+    db = app.extensions["loket"].db
+    with db.session() as s:
+        office = s.scalars(select(Office).where(Office.code == "DEMO")).one()
+        day = BookingRules(office).days(utcnow())[-1]
+        booking = bookings.book(s, office, service_code="kk", day=day, session_code="2", nik=NIK, name="Budi Santoso",
+                                phone="0812-3456-7890", email="budi@example.id")
+        view = booking_view(office, booking, bookings.booking_signer("k" * 32), "https://antrian.example.go.id")
+        providers = {"whatsapp": object(), "email": object()}
+        first = queue_booking_notice(s, office, booking, view, "booked", providers=providers)
+        again = queue_booking_notice(s, office, booking, view, "booked", providers=providers)
+        assert first.id == again.id and first.channel == "whatsapp" and first.recipient == "6281234567890"
+        assert booking.code in first.body and "sesi 10.00-12.00" in first.body and "Batalkan di https://" in first.body
+        assert "Formulir permohonan KK F-1.15" in first.body and NIK not in first.body
+        sms = queue_booking_notice(s, office, booking, view, "cancelled", providers={"sms": object()})
+        assert sms.kind == "booking_cancelled" and "DIBATALKAN" in sms.body and len(sms.body) < 200
+        assert s.scalar(select(Notice.id).where(Notice.kind == "booking_booked")) == first.id
+        assert s.get(Booking, booking.id).status == "booked"
