@@ -76,7 +76,7 @@
   function show(screen) {
     ui.screen = screen;
     root.dataset.screen = screen;
-    ["loading", "services", "detail", "ticket"].forEach((name) => { $("screen-" + name).hidden = name !== screen; });
+    ["loading", "services", "detail", "ticket", "checkin"].forEach((name) => { $("screen-" + name).hidden = name !== screen; });
     clearTimeout(ui.idleTimer);
     if (screen === "detail") armIdle();
     if (screen !== "ticket") stopTicketTimers();
@@ -424,6 +424,6 @@
   setInterval(tick, 1000);
   if (!TOKEN) onStatus(false, "no device token");
   const stream = new L.LoketStream({auth: {token: TOKEN}, onState, onEvent, onStatus});
-  window.LoketKiosk = {stream, model, ui};
+  window.LoketKiosk = {stream, model, ui, show, showTicket, withTimeout, REQUEST_TIMEOUT_MS};  // checkin.js uses these
   stream.start();
 })();

@@ -1,4 +1,5 @@
-"""Background loops of each server process: heartbeats and the end-of-day check."""
+"""Background loops of each server process: heartbeats, the end-of-day check and the
+expiry of bookings not checked in (issue 6)."""
 from __future__ import annotations
 
 import logging
@@ -6,6 +7,7 @@ import logging
 from sqlalchemy import select
 
 from ..models import Office
+from ..services.booking.checkin import expire_due
 from ..services.queue import close_day
 
 log = logging.getLogger(__name__)
@@ -28,7 +30,8 @@ def heartbeat_loop(app) -> None:
 
 
 def day_close_loop(app) -> None:
-    """Every DAY_CLOSE_CHECK_S seconds: close tickets left waiting after closing time."""
+    """Every DAY_CLOSE_CHECK_S seconds (default 60): close tickets left waiting after
+    closing time, and expire bookings whose check-in window has ended (no-shows)."""
     loket = app.extensions["loket"]
     while True:
         try:
@@ -37,6 +40,14 @@ def day_close_loop(app) -> None:
                     closed = close_day(s, office)
                     if closed:
                         log.info("office %s: %d tickets closed as not served", office.code, closed)
+                    try:
+                        with s.begin_nested():
+                            expired = expire_due(s, office)
+                    except Exception:  # one office's bad booking settings must not stop the others
+                        log.exception("office %s: booking expiry failed", office.code)
+                        expired = 0
+                    if expired:
+                        log.info("office %s: %d bookings expired (not checked in)", office.code, expired)
         except Exception:
             log.exception("end-of-day check failed")
         loket.socketio.sleep(app.config["DAY_CLOSE_CHECK_S"])

@@ -15,7 +15,10 @@ Keys (all optional; defaults in brackets):
 - ``checkin_before_min`` [30] / ``checkin_after_min`` [15]: the check-in window around
   the session start;
 - ``no_show_limit`` [3] no-shows within ``no_show_days`` [30] block a NIK from booking
-  for ``no_show_block_days`` [14].
+  for ``no_show_block_days`` [14];
+- ``booked_ratio`` [2]: when booked (checked-in) and walk-in tickets both wait, a counter
+  calls this many booked tickets, then one walk-in (0: queue order only;
+  ``services.queue.calling``).
 """
 from __future__ import annotations
 
@@ -38,6 +41,15 @@ def _hhmm(value, field: str) -> time:
         return time.fromisoformat(str(value))
     except ValueError:
         raise ValidationError(f"booking.{field}: {value!r} is not HH:MM", field=f"booking.{field}") from None
+
+
+def booked_ratio(office: Office) -> int:
+    """The office's ``booking.booked_ratio`` (booked tickets called per walk-in; default 2)."""
+    raw = ((office.settings or {}).get("booking") or {}).get("booked_ratio", 2)
+    try:
+        return max(0, int(raw))
+    except (TypeError, ValueError):
+        raise ValidationError(f"booking.booked_ratio: {raw!r} is not a number", field="booking.booked_ratio") from None
 
 
 @dataclass(frozen=True)
@@ -73,6 +85,7 @@ class BookingRules:
         self.no_show_limit = int(raw.get("no_show_limit", 3))
         self.no_show_days = int(raw.get("no_show_days", 30))
         self.no_show_block_days = int(raw.get("no_show_block_days", 14))
+        self.booked_ratio = booked_ratio(office)
 
     def bookable(self, service: Service) -> bool:
         """Whether citizens may book ``service`` (active, listed or of a bookable kind, quota > 0)."""

@@ -20,6 +20,7 @@ from ..errors import CounterBusy, InvalidState, NotFound, QueueEmpty, Validation
 from .access import counter_for_action, current_ticket, publish_counter, publish_ticket, require_current
 from .locking import calls_so_far, count_call
 from .presenters import call_public
+from ..booking.settings import booked_ratio
 from .rules import QueueRules
 
 W, C, S = TicketStatus.WAITING.value, TicketStatus.CALLED.value, TicketStatus.SERVING.value
@@ -61,7 +62,9 @@ def pick_next(session: Session, counter: Counter, rules: QueueRules, now: dateti
     Order: (1) a ticket waiting longer than ``aging_limit_minutes`` (longest first);
     (2) a priority ticket once the counter has called ``priority_regular_ratio`` regular
     ones since its last priority call, or when no regular ticket waits; (3) the regular
-    ticket first in queue order (``sort_key``: issue time; transfers to the front sort lower).
+    ticket first in queue order (``sort_key``: issue time; transfers to the front sort lower;
+    a checked-in booking sorts at its slot's start), booked and walk-in tickets alternating
+    in the office's ``booked_ratio`` (see :func:`_regular`).
     """
     day = queue_day(counter.office, now)
     base = _waiting(session, counter, day)
@@ -75,8 +78,34 @@ def pick_next(session: Session, counter: Counter, rules: QueueRules, now: dateti
     priority = _first(session, base.where(Ticket.priority_kind.is_not(None)).order_by(Ticket.sort_key))
     if priority is not None and counter.regular_since_priority >= rules.priority_regular_ratio:
         return priority
-    regular = _first(session, base.where(Ticket.priority_kind.is_(None)).order_by(Ticket.sort_key))
+    regular = _regular(session, counter, base.where(Ticket.priority_kind.is_(None)), now)
     return regular or priority
+
+
+def _regular(session: Session, counter: Counter, regular, now: datetime) -> Ticket | None:
+    """The regular ticket to call: the first in queue order; but when a checked-in booking
+    (channel "booking", placed at its slot's start) and a walk-in who came after the slot
+    began both wait, booked tickets go first, ``booked_ratio`` of them (office booking
+    setting, default 2) then one walk-in, so walk-ins are never starved. The streak is read from this counter's latest calls, so
+    it needs no stored state (unlike ``regular_since_priority``)."""
+    first = _first(session, regular.order_by(Ticket.sort_key, Ticket.id))
+    ratio = booked_ratio(counter.office)
+    if first is None or ratio <= 0:
+        return first
+    booked = first if first.channel == "booking" else _first(
+        session, regular.where(Ticket.channel == "booking").order_by(Ticket.sort_key, Ticket.id))
+    walkin = first if first.channel != "booking" else _first(
+        session, regular.where(Ticket.channel != "booking").order_by(Ticket.sort_key, Ticket.id))
+    if booked is None or walkin is None or booked.sort_key > epoch_ms(now) or walkin.sort_key < booked.sort_key:
+        return first  # one kind waits, the slot has not begun, or the walk-in came before the slot
+    recent = session.scalars(
+        select(Ticket.channel).join(Call, Call.ticket_id == Ticket.id)
+        .where(Call.office_id == counter.office_id, Call.counter_id == counter.id, Call.kind != "recall",
+               Ticket.priority_kind.is_(None))
+        .order_by(Call.id.desc()).limit(ratio)
+    ).all()
+    streak = len(recent) == ratio and all(ch == "booking" for ch in recent)
+    return walkin if streak else booked
 
 
 def _call(session: Session, counter: Counter, ticket: Ticket, actor: Actor, now: datetime, kind: str) -> Call:

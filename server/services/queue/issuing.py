@@ -34,6 +34,7 @@ def issue_ticket(
     channel: str = "kiosk",
     request_id: str | None = None,
     device_id: int | None = None,
+    sort_key: int | None = None,
     now: datetime | None = None,
 ) -> Ticket:
     """Give the next number of ``service_code`` today and put the ticket in the queue.
@@ -48,7 +49,9 @@ def issue_ticket(
     never duplicated however many processes issue at once.
 
     ``priority_kind``: None or one of :class:`PriorityKind` values (lansia, disabilitas,
-    ibu_hamil). ``channel``: kiosk, web, staff or booking.
+    ibu_hamil). ``channel``: kiosk, web, staff or booking. ``sort_key``: the ticket's
+    place in queue order (epoch ms; default: now): a booking checked in is placed by its
+    slot's start (``services.booking.checkin``).
     Raises NotFound (unknown service), ServiceUnavailable (inactive), OfficeClosed (outside
     opening hours when the office enforces them), ValidationError (bad priority/channel).
     """
@@ -86,7 +89,7 @@ def issue_ticket(
         status=TicketStatus.WAITING.value,
         priority_kind=priority_kind,
         channel=channel,
-        sort_key=epoch_ms(now),
+        sort_key=epoch_ms(now) if sort_key is None else int(sort_key),
         issued_at=now,
         waiting_since=now,
         request_id=request_id,

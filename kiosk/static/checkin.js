@@ -1,0 +1,114 @@
+/* Kiosk check-in of an online booking (issue 6), on top of kiosk.js (window.LoketKiosk).
+ *
+ * The citizen scans the booking QR (a keyboard-wedge scanner types the payload and Enter
+ * into the focused field) or types the 8-character code, then the last 6 digits of the
+ * NIK. One POST /api/v1/offices/<code>/checkin with the kiosk's device token; the answer
+ * is the ticket, shown (and printed) exactly like a walk-in ticket. Refusals are said
+ * plainly, with what to do (too early: come back from HH.MM; too late: take a walk-in
+ * number; ...).
+ */
+(function () {
+  "use strict";
+
+  const L = window.Loket;
+  const K = window.LoketKiosk;
+  const t = L.t;
+  const $ = (id) => document.getElementById(id);
+  const CODE = document.getElementById("kiosk").dataset.office;
+  const TOKEN = new URLSearchParams(location.search).get("token") || "";
+  const IDLE_MS = 60000;
+  let busy = false;
+  let idle = null;
+
+  function armIdle() {
+    clearTimeout(idle);
+    idle = setTimeout(() => { if (K.ui.screen === "checkin" && !busy) K.show("services"); }, IDLE_MS);
+  }
+
+  function open() {
+    $("checkin-ref").value = "";
+    $("checkin-nik").value = "";
+    $("checkin-error").hidden = true;
+    setBusy(false);
+    K.show("checkin");
+    armIdle();
+    $("checkin-ref").focus();  // the scanner types into the focused field
+  }
+
+  function setBusy(on) {
+    busy = on;
+    const btn = $("btn-checkin-submit");
+    btn.disabled = on;
+    btn.classList.toggle("is-busy", on);
+    btn.textContent = on ? t("kiosk.taking") : t("kiosk.checkin.submit");
+    $("btn-checkin-back").disabled = on;
+  }
+
+  function hhmm(iso) {
+    const d = iso ? new Date(iso) : null;
+    if (!d || isNaN(d)) return "";
+    const tz = (K.model.office && K.model.office.timezone) || undefined;
+    try {
+      return new Intl.DateTimeFormat("id-ID", {hour: "2-digit", minute: "2-digit", hour12: false, timeZone: tz}).format(d).replace(":", ".");
+    } catch (e) { return d.toTimeString().slice(0, 5).replace(":", "."); }
+  }
+
+  function errorText(err) {
+    if (!err || !err.status) return t("kiosk.error.network");
+    const d = (err.data && err.data.details) || {};
+    const known = ["too_early", "too_late", "wrong_day", "cancelled", "expired", "nik_mismatch", "booking_forged",
+                   "booking_foreign", "booking_wrong_office", "not_found", "office_closed", "service_unavailable"];
+    if (err.code === "validation_error") {
+      return t(d.field === "nik_suffix" ? "kiosk.checkin.error.nik_format" : "kiosk.checkin.error.code_format");
+    }
+    if (known.includes(err.code)) {
+      const day = d.day ? d.day.split("-").reverse().join("-") : "";
+      return t("kiosk.checkin.error." + err.code,
+               {from: d.checkin_from_hhmm || hhmm(d.checkin_from), until: d.checkin_until_hhmm || hhmm(d.checkin_until), day});
+    }
+    if (err.status === 401 || err.status === 403) return t("kiosk.error.device");
+    return t("kiosk.error.generic");
+  }
+
+  async function submit(event) {
+    if (event) event.preventDefault();
+    if (busy) return;
+    const ref = $("checkin-ref").value.trim();
+    const nik = $("checkin-nik").value.replace(/\D/g, "");
+    if (!ref) { $("checkin-ref").focus(); return; }
+    if (nik.length !== 6) { $("checkin-nik").focus(); showError(t("kiosk.checkin.error.nik_format")); return; }
+    setBusy(true);
+    $("checkin-error").hidden = true;
+    try {
+      const answer = await K.withTimeout(
+        L.api("POST", "/api/v1/offices/" + encodeURIComponent(CODE) + "/checkin", {ref, nik_suffix: nik}, {token: TOKEN}),
+        K.REQUEST_TIMEOUT_MS);
+      const code = answer.booking && answer.booking.service ? answer.booking.service.code : null;
+      const service = K.model.services.find((s) => s.code === code) || answer.booking.service || {};
+      clearTimeout(idle);
+      K.showTicket(answer, service);
+    } catch (err) {
+      showError(errorText(err));
+      armIdle();
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  function showError(text) {
+    $("checkin-error-text").textContent = text;
+    $("checkin-error").hidden = false;
+  }
+
+  // A scanned QR payload ends with Enter in the code field: go on to the NIK digits.
+  $("checkin-ref").addEventListener("keydown", (e) => {
+    if (e.key !== "Enter") return;
+    e.preventDefault();
+    if ($("checkin-nik").value.replace(/\D/g, "").length === 6) submit();
+    else $("checkin-nik").focus();
+  });
+  $("checkin-form").addEventListener("submit", submit);
+  $("checkin-form").addEventListener("input", armIdle);
+  $("btn-checkin").addEventListener("click", open);
+  $("btn-checkin-back").addEventListener("click", () => { if (!busy) K.show("services"); });
+})();

@@ -1,0 +1,62 @@
+"""Kiosk check-in of an online booking (issue 6): the booking becomes a queue ticket placed
+by its slot, printed on the kiosk like a walk-in ticket. Rules in
+``server.services.booking.checkin``."""
+from __future__ import annotations
+
+from flask import current_app, g, jsonify
+
+from ..models import DeviceKind
+from ..security import current_actor, require
+from ..services import printing
+from ..services.booking.checkin import check_in
+from ..services.booking.views import booking_view
+from ..services.errors import ValidationError
+from ..services.queue.estimate import estimate_wait
+from . import bp
+from .bookings import booking_signer
+from .helpers import body, get_office
+from .tickets import STAFF, _issued, public_url
+
+
+@bp.post("/offices/<code>/checkin")
+@require(roles=STAFF, devices=(DeviceKind.KIOSK.value,), action="issue_ticket")
+def checkin(code: str):
+    """Check in a booking at the kiosk: body {"ref": typed code or scanned QR payload,
+    "nik_suffix": the NIK's last 6 digits (required from a kiosk; staff may omit it)}.
+    Answers 201 {"ticket", "status_url", "print", "repeated": false, "booking"} (the ticket
+    as for a walk-in, sent to this kiosk's printer); a booking already checked in answers
+    its ticket again, 200 with "repeated": true and no new print.
+    ---
+    post:
+      tags: [booking]
+      parameters: [{in: path, name: code, required: true, schema: {type: string}}]
+      responses:
+        201: {description: 'checked in: {"ticket", "status_url", "print", "repeated": false, "booking"}'}
+        200: {description: 'already checked in: the same ticket, "repeated": true'}
+        404: {description: unknown booking}
+        409: {description: 'too_early, too_late, wrong_day, cancelled, expired, nik_mismatch, booking_forged, booking_foreign, booking_wrong_office, office_closed'}
+        422: {description: 'validation_error (field: code, nik_suffix)'}
+    """
+    data = body()
+    device = g.get("device")
+    nik = str(data.get("nik_suffix") or "").strip() or None
+    if nik is None and device is not None:
+        raise ValidationError("ketik 6 angka terakhir NIK / type the last 6 digits of the NIK", field="nik_suffix")
+    actor = current_actor()
+    s = current_app.extensions["loket"].db.Session()
+    try:
+        with s.begin():  # the number (locks the service's day sequence until commit) and the booking
+            office = get_office(s, code)
+            result = check_in(s, office, str(data.get("ref") or ""), nik=nik, signer=booking_signer(), actor=actor,
+                              device_id=device.id if device is not None else None)
+        with s.begin():  # the estimate, the print job and the answer (objects stay loaded)
+            ticket = result.ticket
+            estimate = estimate_wait(s, ticket)
+            job = None
+            if device is not None and not result.repeated:
+                job = printing.send_job(s, ticket, device.id, public_url(), actor=actor, estimate=estimate)
+            answer = _issued(s, ticket, job, repeated=result.repeated, estimate=estimate)
+            answer["booking"] = booking_view(office, result.booking, booking_signer(), public_url())
+            return jsonify(answer), 200 if result.repeated else 201
+    finally:
+        s.close()
