@@ -21,6 +21,8 @@ echo "bench: ticket issue rate, SQLite (loket demo)"
 timeout 300 "$PY" bench/issue_rate.py sqlite "$@"
 echo "bench: ticket issue rate, PostgreSQL (loket serve --workers 4)"
 timeout 300 "$PY" bench/issue_rate.py postgres "$@"
+echo "bench: booking opening burst, 2000 citizens (loket serve --workers 4, PostgreSQL, Redis): rate, p99, oversold places"
+timeout 300 "$PY" bench/booking_rate.py
 echo "bench: call -> display latency, 500 clients (loket serve --workers 4)"
 timeout 600 "$PY" bench/call_latency.py
 echo "bench: print job -> bytes at the printer (loket demo + kiosk agent on tcp:// to the ESC/POS simulator)"

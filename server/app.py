@@ -36,6 +36,7 @@ def create_app(config: type[Config] | None = None, **overrides) -> Flask:
     from . import api, web
     from .i18n import init_i18n
     from .migrations import upgrade
+    from .ratelimit import init_ratelimit
     from .realtime import emitter as emitter_mod
     from .realtime import handlers
     from .security import init_security
@@ -78,6 +79,7 @@ def create_app(config: type[Config] | None = None, **overrides) -> Flask:
     init_i18n(app)
     api.register(app)
     web.register(app)
+    init_ratelimit(app)
     handlers.register(socketio, app)
     emitter_mod.start_background_tasks(app)
     return app

@@ -40,6 +40,11 @@ class Config:
     NOTICE_PROVIDERS: dict = {}
     NOTICE_DELIVERY_S = float(os.environ.get("LOKET_NOTICE_DELIVERY_S", "5"))
     NOTICE_BATCH = int(os.environ.get("LOKET_NOTICE_BATCH", "20"))
+    # Rate limits of the public booking API (server/ratelimit.py; "" disables one): per
+    # client IP on booking and on cancelling, and per NIK on booking. Counters live in
+    # Redis when LOKET_REDIS_URL is set (all workers share them), else in process memory.
+    BOOKING_RATE_LIMIT = os.environ.get("LOKET_BOOKING_RATE_LIMIT", "10/minute;100/hour")
+    BOOKING_NIK_RATE_LIMIT = os.environ.get("LOKET_BOOKING_NIK_RATE_LIMIT", "5/hour")
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     WTF_CSRF_TIME_LIMIT = None  # a counter console stays open all day
@@ -68,3 +73,6 @@ class TestingConfig(Config):
     AUTO_MIGRATE = True
     SECRET_KEY = "test-secret-key"
     HEARTBEAT_S = 1.0
+    # Many bookings from one test client: tests of the limits turn them on explicitly.
+    BOOKING_RATE_LIMIT = ""
+    BOOKING_NIK_RATE_LIMIT = ""

@@ -3,7 +3,8 @@
 
 Errors answer {"error", "message", "details"}: 422 ``validation_error`` (field: service,
 day, session, nik, name, phone, email, code), 409 ``session_full`` / ``already_booked`` /
-``no_show_blocked`` / ``invalid_state``, 404 ``not_found``.
+``no_show_blocked`` / ``invalid_state``, 404 ``not_found``, 429 ``too_many_requests``
+(per-IP and per-NIK limits, ``server.ratelimit``).
 """
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from datetime import date
 from flask import current_app, jsonify
 
 from ..models import utcnow
+from ..ratelimit import rate_limited
 from ..services.booking import bookings
 from ..services.booking.views import availability, booking_view
 from ..services.errors import ValidationError
@@ -45,6 +47,7 @@ def booking_availability(code: str):
 
 
 @bp.post("/offices/<code>/bookings")
+@rate_limited("booking")
 def create_booking(code: str):
     """Book a place: body {"service", "day": YYYY-MM-DD, "session", "nik", "name", "phone"
     (WhatsApp), "email"}. Answers 201 with the confirmation (code, QR payload, check-in
@@ -91,6 +94,7 @@ def booking_status(code: str, ref: str):
 
 
 @bp.post("/offices/<code>/bookings/<ref>/cancel")
+@rate_limited("cancel")
 def cancel_booking(code: str, ref: str):
     """Cancel a booking: body {"nik"} (the booking's own). The place is free at once.
     ---

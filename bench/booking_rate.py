@@ -1,0 +1,213 @@
+"""Booking rate and latency at the opening burst (issue 6), and oversold places (must be 0).
+
+    python bench/booking_rate.py             # `loket serve --workers 4`, PostgreSQL, Redis
+
+The demo office on a fresh PostgreSQL database (bench/servers.py) with ``--quota`` places
+per service and session; the day that has just opened for booking (the last one of the
+horizon). ``--citizens`` citizens (default 2000), each with their own valid NIK, come at
+once: each one opens a fresh cookie session, fetches a CSRF token (GET /api/v1/auth/csrf)
+and books (POST /api/v1/offices/DEMO/bookings) a random bookable service and session. They
+are carried by ``--procs`` load processes × ``--connections`` keep-alive connections each
+(aiohttp, one asyncio loop per process): a closed loop, every connection takes the next
+citizen as soon as the previous one is answered. Demand is about three times the places,
+so most sessions fill up during the run and the rest of the requests are told
+``session_full``.
+
+Reported: booking requests/s (every POST answered, 201 or 409), p50/p99/max latency of the
+booking POST (and of the CSRF fetch), counts by status and error, then from the database:
+places taken vs quota per session (oversold = taken beyond the quota), active booking rows
+per session vs quota, rows vs answered 201s, duplicate codes. The rate limits are off
+(``LOKET_BOOKING_RATE_LIMIT=""``): every request comes from 127.0.0.1.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import multiprocessing as mp
+import os
+import random
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from servers import (ROOT, SERVER_PID, bench_dir, percentile, prepare_postgres, private_redis, start_serve,  # noqa: E402
+                     stop_all, tree_cpu_s)
+
+TARGET_RATE = 300.0  # booking requests/s
+TARGET_P99_MS = 100.0
+REGIONS = ["147101", "147102", "147103", "147104", "147105", "147106", "147107", "147108"]
+
+
+def valid_nik(i: int) -> str:
+    """A valid NIK, distinct for each i < 8 × 9999: region, birth date DDMMYY (+40 on the
+    day for women), serial."""
+    region, rest = REGIONS[i // 9999 % len(REGIONS)], i % 9999
+    day, month = 1 + rest % 28, 1 + (rest // 28) % 12
+    return f"{region}{day + (40 if rest % 2 else 0):02d}{month:02d}{70 + rest % 30:02d}{rest + 1:04d}"
+
+
+# -- load generator -----------------------------------------------------------------------
+async def _run_process(base: str, citizens: list[tuple[int, str, str]], day: str, connections: int,
+                       start_at: float) -> list[tuple]:
+    import aiohttp
+
+    queue: asyncio.Queue = asyncio.Queue()
+    for c in citizens:
+        queue.put_nowait(c)
+    rows: list[tuple] = []
+
+    async def connection() -> None:
+        jar = aiohttp.CookieJar(unsafe=True)
+        async with aiohttp.ClientSession(base, connector=aiohttp.TCPConnector(limit=1), cookie_jar=jar,
+                                         timeout=aiohttp.ClientTimeout(total=30)) as http:
+            await http.get("/api/v1/offices/DEMO")  # open the keep-alive connection before the burst
+            await asyncio.sleep(max(0.0, start_at - time.time()))
+            while not queue.empty():
+                i, service, session = queue.get_nowait()
+                jar.clear()  # a new citizen: a new cookie session, hence a new CSRF token
+                body = {"service": service, "day": day, "session": session, "nik": valid_nik(i),
+                        "name": f"Warga {i}", "phone": "081234567890"}
+                t0 = time.perf_counter()
+                try:
+                    async with http.get("/api/v1/auth/csrf") as r:
+                        csrf = (await r.json())["csrf_token"]
+                    t1 = time.perf_counter()
+                    async with http.post("/api/v1/offices/DEMO/bookings", json=body,
+                                         headers={"X-CSRFToken": csrf}) as r:
+                        data = await r.json()
+                        status = r.status
+                    t2 = time.perf_counter()
+                    rows.append((status, data.get("error"), data.get("code") if status == 201 else None,
+                                 t1 - t0, t2 - t1, time.time()))
+                except (aiohttp.ClientError, asyncio.TimeoutError, ValueError, KeyError) as exc:
+                    rows.append((0, type(exc).__name__, None, 0.0, time.perf_counter() - t0, time.time()))
+
+    await asyncio.gather(*(connection() for _ in range(connections)))
+    return rows
+
+
+def _process(args: tuple) -> list[tuple]:
+    return asyncio.run(_run_process(*args))
+
+
+def opening_burst(base: str, day: str, choices: list[tuple[str, str]], citizens: int, procs: int,
+                  connections: int, seed: int = 6) -> dict:
+    rng = random.Random(seed)
+    people = [(i, *rng.choice(choices)) for i in range(citizens)]
+    start_at = time.time() + 2.0
+    jobs = [(base, people[p::procs], day, connections, start_at) for p in range(procs)]
+    with mp.get_context("fork").Pool(procs) as pool:
+        parts = pool.map(_process, jobs)
+    rows = [r for part in parts for r in part]
+    end = max(r[5] for r in rows)
+    elapsed = end - start_at
+    answered = [r for r in rows if r[0] in (201, 409)]
+    lat = [r[4] * 1000 for r in answered] or [0.0]
+    csrf = [r[3] * 1000 for r in answered] or [0.0]
+    by_status: dict[str, int] = {}
+    for r in rows:
+        key = f"{r[0]} {r[1]}" if r[1] else str(r[0])
+        by_status[key] = by_status.get(key, 0) + 1
+    codes = [r[2] for r in rows if r[2]]
+    return {"citizens": citizens, "seconds": round(elapsed, 2), "rate_per_s": round(len(answered) / elapsed, 1),
+            "p50_ms": round(percentile(lat, 50), 1), "p99_ms": round(percentile(lat, 99), 1),
+            "max_ms": round(max(lat), 1), "csrf_p50_ms": round(percentile(csrf, 50), 1),
+            "csrf_p99_ms": round(percentile(csrf, 99), 1), "by_status": by_status, "codes": codes}
+
+
+# -- checks -------------------------------------------------------------------------------
+def check_db(url: str, day: str, codes: list[str]) -> dict:
+    """Oversold places and consistency, read from the database."""
+    import psycopg
+
+    with psycopg.connect(url.replace("+psycopg", "")) as conn:
+        caps = conn.execute("SELECT service_id, session_code, quota, taken FROM booking_capacity "
+                            "WHERE day = %s", (day,)).fetchall()
+        rows = dict(((s, c), n) for s, c, n in conn.execute(
+            "SELECT service_id, session_code, count(*) FROM bookings WHERE day = %s AND status = 'booked' "
+            "GROUP BY service_id, session_code", (day,)).fetchall())
+        db_codes = [c for (c,) in conn.execute("SELECT code FROM bookings WHERE day = %s", (day,)).fetchall()]
+    quota = {(s, c): q for s, c, q, _t in caps}
+    return {"sessions": len(caps), "places": sum(q for _s, _c, q, _t in caps),
+            "sessions_full": sum(1 for _s, _c, q, t in caps if t >= q),
+            "oversold_taken": sum(max(0, t - q) for _s, _c, q, t in caps),
+            "oversold_rows": sum(max(0, n - quota.get(k, 0)) for k, n in rows.items()),
+            "taken_vs_rows_mismatch": sum(abs(t - rows.get((s, c), 0)) for s, c, _q, t in caps),
+            "db_rows": len(db_codes), "answered_201": len(codes),
+            "duplicate_codes": len(db_codes) - len(set(db_codes)) + len(codes) - len(set(codes)),
+            "answered_not_in_db": len(set(codes) - set(db_codes))}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--citizens", type=int, default=2000, help="citizens booking at the opening (one POST each)")
+    ap.add_argument("--procs", type=int, default=2, help="load processes")
+    ap.add_argument("--connections", type=int, default=16, help="keep-alive connections per load process")
+    ap.add_argument("--quota", type=int, default=0, help="places per service and session (default: about "
+                    "a third of the demand)")
+    ap.add_argument("--workers", type=int, default=4, help="gunicorn workers")
+    ap.add_argument("--redis-url", default=None, help="default: a private redis-server (see servers.private_redis)")
+    ap.add_argument("--json", action="store_true", help="print the figures as JSON too")
+    args = ap.parse_args()
+    import requests
+
+    tmp = bench_dir("booking")
+    env, _tokens, url = prepare_postgres(tmp, args.redis_url or private_redis(tmp))
+    env.update(LOKET_BOOKING_RATE_LIMIT="", LOKET_BOOKING_NIK_RATE_LIMIT="")
+    # The bookable services (the office's defaults), then the quota: demand ~3x the places.
+    sys.path.insert(0, str(ROOT))
+    from sqlalchemy import select
+
+    from server.db import Database
+    from server.models import Office
+    from server.services.booking.settings import BookingRules
+
+    db = Database(url, pool_size=1)
+    with db.session() as s:
+        office = s.scalars(select(Office).where(Office.code == "DEMO")).one()
+        bookable = [sv for sv in office.services if BookingRules(office).bookable(sv)]
+        quota = args.quota or max(1, args.citizens // (3 * 3 * len(bookable)))
+        office.settings = {**(office.settings or {}), "booking": {"default_quota": quota}}
+    db.dispose()
+    base = start_serve(env, tmp, args.workers)
+    avail = requests.get(f"{base}/api/v1/offices/DEMO/booking", timeout=10).json()
+    day = avail["days"][-1]["date"]
+    services = [s["code"] for s in avail["services"]]
+    sessions = sorted(avail["days"][-1]["sessions"])
+    choices = [(s, c) for s in services for c in sessions]
+    # Warm-up on the first day (not counted, not checked): connections, caches.
+    opening_burst(base, avail["days"][0]["date"], [(services[0], sessions[-1])], 20, 1, 2, seed=1)
+    load_avg = os.getloadavg()[0]
+    cpu0 = tree_cpu_s(SERVER_PID[0])
+    res = opening_burst(base, day, choices, args.citizens, args.procs, args.connections)
+    cpu_ms = (tree_cpu_s(SERVER_PID[0]) - cpu0) * 1000 / max(1, args.citizens)
+    checks = check_db(url, day, res.pop("codes"))
+    stop_all()
+    print(f"\n== booking opening burst == `loket serve --workers {args.workers}` (gunicorn gevent, PostgreSQL, "
+          "Redis)")
+    print(f"   machine: {os.cpu_count()} cores shared by the server, PostgreSQL and the load generator "
+          f"({args.procs} processes x {args.connections} keep-alive connections); 1-min load before the run "
+          f"{load_avg:.2f}")
+    print(f"   {args.citizens} citizens (CSRF fetch + booking each) for {checks['places']} places "
+          f"({len(services)} services x {len(sessions)} sessions x {quota}) on {day}")
+    print(f"   {res['rate_per_s']} booking requests/s over {res['seconds']} s (target >= {TARGET_RATE:g}/s: "
+          f"{'MET' if res['rate_per_s'] >= TARGET_RATE else 'MISSED'})")
+    print(f"   booking POST latency p50 {res['p50_ms']} ms, p99 {res['p99_ms']} ms, max {res['max_ms']} ms "
+          f"(target p99 <= {TARGET_P99_MS:g} ms: {'MET' if res['p99_ms'] <= TARGET_P99_MS else 'MISSED'}); "
+          f"CSRF fetch p50 {res['csrf_p50_ms']} ms, p99 {res['csrf_p99_ms']} ms")
+    print(f"   server CPU {cpu_ms:.1f} ms per citizen (both requests) in the Loket processes")
+    print(f"   answers by status: {res['by_status']}")
+    print(f"   oversold places: {checks['oversold_taken']} by the counters, {checks['oversold_rows']} by the rows "
+          f"(must be 0); sessions full {checks['sessions_full']}/{checks['sessions']}; taken vs rows mismatch "
+          f"{checks['taken_vs_rows_mismatch']}; rows {checks['db_rows']} for {checks['answered_201']} answered 201; "
+          f"duplicate codes {checks['duplicate_codes']}; answered but missing {checks['answered_not_in_db']}")
+    if args.json:
+        print(json.dumps({**res, **checks, "quota": quota, "load_avg_before": load_avg}))
+    if checks["oversold_taken"] or checks["oversold_rows"]:
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
