@@ -33,6 +33,7 @@
     waiting: new Map(),    // ticket id → ticket (status waiting)
     printStatus: new Map(), // ticket id → last print_status seen on the stream
     deviceId: null,         // this kiosk's device id (from the full state)
+    fullToday: new Set(),   // service codes whose daily quota is used up
     printerOk: true
   };
   const ui = {screen: "loading", service: null, priority: "regular", busy: false, ticket: null,
@@ -55,7 +56,7 @@
     return node;
   }
   function available(service) {
-    if (!service.active) return false;
+    if (!service.active || model.fullToday.has(service.code)) return false;
     for (const c of model.counters.values()) {
       if ((c.state === "open" || c.state === "paused") && (c.service_ids || []).includes(service.id)) return true;
     }
@@ -136,6 +137,7 @@
       btn.querySelector(".k-waiting").textContent = n > 0 ? t("kiosk.waiting_count", {n}) : t("kiosk.waiting_none");
       btn.querySelector(".k-waiting").dataset.count = String(n);
       btn.querySelector(".k-closed-hint").hidden = open;
+      btn.querySelector(".k-closed-text").textContent = t(model.fullToday.has(s.code) ? "kiosk.full_today" : "kiosk.closed_hint");
     });
     $("services-empty").hidden = model.services.length > 0;
     if (ui.screen === "detail" && ui.service) renderDetailAvailability();
@@ -232,6 +234,7 @@
       return t("kiosk.error.office_closed", {open: o.opening_time || "", close: o.closing_time || ""});
     }
     if (err.code === "service_unavailable") return t("kiosk.error.service_unavailable");
+    if (err.code === "service_full_today") return t("kiosk.error.service_full_today");
     if (err.code === "not_found") return t("kiosk.error.not_found");
     if (err.status === 401 || err.status === 403 || err.code === "invalid_token") return t("kiosk.error.device");
     if (err.status >= 500) return t("kiosk.error.generic");
@@ -267,6 +270,7 @@
       ui.requestId = null;  // the next tap is a new request
       showTicket(answer, service);
     } catch (err) {
+      if (err.code === "service_full_today") { model.fullToday.add(service.code); ui.requestId = null; }
       showError(errorText(err));
       armIdle();
     } finally {
@@ -358,6 +362,7 @@
     model.waiting = new Map((state.waiting || []).map((tk) => [tk.id, tk]));
     (state.waiting || []).forEach((tk) => { if (tk.print_status) model.printStatus.set(tk.id, tk.print_status); });
     model.deviceId = state.device_id || null;
+    model.fullToday = new Set(state.full_today || []);
     const me = (state.devices || []).find((d) => d.id === model.deviceId);
     setPrinter(me);
     renderOffice();

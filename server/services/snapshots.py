@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from ..models import AT_COUNTER_STATUSES, Call, Counter, Device, Office, Ticket, TicketStatus, utcnow
 from .clock import queue_day
 from .queue.estimate import estimate_wait
+from .booking import daily
 from .queue.presenters import call_public, counter_public, service_public, ticket_public, ticket_stream
 
 LAST_CALLS = 10
@@ -65,7 +66,9 @@ def office_snapshot(session: Session, office: Office, audience: str, now: dateti
     """The full state for ``audience`` (display, kiosk, public or counter) of ``office``.
 
     Shape: {"office", "services", "counters", "waiting": [ticket], "calls": [call, newest
-    first], "server_time"}. Displays get no waiting list (they show calls and counters).
+    first], "server_time"}. Displays get no waiting list (they show calls and counters);
+    kiosks and consoles also get "devices" and "full_today" (service codes whose daily
+    quota is used up, ``booking.daily``).
     """
     now = now or utcnow()
     day = queue_day(office, now)
@@ -82,6 +85,7 @@ def office_snapshot(session: Session, office: Office, audience: str, now: dateti
         snap["waiting"] = _waiting(session, office, day)
     if audience in ("counter", "kiosk"):  # staff see every station; a kiosk its printer state
         snap["devices"] = _devices(session, office, None if audience == "counter" else "kiosk")
+        snap["full_today"] = daily.full_services(session, office, day)  # daily quotas used up
     return snap
 
 

@@ -10,7 +10,8 @@ Rules, with their source (issue 6, "Booking" and "Fairness"):
   partial index ``uq_bookings_active_nik``: two simultaneous requests cannot both pass);
 - a NIK with ``no_show_limit`` expired bookings in the last ``no_show_days`` days may not
   book for ``no_show_block_days`` after the last one;
-- a place taken atomically (``capacity.take``): never oversold.
+- a place taken atomically (``capacity.take``): never oversold; and, where the office sets
+  one, a place in the service's daily quota shared with walk-ins (``daily``).
 
 A booking has a short ``code`` (8 characters of Crockford base32, e.g. "K7QM-2XDA",
 typed at the kiosk) and a signed QR payload ``LKB1.<office>.<code>.<id>.<sig>`` (the
@@ -33,7 +34,7 @@ from ..applications.intake import clean_contact
 from ..errors import InvalidState, LoketError, NotFound, ValidationError
 from ..nik import parse_nik
 from ..resi import ResiError, ResiSigner, derive_key
-from . import capacity
+from . import capacity, daily
 from .settings import BookingRules
 
 BOOKING_KEY_INFO = b"loket-booking-v1"
@@ -99,7 +100,7 @@ def book(session: Session, office: Office, *, service_code: str, day: date, sess
          name: str, phone: str | None, email: str | None, now: datetime | None = None) -> Booking:
     """Book a place (rules in the module docstring); returns the new Booking. Raises
     ValidationError (field: service, day, session, nik, name, phone, email),
-    BookingRefused (``already_booked``, ``no_show_blocked``), SessionFull."""
+    BookingRefused (``already_booked``, ``no_show_blocked``), SessionFull, ServiceFullToday."""
     now = now or utcnow()
     rules = BookingRules(office)
     service = _service(session, office, service_code, rules)
@@ -124,6 +125,7 @@ def book(session: Session, office: Office, *, service_code: str, day: date, sess
                              "this NIK cannot book for a while after repeated no-shows",
                              until=blocked_until.isoformat())
     capacity.take(session, office.id, service.id, day, sesi.code, rules.quota(service))
+    daily.take(session, office, service, day)
     booking = Booking(office_id=office.id, service_id=service.id, day=day, session_code=sesi.code, code=new_code(),
                       nik=nik, name=name, phone=phone, email=email, status=BookingStatus.BOOKED.value, created_at=now)
     session.add(booking)
@@ -175,5 +177,6 @@ def cancel(session: Session, office: Office, code: str, nik: str, now: datetime 
         raise InvalidState(f"booking ini sudah {booking.status} / this booking is {booking.status}")
     booking.status, booking.cancelled_at = BookingStatus.CANCELLED.value, now
     capacity.release(session, office.id, booking.service_id, booking.day, booking.session_code)
+    daily.release(session, office, booking.service, booking.day)
     audit.record(session, PUBLIC, "booking.cancelled", "booking", booking.id, office_id=office.id, at=now)
     return booking

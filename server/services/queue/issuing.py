@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ..booking import daily
 from ...models import Office, PriorityKind, Service, Ticket, TicketStatus, utcnow
 from .. import audit, events
 from ..actors import Actor
@@ -53,7 +54,9 @@ def issue_ticket(
     place in queue order (epoch ms; default: now): a booking checked in is placed by its
     slot's start (``services.booking.checkin``).
     Raises NotFound (unknown service), ServiceUnavailable (inactive), OfficeClosed (outside
-    opening hours when the office enforces them), ValidationError (bad priority/channel).
+    opening hours when the office enforces them), ValidationError (bad priority/channel),
+    ServiceFullToday (the office's daily quota of the service is used up:
+    ``services.booking.daily``).
     """
     now = now or utcnow()
     if request_id is not None:
@@ -77,6 +80,8 @@ def issue_ticket(
         raise OfficeClosed("the office is closed")
 
     day = queue_day(office, now)
+    if channel != "booking":  # a booking took its place in the daily quota when it was made
+        daily.take(session, office, service, day)
     number = next_number(session, office.id, service.id, day)
     ticket = Ticket(
         public_id=secrets.token_urlsafe(12),
