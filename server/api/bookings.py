@@ -15,11 +15,16 @@ from flask import current_app, jsonify
 from ..models import utcnow
 from ..ratelimit import rate_limited
 from ..services.booking import bookings
+from ..services.booking.notices import queue_booking_notice
 from ..services.booking.views import availability, booking_view
 from ..services.errors import ValidationError
 from . import bp
 from .helpers import body, get_office, transaction
 from .tickets import public_url
+
+
+def _providers() -> dict:
+    return current_app.extensions.get("loket_notice_providers") or {}
 
 
 def booking_signer():
@@ -51,7 +56,8 @@ def booking_availability(code: str):
 def create_booking(code: str):
     """Book a place: body {"service", "day": YYYY-MM-DD, "session", "nik", "name", "phone"
     (WhatsApp), "email"}. Answers 201 with the confirmation (code, QR payload, check-in
-    window, what to bring, how to cancel).
+    window, what to bring, how to cancel); the same goes to the citizen by WhatsApp, SMS or
+    e-mail through the notice outbox.
     ---
     post:
       tags: [booking]
@@ -71,7 +77,10 @@ def create_booking(code: str):
         booking = bookings.book(s, office, service_code=str(data.get("service") or ""), day=day,
                                 session_code=str(data.get("session") or ""), nik=str(data.get("nik") or ""),
                                 name=str(data.get("name") or ""), phone=data.get("phone"), email=data.get("email"))
-        return jsonify(booking_view(office, booking, booking_signer(), public_url())), 201
+        view = booking_view(office, booking, booking_signer(), public_url())
+        # The confirmation by WhatsApp / SMS / e-mail, queued in this transaction (outbox).
+        queue_booking_notice(s, office, booking, view, "booked", providers=_providers())
+        return jsonify(view), 201
 
 
 @bp.get("/offices/<code>/bookings/<ref>")
@@ -112,4 +121,6 @@ def cancel_booking(code: str, ref: str):
     with transaction() as s:
         office = get_office(s, code, check_access=False)
         booking = bookings.cancel(s, office, ref, str(data.get("nik") or ""))
-        return jsonify(booking_view(office, booking, booking_signer(), public_url()))
+        view = booking_view(office, booking, booking_signer(), public_url())
+        queue_booking_notice(s, office, booking, view, "cancelled", providers=_providers())
+        return jsonify(view)

@@ -9,6 +9,7 @@ from server.services.booking import bookings
 from server.services.booking.notices import queue_booking_notice
 from server.services.booking.settings import BookingRules
 from server.services.booking.views import booking_view
+from tests.booking.test_booking_api import book, client, last_day
 from tests.server.test_api import app  # noqa: F401  (app: fixture)
 
 NIK = "1471011205900001"
@@ -32,3 +33,16 @@ def test_booking_notice_queued_once_with_code_schedule_and_cancel_link(app):
         assert sms.kind == "booking_cancelled" and "DIBATALKAN" in sms.body and len(sms.body) < 200
         assert s.scalar(select(Notice.id).where(Notice.kind == "booking_booked")) == first.id
         assert s.get(Booking, booking.id).status == "booked"
+
+
+def test_booking_and_cancelling_over_the_api_queue_their_notices(app):
+    app.extensions["loket_notice_providers"] = {"whatsapp": object()}
+    c = client(app)
+    made = book(c, day=last_day(app)).get_json()
+    assert c.post(f"/api/v1/offices/DEMO/bookings/{made['code']}/cancel", json={"nik": NIK},
+                  headers={"X-CSRFToken": c.csrf}).status_code == 200
+    with app.extensions["loket"].db.session() as s:
+        notices = s.scalars(select(Notice).order_by(Notice.id)).all()
+        assert [(n.kind, n.channel, n.recipient) for n in notices] == [
+            ("booking_booked", "whatsapp", "6281234567890"), ("booking_cancelled", "whatsapp", "6281234567890")]
+        assert made["code"] in notices[0].body

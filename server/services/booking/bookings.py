@@ -124,8 +124,6 @@ def book(session: Session, office: Office, *, service_code: str, day: date, sess
                              f"{blocked_until.astimezone(rules.zone):%d-%m-%Y} karena beberapa kali tidak hadir / "
                              "this NIK cannot book for a while after repeated no-shows",
                              until=blocked_until.isoformat())
-    capacity.take(session, office.id, service.id, day, sesi.code, rules.quota(service))
-    daily.take(session, office, service, day)
     booking = Booking(office_id=office.id, service_id=service.id, day=day, session_code=sesi.code, code=new_code(),
                       nik=nik, name=name, phone=phone, email=email, status=BookingStatus.BOOKED.value, created_at=now)
     session.add(booking)
@@ -137,6 +135,9 @@ def book(session: Session, office: Office, *, service_code: str, day: date, sess
                              "has a booking for this service on that day") from None
     audit.record(session, PUBLIC, "booking.created", "booking", booking.id, office_id=office.id, at=now,
                  data={"service": service.code, "day": day.isoformat(), "session": sesi.code})
+    # The places last: the capacity rows stay locked only from here to the commit.
+    capacity.take(session, office.id, service.id, day, sesi.code, rules.quota(service))
+    daily.take(session, office, service, day)
     return booking
 
 
