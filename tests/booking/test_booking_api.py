@@ -9,6 +9,8 @@ from sqlalchemy import select
 
 from server.models import Booking, Office
 from server.services.booking import bookings
+from server.services.booking.bookings import BookingRefused
+from server.services.booking.checkin import expire_due
 from server.services.booking.settings import BookingRules
 from server.services.errors import ValidationError
 from tests.server.test_api import app  # noqa: F401  (app: fixture)
@@ -99,3 +101,29 @@ def test_only_working_days_within_the_horizon_opening_at_its_hour(app):
                           name="Budi", phone="081234567890", email=None, now=datetime(2026, 11, 27, 8, 0, tzinfo=WIB))
         assert err.value.details["field"] == "day"
         assert s.scalar(select(Booking.id)) is None
+
+
+def test_repeated_no_shows_block_the_nik_for_a_while(app):
+    set_booking(app, no_show_limit=2, no_show_days=30, no_show_block_days=14)
+    mon = datetime(2026, 11, 23, 7, 30, tzinfo=WIB)
+    db = app.extensions["loket"].db
+
+    def book_at(now, day, nik=NIK):
+        with db.session() as s:
+            office = s.scalars(select(Office).where(Office.code == "DEMO")).one()
+            return bookings.book(s, office, service_code="kk", day=day, session_code="1", nik=nik, name="Budi",
+                                 phone="081234567890", email=None, now=now).code
+
+    def expire(now):
+        with db.session() as s:
+            return expire_due(s, s.scalars(select(Office).where(Office.code == "DEMO")).one(), now)
+
+    book_at(mon, date(2026, 11, 23))
+    book_at(mon, date(2026, 11, 24))
+    assert expire(datetime(2026, 11, 24, 12, 0, tzinfo=WIB)) == 2  # both windows over: two no-shows
+    thu = datetime(2026, 11, 26, 7, 30, tzinfo=WIB)
+    with pytest.raises(BookingRefused) as err:
+        book_at(thu, date(2026, 11, 27))
+    assert err.value.code == "no_show_blocked" and "08-12-2026" in err.value.message
+    book_at(thu, date(2026, 11, 27), nik=NIK2)  # another NIK is not affected
+    assert book_at(datetime(2026, 12, 9, 7, 30, tzinfo=WIB), date(2026, 12, 9))  # 14 days after the last one
