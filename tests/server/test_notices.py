@@ -30,6 +30,7 @@ from server.services.notices import (
     notice_status, on_application_changed, providers_from_config, queue_application_notice, queue_notice,
 )
 from server.services.notices.outbox import _claim
+from server.services.notices.subscriber import notice_kind
 from tests.live import free_port
 from tests.server import test_applications as applications
 from tests.server.test_applications import T0, kk_application, minutes
@@ -520,3 +521,18 @@ def test_migration_0004_upgrades_and_downgrades(db_url):
         assert [d for d in diff if "notices" in repr(d)] == []
     finally:
         engine.dispose()
+
+
+def test_a_printed_ktp_el_calls_the_citizen_to_activate_in_person(database, office_id):
+    with database.session() as s:
+        service = next(sv for sv in s.get(Office, office_id).services if sv.code == "ktp_el")
+        app = Application(id=98, office_id=office_id, service=service, resi_number="DEMO-A-20261123-0008",
+                          applicant_name="Siti Aminah", steps=service.steps, status="in_progress", version=5,
+                          step_code="activate", step_index=[st["code"] for st in service.steps].index("activate"))
+        assert notice_kind(app) == "printed"
+        full = application_notice_text(s, app, "printed", "whatsapp").body
+        sms = application_notice_text(s, app, "printed", "sms").body
+    assert "SUDAH DICETAK" in full and "tidak dapat diwakilkan" in full and 'layanan "Aktivasi KTP-el"' in full
+    assert "DEMO-A-20261123-0008" in sms and "SENDIRI" in sms and len(sms) <= 320
+    app.step_code, app.step_index = "kabid_verify", 5
+    assert notice_kind(app) is None

@@ -52,7 +52,7 @@ GIVE_UP_AFTER = timedelta(hours=24)
 LEASE = timedelta(minutes=10)
 #: Notice kind → the application status the notice is about (a notice whose application
 #: left that status before it could be sent is not sent: it would tell something stale).
-KIND_STATUS = {"ready": "ready", "returned": "returned"}
+KIND_STATUS = {"ready": "ready", "returned": "returned", "printed": "in_progress"}
 CHANNEL_ORDER = (NoticeChannel.WHATSAPP.value, NoticeChannel.SMS.value, NoticeChannel.EMAIL.value)
 _RECORD_TRIES = 3
 
@@ -105,7 +105,7 @@ def queue_application_notice(
     session: Session, application: Application, kind: str, *, providers: dict[str, NoticeProvider],
     now: datetime | None = None,
 ) -> Notice | None:
-    """Queue the ``kind`` notice ("ready" or "returned") about ``application`` on the first
+    """Queue the ``kind`` notice ("ready", "returned" or "printed") about ``application`` on the first
     usable channel (see :func:`choose_channel`), in the caller's transaction.
 
     The dedupe key is "app<id>:<kind>:<version>": one notice per transition, however often

@@ -93,7 +93,7 @@ def application_notices(session: Session, application_id: int) -> list[dict]:
     """The notices of one application for the kartu kendali, oldest first: the delivery
     state of :func:`notice_status` with the recipient masked and no message text.
 
-    Each: {"id", "kind" ("ready" | "returned"), "channel" ("whatsapp" | "sms" | "email"),
+    Each: {"id", "kind" ("ready" | "returned" | "printed"), "channel" ("whatsapp" | "sms" | "email"),
     "channel_label", "recipient_masked" ("0812****7890", "b***@example.com"), "status"
     ("pending" | "sending" | "sent" | "failed" | "gave_up"), "status_label_id",
     "status_label_en", "attempts", "next_attempt_at" (null unless still to be tried),

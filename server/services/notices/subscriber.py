@@ -1,5 +1,7 @@
 """Which application changes a citizen hears about, and queueing that notice.
 
+- **printed**: a KTP-el was printed and waits at its ``activate`` step: the citizen must
+  come in person to activate it (seed 002, KTP-el SOP step 8).
 - **ready**: the file became ready for collection.
 - **returned**: the file was returned for correction *to a counter step* (the front
   office's register step, where the citizen brings the corrected documents). A return
@@ -24,6 +26,7 @@ from typing import Callable, Iterable
 from sqlalchemy.orm import Session, sessionmaker
 
 from ...models import Application, ApplicationStatus, Notice
+from ..applications.card_gate import ACTIVATE_STEP
 from ..applications.steps import counter_step_count
 from ..events import APPLICATION_CHANGED, DomainEvent
 from .outbox import queue_application_notice
@@ -33,9 +36,12 @@ log = logging.getLogger(__name__)
 
 
 def notice_kind(app: Application) -> str | None:
-    """"ready", "returned" or None: the notice ``app``'s current state calls for."""
+    """"ready", "returned", "printed" (a KTP-el waiting for its in-person activation) or
+    None: the notice ``app``'s current state calls for."""
     if app.status == ApplicationStatus.READY.value:
         return "ready"
+    if app.status == ApplicationStatus.IN_PROGRESS.value and app.step_code == ACTIVATE_STEP:
+        return "printed"  # a KTP-el printed: the citizen must come in person to activate it
     if app.status == ApplicationStatus.RETURNED.value and app.step_code is not None \
             and app.step_index < counter_step_count(app.steps):
         return "returned"
@@ -63,7 +69,7 @@ def application_event_subscriber(
     def publish(events_: Iterable[DomainEvent]) -> None:
         for event_ in events_:
             data = (event_.data or {}).get("application") or {}
-            if event_.name != APPLICATION_CHANGED or data.get("status") not in ("ready", "returned"):
+            if event_.name != APPLICATION_CHANGED or data.get("status") not in ("ready", "returned", "in_progress"):
                 continue
             try:
                 with session_factory() as session, session.begin():

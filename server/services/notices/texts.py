@@ -1,5 +1,6 @@
 """The texts of notices to citizens, in Bahasa Indonesia, per kind and channel.
 
+``printed`` (a KTP-el): the card is printed and waits for its activation, in person only.
 ``ready``: the document is finished; where and how to collect it (the pickup counter, or
 the office's Drive-Thru lane), what to bring, and who may collect it. ``returned``: the file
 went back to the counter for a correction; the officer's reason (the kartu kendali's last
@@ -132,11 +133,42 @@ def _returned(session: Session, app: Application, office: Office, channel: str) 
     return NoticeText(subject, body)
 
 
-KINDS = {"ready": _ready, "returned": _returned}
+def activation_service(session: Session, office: Office) -> Service | None:
+    """The office's active queue service for KTP-el activation (kind "activation"), if any."""
+    return session.scalars(select(Service).where(
+        Service.office_id == office.id, Service.kind == "activation", Service.active.is_(True)
+    ).order_by(Service.sort_order, Service.id)).first()
+
+
+def _printed(session: Session, app: Application, office: Office, channel: str) -> NoticeText:
+    """A KTP-el is printed and waits for its activation, which is in person only (seed 002,
+    KTP-el SOP step 8)."""
+    subject = f"KTP-el sudah dicetak - datang untuk aktivasi - resi {app.resi_number}"
+    if channel == "sms":
+        return NoticeText(subject, (
+            f"Disdukcapil: KTP-el resi {app.resi_number} SUDAH DICETAK. Datang SENDIRI untuk aktivasi di {office.name}, "
+            f"{office_hours(office)}. Bawa resi; tidak dapat diwakilkan."))
+    activation = activation_service(session, office)
+    queue = (f'ambil nomor antrean layanan "{activation.name_id}" di anjungan (kios)' if activation
+             else "menuju loket aktivasi KTP-el")
+    body = (
+        f"Yth. Bapak/Ibu {app.applicant_name},\n\n"
+        f"KTP-el Anda dengan nomor resi {app.resi_number} SUDAH DICETAK dan menunggu aktivasi.\n\n"
+        f"Aktivasi wajib dilakukan oleh pemohon sendiri (tidak dapat diwakilkan):\n"
+        f"1. Datang ke {_where(office)}, {office_hours(office)}.\n"
+        f"2. Silakan {queue}.\n"
+        f"3. Tunjukkan resi kepada petugas; sidik jari Anda diverifikasi pada alat Dukcapil.\n"
+        f"4. Setelah aktivasi, KTP-el diserahkan kepada Anda.\n\n"
+        + FOOTER.format(office=office.name)
+    )
+    return NoticeText(subject, body)
+
+
+KINDS = {"ready": _ready, "returned": _returned, "printed": _printed}
 
 
 def application_notice_text(session: Session, app: Application, kind: str, channel: str) -> NoticeText:
-    """The text of notice ``kind`` ("ready" or "returned") about ``app`` for ``channel``."""
+    """The text of notice ``kind`` ("ready", "returned" or "printed") about ``app`` for ``channel``."""
     if kind not in KINDS:
         raise ValueError(f"unknown notice kind {kind!r}; kinds: {sorted(KINDS)}")
     return KINDS[kind](session, app, session.get(Office, app.office_id), channel)
