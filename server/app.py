@@ -45,6 +45,11 @@ def create_app(config: type[Config] | None = None, **overrides) -> Flask:
     app = Flask(__name__)
     app.config.from_object(config or ProductionConfig)
     app.config.update(overrides)
+    if app.config.get("PROXY_COUNT"):
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        n = int(app.config["PROXY_COUNT"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
     data_dir = app.config["DATA_DIR"]
     data_dir.mkdir(parents=True, exist_ok=True)
     if not app.config["DATABASE_URL"]:

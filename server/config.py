@@ -45,6 +45,11 @@ class Config:
     # Redis when LOKET_REDIS_URL is set (all workers share them), else in process memory.
     BOOKING_RATE_LIMIT = os.environ.get("LOKET_BOOKING_RATE_LIMIT", "10/minute;100/hour")
     BOOKING_NIK_RATE_LIMIT = os.environ.get("LOKET_BOOKING_NIK_RATE_LIMIT", "5/hour")
+    # Reverse proxies in front of Loket (nginx, a load balancer): with N > 0 the client's
+    # address, scheme and host are taken from the last N X-Forwarded-* entries (Werkzeug
+    # ProxyFix), so per-IP rate limits see the citizen, not the proxy. 0: no proxy
+    # (never trust X-Forwarded-For from the Internet).
+    PROXY_COUNT = int(os.environ.get("LOKET_PROXY_COUNT", "0"))
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     WTF_CSRF_TIME_LIMIT = None  # a counter console stays open all day

@@ -16,7 +16,7 @@ both empty: their 200+ requests come from one address). Over the limit the answe
 ``{"error": "too_many_requests", "message": …}`` with ``Retry-After`` (seconds).
 
 The remote address is the TCP peer: behind a reverse proxy it is the proxy, unless the
-deployment applies Werkzeug's ``ProxyFix`` (not done here).
+deployment sets ``LOKET_PROXY_COUNT`` (Werkzeug's ``ProxyFix``, see ``server.config``).
 """
 from __future__ import annotations
 

@@ -109,3 +109,23 @@ def test_empty_limits_disable_them(make_app):
     day = last_day(c)
     statuses = [book(c, day, NIKS[0]).status_code for _ in range(12)]
     assert statuses[0] == 201 and set(statuses[1:]) == {409}
+
+
+def test_behind_a_reverse_proxy_the_citizens_address_counts(make_app):
+    """With LOKET_PROXY_COUNT=1 the per-IP limit keys on the address the proxy forwards; a
+    client cannot dodge it by adding its own X-Forwarded-For entries in front."""
+    app = make_app(BOOKING_RATE_LIMIT="2/minute", BOOKING_NIK_RATE_LIMIT="", PROXY_COUNT=1)
+    proxy = client(app, "10.9.9.9")  # every request arrives from the proxy
+    day = last_day(proxy)
+
+    def via(citizen: str, nik: str, spoof: str = ""):
+        forwarded = f"{spoof}, {citizen}" if spoof else citizen
+        return proxy.post("/api/v1/offices/DEMO/bookings", headers={"X-CSRFToken": proxy.csrf,
+                                                                     "X-Forwarded-For": forwarded},
+                          json={"service": "kk", "session": "2", "day": day, "nik": nik, "name": "Budi",
+                                "phone": "081234567890"})
+
+    assert via("203.0.113.7", NIKS[0]).status_code == 201
+    assert via("203.0.113.7", NIKS[1], spoof="1.2.3.4").status_code == 201
+    assert_429(via("203.0.113.7", NIKS[2], spoof="5.6.7.8"))
+    assert via("198.51.100.4", NIKS[2]).status_code == 201  # another citizen behind the same proxy
