@@ -14,7 +14,7 @@ from flask import current_app, jsonify
 
 from ..models import utcnow
 from ..ratelimit import rate_limited
-from ..services.booking import bookings
+from ..services.booking import bookings, challenge
 from ..services.booking.notices import queue_booking_notice
 from ..services.booking.views import availability, booking_view
 from ..services.errors import ValidationError
@@ -51,11 +51,29 @@ def booking_availability(code: str):
         return jsonify(availability(s, get_office(s, code, check_access=False), utcnow()))
 
 
+@bp.get("/offices/<code>/booking/challenge")
+def booking_challenge(code: str):
+    """A fresh anti-bot challenge when the office asks for one (``services.booking.challenge``):
+    {"challenge", "bits"} (bits 0: no check).
+    ---
+    get:
+      tags: [booking]
+      parameters: [{in: path, name: code, required: true, schema: {type: string}}]
+      responses:
+        200: {description: '{"challenge", "bits"}'}
+    """
+    with transaction() as s:
+        office = get_office(s, code, check_access=False)
+        return jsonify(challenge=challenge.issue(current_app.config["SECRET_KEY"]),
+                       bits=challenge.office_bits(office.settings))
+
+
 @bp.post("/offices/<code>/bookings")
 @rate_limited("booking")
 def create_booking(code: str):
     """Book a place: body {"service", "day": YYYY-MM-DD, "session", "nik", "name", "phone"
-    (WhatsApp), "email"}. Answers 201 with the confirmation (code, QR payload, check-in
+    (WhatsApp), "email"; and "challenge", "solution" when the office sets an anti-bot
+    challenge (see ``booking_challenge``)}. Answers 201 with the confirmation (code, QR payload, check-in
     window, what to bring, how to cancel); the same goes to the citizen by WhatsApp, SMS or
     e-mail through the notice outbox.
     ---
@@ -74,6 +92,9 @@ def create_booking(code: str):
         raise ValidationError("tanggal: YYYY-MM-DD / day must be YYYY-MM-DD", field="day") from None
     with transaction() as s:
         office = get_office(s, code, check_access=False)
+        challenge.verify(current_app.config["SECRET_KEY"], str(data.get("challenge") or ""),
+                         str(data.get("nik") or ""), str(data.get("solution") or ""),
+                         challenge.office_bits(office.settings))
         booking = bookings.book(s, office, service_code=str(data.get("service") or ""), day=day,
                                 session_code=str(data.get("session") or ""), nik=str(data.get("nik") or ""),
                                 name=str(data.get("name") or ""), phone=data.get("phone"), email=data.get("email"))

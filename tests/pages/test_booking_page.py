@@ -9,6 +9,9 @@ import re
 import pytest
 import requests
 from playwright.sync_api import expect
+from sqlalchemy import select
+
+from server.models import Office
 
 pytestmark = pytest.mark.browser
 
@@ -126,3 +129,16 @@ def test_english_and_unknown_booking(live_server, page_factory):
     expect(page.get_by_test_id("service-kk")).to_contain_text("What to bring:")
     page.goto(f"{live_server.url}/booking/DEMO/ZZZZ-ZZZZ?lang=id")
     expect(page.get_by_test_id("not-found")).to_contain_text("Booking tidak ditemukan")
+
+
+def test_the_page_solves_the_offices_bot_check(live_server, page_factory):
+    with live_server.db.session() as s:
+        office = s.scalars(select(Office).where(Office.code == "DEMO")).one()
+        office.settings = {**(office.settings or {}), "booking": {"challenge_bits": 12}}
+    day = _availability(live_server)["days"][-1]["date"]
+    page = _phone(page_factory)
+    page.goto(f"{live_server.url}/booking/DEMO")
+    _choose(page, day, _left(live_server, day))
+    _fill(page, NIK)
+    page.get_by_test_id("submit").click()
+    expect(page).to_have_url(re.compile(r"/booking/DEMO/[0-9A-Z]{4}-[0-9A-Z]{4}$"), timeout=20_000)

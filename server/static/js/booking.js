@@ -191,8 +191,10 @@
       button.disabled = true;
       button.textContent = t("booking.form.sending");
       try {
-        const done = await api("POST", base + "/bookings", {service: state.service, day: state.day, session: state.session,
-          nik: values.nik, name: values.name, phone: values.phone || null, email: values.email || null});
+        const check = await botCheck(values.nik, button);
+        const done = await api("POST", base + "/bookings", Object.assign({service: state.service, day: state.day,
+          session: state.session, nik: values.nik, name: values.name, phone: values.phone || null,
+          email: values.email || null}, check));
         window.location.assign("/booking/" + encodeURIComponent(office) + "/" + encodeURIComponent(done.code)
                                + (lang === "en" ? "?lang=en" : ""));
         return;
@@ -201,6 +203,22 @@
       }
       button.disabled = false;
       button.textContent = t("booking.form.submit");
+    }
+
+    /* The office's optional anti-bot check (server/services/booking/challenge.py): find a
+       counter n so that SHA-256("<challenge>:<nik>:<n>") starts with `bits` zero bits. */
+    async function botCheck(nik, button) {
+      const {challenge, bits} = await api("GET", base + "/booking/challenge");
+      if (!bits) return {};
+      if (!(window.crypto && crypto.subtle)) throw Object.assign(new Error(t("booking.error.insecure")), {status: 0});
+      button.textContent = t("booking.form.checking");
+      const enc = new TextEncoder();
+      for (let n = 0; ; n += 1) {
+        const d = new Uint8Array(await crypto.subtle.digest("SHA-256", enc.encode(challenge + ":" + nik + ":" + n)));
+        let zeros = 0;
+        for (const byte of d) { if (byte === 0) { zeros += 8; continue; } zeros += Math.clz32(byte) - 24; break; }
+        if (zeros >= bits) return {challenge, solution: String(n)};
+      }
     }
 
     function handleError(err) {
