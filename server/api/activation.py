@@ -28,7 +28,8 @@ from ..services.applications import STALE
 from ..services.errors import InvalidState, ValidationError
 from ..services.notices.subscriber import on_application_changed
 from . import bp
-from .applications import _application_for_staff, _expected_version, resi_signer, version_conflict
+from .applications import _application_for_staff, _expected_version, version_conflict
+from .resi import resi_signer
 from .helpers import body, int_arg, transaction
 
 ACTIVATION_ROLES = (Role.ACTIVATION_OFFICER.value, Role.SECTION_HEAD.value, Role.ADMIN.value)

@@ -23,7 +23,8 @@ from ..services.applications.pickup import (
 from ..services.nik import mask_name
 from ..services.errors import InvalidState, NotFound, ValidationError
 from . import bp
-from .applications import _staff_detail, resi_signer, version_conflict
+from .applications import _staff_detail, version_conflict
+from .resi import resi_signer
 from .helpers import body, int_arg, transaction
 
 PICKUP_ROLES = (Role.PICKUP_OFFICER.value, Role.ADMIN.value)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from flask import current_app, render_template, request
 
-from ..api.applications import lookup_resi
+from ..api.resi import lookup_resi
 from ..services.applications.resi_lookup import TooManyAttempts, resi_public
 from ..services.errors import NotFound, ValidationError
 from ..services.resi import ResiError
