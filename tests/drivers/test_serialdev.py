@@ -205,6 +205,7 @@ def test_acknowledged_display_reports_no_answer_and_reopens(pair):
 def test_nak_is_a_device_error(pair):
     pty = pair[0]
     display = SerialLedDisplay(pty.a, address=1, ack=True, ack_timeout_s=1.0)
+    display.link.open()
     peer = SerialLink(pty.b)
     nak = _answer_once(peer, b"\x15")  # a display that takes the frame as garbled
     with pytest.raises(DeviceError, match="NAK") as info:
@@ -221,7 +222,14 @@ def _answer_once(link: SerialLink, answer: bytes):
     def run():
         deadline = time.monotonic() + 3
         while time.monotonic() < deadline:
-            if link.read(64):
+            try:
+                data = link.read(64)
+            except DeviceUnavailable:
+                # A pty can read as hung up ("readiness to read but returned no data") for a
+                # moment while its other end is being opened; the link reopens on the next read.
+                time.sleep(0.01)
+                continue
+            if data:
                 link.write(answer)
                 return
 
