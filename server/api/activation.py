@@ -25,7 +25,7 @@ from ..security import current_actor, require
 from ..services.activation import cards, sessions
 from ..services.activation.texts import view
 from ..services.applications import STALE
-from ..services.errors import InvalidState, ValidationError
+from ..services.errors import InvalidState, ValidationError, VersionConflict
 from ..services.notices.subscriber import on_application_changed
 from . import bp
 from .applications import _application_for_staff, _expected_version, version_conflict
@@ -167,9 +167,7 @@ def activation_complete(device_id: int):
     except InvalidState as exc:
         if exc.message != STALE:
             raise
-        exc2 = InvalidState("Berkas berubah oleh petugas lain, muat ulang / the file changed: reload")
-        exc2.code = "version_conflict"
-        raise exc2 from None
+        raise VersionConflict("Berkas berubah oleh petugas lain, muat ulang / the file changed: reload") from None
 
 
 @bp.post("/activation/<int:device_id>/cancel")

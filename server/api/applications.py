@@ -22,7 +22,7 @@ from ..services.applications.deadlines import overdue_days
 from ..services.applications.resi_print import send_resi_job
 from ..services.applications.roles import step_roles
 from ..services.applications.steps import standard_minutes
-from ..services.errors import InvalidState, NotFound, ValidationError
+from ..services.errors import InvalidState, NotFound, ValidationError, VersionConflict
 from ..services.nik import mask_nik
 from ..services.notices.status import application_notices
 from ..services.notices.subscriber import on_application_changed
@@ -35,12 +35,6 @@ from .tickets import public_url
 
 READY = ApplicationStatus.READY.value
 _ALL_ROLES = frozenset(r.value for r in Role) | {"all"}
-
-
-class VersionConflict(InvalidState):
-    """The application changed since the caller read it (another officer acted first)."""
-
-    code = "version_conflict"
 
 
 # ---------------------------------------------------------------------------- staff views

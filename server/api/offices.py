@@ -92,12 +92,7 @@ def report_day(code: str):
     """
     with transaction() as s:
         o = get_office(s, code)
-        raw = request.args.get("date")
-        try:
-            day = date.fromisoformat(raw) if raw else queue_day(o, utcnow())
-        except ValueError:
-            raise ValidationError("date must be YYYY-MM-DD", field="date") from None
-        return jsonify(day_report(s, o, day))
+        return jsonify(day_report(s, o, _date_arg("date", queue_day(o, utcnow()))))
 
 
 def _date_arg(name: str, default: date) -> date:

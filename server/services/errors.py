@@ -26,6 +26,12 @@ class InvalidState(LoketError):
     http_status = 409
 
 
+class VersionConflict(InvalidState):
+    """The object changed since the caller read it (another officer acted first): reload."""
+
+    code = "version_conflict"
+
+
 class CounterBusy(LoketError):
     """The counter still has a called or serving ticket."""
 

@@ -36,7 +36,7 @@ from .. import audit, events
 from ..actors import Actor
 from ..applications import chain
 from ..applications.pickup import find_by_code
-from ..errors import Forbidden, InvalidState, ValidationError
+from ..errors import Forbidden, InvalidState, ValidationError, VersionConflict
 from ..resi import ResiSigner
 from .cards import (
     ACTIVATE_STEP, CardRefused, binding_by_uid, binding_of, has_activation, reader_station, station_card, step_index,
@@ -206,10 +206,8 @@ def _current(session: Session, device_id: int, actor: Actor, expected_version: i
     if activation is None:
         raise InvalidState("Tidak ada aktivasi yang sedang dibuka di stasiun ini / no activation open at this station")
     if expected_version is not None and activation.version != expected_version:
-        exc = InvalidState("Data aktivasi berubah, muat ulang / the activation changed: reload",
-                           current_version=activation.version)
-        exc.code = "version_conflict"
-        raise exc
+        raise VersionConflict("Data aktivasi berubah, muat ulang / the activation changed: reload",
+                              current_version=activation.version)
     return activation
 
 
