@@ -8,6 +8,7 @@ from .application import (
     ControlCardEntry,
 )
 from .audit import AuditEntry
+from .complaint import Complaint, ComplaintSequence, ComplaintStatus, ComplaintStep
 from .booking import ACTIVE_BOOKING_STATUSES, Booking, BookingCapacity, BookingStatus
 from .base import Base, utcnow
 from .device import Device, DeviceKind
@@ -26,6 +27,7 @@ from .ticket import (
 )
 
 __all__ = [
+    "Complaint", "ComplaintSequence", "ComplaintStatus", "ComplaintStep",
     "ACTIVE_BOOKING_STATUSES", "Booking", "BookingCapacity", "BookingStatus",
     "Activation", "ActivationStatus", "CardBinding", "MAX_FINGERPRINT_FAILURES", "StationCard",
     "ACTIVE_STATUSES", "AT_COUNTER_STATUSES", "Application", "ApplicationSequence", "ApplicationStatus",
