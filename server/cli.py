@@ -213,10 +213,11 @@ def staff_add(username, role, full_name, office, password) -> None:
 
 @cli.command("device-add")
 @click.argument("office")
-@click.argument("kind", type=click.Choice(["kiosk", "display", "pickup", "activation", "printer"]))
+@click.argument("kind", type=click.Choice(["kiosk", "display", "pickup", "activation", "printer", "survey"]))
 @click.argument("name")
 @click.option("--keypad-counters", default="", help="Display stations: counter numbers whose keypads it may operate, e.g. 1,2,3")
-@click.option("--counters", default="", help="Counter printers: counter numbers it prints resi for, e.g. 1,2 (default: all)")
+@click.option("--counters", default="", help="Counter printers: counter numbers it prints resi for, e.g. 1,2 (default: all); "
+              "survey tablets: the counters whose finished tickets it surveys (required)")
 def device_add(office, kind, name, keypad_counters, counters) -> None:
     """Register a device and print its token (shown once)."""
     from sqlalchemy import select
@@ -231,6 +232,9 @@ def device_add(office, kind, name, keypad_counters, counters) -> None:
         office_id = s.scalar(select(Office.id).where(Office.code == office))
         if office_id is None:
             raise click.ClickException(f"no office {office}")
+        if kind == "survey" and not counters.strip():
+            raise click.BadParameter("a survey tablet needs the counters it stands at, e.g. --counters 1",
+                                     param_hint="--counters")
         device, token = create_device(s, office_id, kind, name, actor=SYSTEM)
         settings = {}
         for key, value, hint in (("keypad_counters", keypad_counters, "--keypad-counters"),

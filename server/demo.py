@@ -39,6 +39,7 @@ DEMO_DEVICES = [
     ("pickup", "pickup", "Drive-Thru Lajur 1", {}),
     ("activation", "activation", "Aktivasi KTP-el Loket 7", {}),
     ("counter_printer", "printer", "Printer Resi Loket 1-5", {"counters": [1, 2, 3, 4, 5]}),
+    ("survey", "survey", "Tablet Survei Loket 1", {"counters": [1]}),
 ]
 
 
@@ -82,6 +83,7 @@ def demo_manifest(base_url: str, seeded: dict) -> dict:
         "pages": {
             "kiosk": f"{base_url}/kiosk/{code}?token={tokens['kiosk']}",
             "display": f"{base_url}/display/{code}?token={tokens['display']}",
+            "survey_tablet": f"{base_url}/survey/{code}?token={tokens['survey']}",
             "counter_console": f"{base_url}/console",
             "ticket_status": f"{base_url}/t/<public id from the ticket QR>",
             "admin": f"{base_url}/",

@@ -21,6 +21,9 @@ class DeviceKind(str, enum.Enum):
     """A counter's receipt printer: a PC at the counters running ``loket agent printer``
     (the kiosk agent's program); ``settings["counters"]``: the counter numbers it prints
     for (none: any counter of the office). Prints resi jobs (issue 4, "The resi")."""
+    SURVEY = "survey"
+    """A satisfaction-survey tablet at the counters (issue 7, IKM); ``settings["counters"]``:
+    the counter numbers whose finished tickets it asks about (``services.survey.tablet``)."""
 
 
 class Device(Base):

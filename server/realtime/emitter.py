@@ -1,7 +1,8 @@
 """The only place that emits Socket.IO events (DEVELOPERS.md: one module emits).
 
 Rooms, per office ``o``: ``o{o}:display`` (TV screens), ``o{o}:kiosk`` (kiosks),
-``o{o}:public`` (public ticket pages) share the *public* stream; ``o{o}:counter`` (staff
+``o{o}:public`` (public ticket pages), ``o{o}:survey`` (counter survey tablets) share the
+*public* stream; ``o{o}:counter`` (staff
 consoles, worklists, kartu kendali pages) gets the *staff* stream. ``MESSAGES`` go to both
 streams, ``STAFF_ONLY`` messages (application files) to the staff stream alone. Every
 message of a stream carries ``seq``, a per-office, per-stream sequence number without
@@ -33,7 +34,7 @@ from ..services import events as ev
 log = logging.getLogger(__name__)
 
 PUBLIC, STAFF = "public", "staff"
-STREAM_ROOMS = {PUBLIC: ("display", "kiosk", "public"), STAFF: ("counter",)}
+STREAM_ROOMS = {PUBLIC: ("display", "kiosk", "public", "survey"), STAFF: ("counter",)}
 
 # domain event → socket message name (its payload: the event data, plus seq and epoch)
 MESSAGES = {

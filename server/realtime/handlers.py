@@ -26,7 +26,8 @@ from .emitter import device_room, room, stream_of
 log = logging.getLogger(__name__)
 
 AGENT_KINDS = {k.value for k in DeviceKind}
-DEVICE_AUDIENCE = {DeviceKind.DISPLAY.value: "display", DeviceKind.KIOSK.value: "kiosk"}
+DEVICE_AUDIENCE = {DeviceKind.DISPLAY.value: "display", DeviceKind.KIOSK.value: "kiosk",
+                   DeviceKind.SURVEY.value: "survey"}  # survey tablets: finished tickets at their counters
 #: Every staff role may follow its office's staff stream: counter consoles, and the
 #: worklists and kartu kendali pages of every role of the approval chain.
 STAFF_ROLES = {r.value for r in Role}

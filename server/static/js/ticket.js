@@ -90,6 +90,7 @@
     $("note").textContent = note;
     $("note").dataset.kind = tk.status;
     $("hint").hidden = FINAL.includes(tk.status);
+    $("survey-link").hidden = tk.status !== "done";  // the IKM survey, once served (issue 7)
 
     document.title = (called ? statusText(tk) + " · " : "") + tk.number + " · " + t("ticket.title");
     if (lastUpdate) {

@@ -1,0 +1,72 @@
+"""The signed survey link ``/s/<token>`` for phones (in notices and on the ticket page).
+
+Token, version 1 (the resi QR's scheme, ``services.resi.ResiSigner``, with its own key and
+version so neither passes for the other)::
+
+    LKS1.<office_code>.<ticket number>-<YYYYMMDD>.<ticket_id>.<sig>
+
+``sig``: the first 16 bytes of HMAC-SHA256(derive_key(SECRET_KEY, b"loket-survey-v1"),
+body), base32. Only the office code, the ticket's number and day and its row id: no name,
+NIK or phone. A forged or altered token is refused (``SurveyLinkInvalid``).
+"""
+from __future__ import annotations
+
+from ...models import Office, Ticket
+from ..errors import LoketError
+from ..resi import ResiError, ResiForged, ResiRef, ResiSigner, derive_key
+
+VERSION = "LKS1"
+KEY_INFO = b"loket-survey-v1"
+
+
+class SurveyLinkInvalid(LoketError):
+    """The survey link is not genuine (forged, altered, truncated or not a survey link).
+    ``details["reason"]``: "forged", "malformed" or "foreign"."""
+
+    code = "survey_link_invalid"
+    http_status = 400
+
+
+class SurveySigner:
+    """Makes and checks survey link tokens with one app secret."""
+
+    def __init__(self, secret_key: str) -> None:
+        self._signer = ResiSigner(derive_key(secret_key, KEY_INFO), version=VERSION)
+
+    def token(self, ticket: Ticket, office: Office) -> str:
+        """The token of ``ticket`` (of ``office``): ``LKS1.DEMO.A012-20261205.57.<sig>``."""
+        return self._signer.make_payload(ticket.id, office.code, f"{ticket.display_number}-{ticket.day:%Y%m%d}")
+
+    def verify(self, token: str) -> ResiRef:
+        """The (office code, number-day, ticket id) a genuine token names. Raises
+        ``SurveyLinkInvalid`` (reason forged / malformed / foreign)."""
+        try:
+            return self._signer.verify(token)
+        except ResiForged:
+            raise SurveyLinkInvalid("tautan survei palsu atau telah diubah / the survey link is forged or altered",
+                                    reason="forged") from None
+        except ResiError as exc:
+            raise SurveyLinkInvalid("tautan survei tidak valid / not a valid survey link",
+                                    reason=exc.reason) from None
+
+
+def survey_signer(secret_key: str) -> SurveySigner:
+    """A ``SurveySigner`` for the app's SECRET_KEY. Raises ValueError when it is empty."""
+    return SurveySigner(secret_key)
+
+
+def ticket_of_link(session, signer: SurveySigner, token: str) -> Ticket:
+    """The ticket a genuine survey link names. Raises SurveyLinkInvalid (forged, altered,
+    or naming a ticket it was not made for) and NotFound (the ticket no longer exists)."""
+    from sqlalchemy import select
+
+    from ..errors import NotFound
+
+    ref = signer.verify(token)
+    ticket = session.get(Ticket, ref.resi_id)
+    if ticket is None:
+        raise NotFound("nomor antrean tidak ditemukan / ticket not found")
+    office_code = session.scalar(select(Office.code).where(Office.id == ticket.office_id))
+    if office_code != ref.office_code or f"{ticket.display_number}-{ticket.day:%Y%m%d}" != ref.resi_number:
+        raise SurveyLinkInvalid("tautan survei tidak valid / not a valid survey link", reason="mismatch")
+    return ticket
