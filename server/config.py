@@ -45,6 +45,9 @@ class Config:
     # Redis when LOKET_REDIS_URL is set (all workers share them), else in process memory.
     BOOKING_RATE_LIMIT = os.environ.get("LOKET_BOOKING_RATE_LIMIT", "10/minute;100/hour")
     BOOKING_NIK_RATE_LIMIT = os.environ.get("LOKET_BOOKING_NIK_RATE_LIMIT", "5/hour")
+    # Per-IP limits of the public AKAPELA complaint form and its status look-up (issue 7).
+    COMPLAINT_RATE_LIMIT = os.environ.get("LOKET_COMPLAINT_RATE_LIMIT", "5/minute;30/hour")
+    COMPLAINT_STATUS_RATE_LIMIT = os.environ.get("LOKET_COMPLAINT_STATUS_RATE_LIMIT", "20/minute;200/hour")
     # Reverse proxies in front of Loket (nginx, a load balancer): with N > 0 the client's
     # address, scheme and host are taken from the last N X-Forwarded-* entries (Werkzeug
     # ProxyFix), so per-IP rate limits see the citizen, not the proxy. 0: no proxy
@@ -81,3 +84,5 @@ class TestingConfig(Config):
     # Many bookings from one test client: tests of the limits turn them on explicitly.
     BOOKING_RATE_LIMIT = ""
     BOOKING_NIK_RATE_LIMIT = ""
+    COMPLAINT_RATE_LIMIT = ""
+    COMPLAINT_STATUS_RATE_LIMIT = ""

@@ -31,10 +31,20 @@ _MARK = "_loket_rate_limit"
 MESSAGE = ("Terlalu banyak permintaan; coba lagi nanti / Too many requests; please try again later")
 
 
+#: Per-IP limits of other public forms: kind -> config key ("" disables it).
+_OWN_LIMITS = {"complaint": "COMPLAINT_RATE_LIMIT", "complaint_status": "COMPLAINT_STATUS_RATE_LIMIT"}
+
+
+def _config_limit(key: str):
+    return lambda: current_app.config.get(key) or ""
+
+
 def rate_limited(kind: str):
-    """Mark a view for limiting: ``"booking"`` (per IP and per NIK) or ``"cancel"`` (per IP).
+    """Mark a view for limiting: ``"booking"`` (per IP and per NIK) or ``"cancel"`` (per IP);
+    ``"complaint"`` / ``"complaint_status"`` (per IP: the public AKAPELA form and status
+    look-up, ``COMPLAINT_RATE_LIMIT`` / ``COMPLAINT_STATUS_RATE_LIMIT``, issue 7).
     The limits are attached by :func:`init_ratelimit` to the app's view functions."""
-    assert kind in ("booking", "cancel"), kind
+    assert kind in ("booking", "cancel", *_OWN_LIMITS), kind
 
     def mark(view):
         setattr(view, _MARK, kind)
@@ -66,6 +76,8 @@ def nik_key() -> str:
 
 
 def _too_many(exc: RateLimitExceeded):
+    if not request.path.startswith("/api/"):  # a public page's form (AKAPELA): plain text
+        return MESSAGE, 429, {"Content-Type": "text/plain; charset=utf-8"}
     return jsonify(error="too_many_requests", message=MESSAGE), 429
 
 
@@ -80,6 +92,11 @@ def init_ratelimit(app: Flask) -> Limiter:
     for endpoint, view in list(app.view_functions.items()):
         kind = getattr(view, _MARK, None)
         if kind is None:
+            continue
+        if kind in _OWN_LIMITS:
+            limit = _config_limit(_OWN_LIMITS[kind])
+            app.view_functions[endpoint] = limiter.limit(limit, exempt_when=lambda limit=limit: not limit(),
+                                                         error_message=MESSAGE)(view)
             continue
         wrapped = limiter.limit(_ip_limit, exempt_when=lambda: not _ip_limit(), error_message=MESSAGE)(view)
         if kind == "booking":
