@@ -90,18 +90,25 @@ def create_booking(code: str):
         day = date.fromisoformat(str(data.get("day") or ""))
     except ValueError:
         raise ValidationError("tanggal: YYYY-MM-DD / day must be YYYY-MM-DD", field="day") from None
+    confirmation: dict = {}
     with transaction() as s:
         office = get_office(s, code, check_access=False)
         challenge.verify(current_app.config["SECRET_KEY"], str(data.get("challenge") or ""),
                          str(data.get("nik") or ""), str(data.get("solution") or ""),
                          challenge.office_bits(office.settings))
-        booking = bookings.book(s, office, service_code=str(data.get("service") or ""), day=day,
-                                session_code=str(data.get("session") or ""), nik=str(data.get("nik") or ""),
-                                name=str(data.get("name") or ""), phone=data.get("phone"), email=data.get("email"))
-        view = booking_view(office, booking, booking_signer(), public_url())
-        # The confirmation by WhatsApp / SMS / e-mail, queued in this transaction (outbox).
-        queue_booking_notice(s, office, booking, view, "booked", providers=_providers())
-        return jsonify(view), 201
+
+        def confirm(booking) -> None:
+            # The confirmation by WhatsApp / SMS / e-mail, queued in this transaction
+            # (outbox), before the place is taken: the capacity row's lock lasts from the
+            # conditional UPDATE to the commit only.
+            view = confirmation["view"] = booking_view(office, booking, booking_signer(), public_url())
+            queue_booking_notice(s, office, booking, view, "booked", providers=_providers())
+
+        bookings.book(s, office, service_code=str(data.get("service") or ""), day=day,
+                      session_code=str(data.get("session") or ""), nik=str(data.get("nik") or ""),
+                      name=str(data.get("name") or ""), phone=data.get("phone"), email=data.get("email"),
+                      before_taking=confirm)
+    return jsonify(confirmation["view"]), 201  # after the commit
 
 
 @bp.get("/offices/<code>/bookings/<ref>")

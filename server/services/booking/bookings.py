@@ -21,13 +21,15 @@ and the NIK (the booking is personal) and frees the place at once.
 from __future__ import annotations
 
 import secrets
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Callable
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from ...models import ACTIVE_BOOKING_STATUSES, Booking, BookingStatus, Office, Service, utcnow
+from ...models import ACTIVE_BOOKING_STATUSES, Booking, BookingCapacity, BookingStatus, Office, Service, utcnow
 from .. import audit
 from ..actors import PUBLIC
 from ..applications.intake import clean_contact
@@ -40,6 +42,10 @@ from .settings import BookingRules
 BOOKING_KEY_INFO = b"loket-booking-v1"
 BOOKING_VERSION = "LKB1"
 _ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32: no I, L, O, U
+
+
+ALREADY_BOOKED = ("NIK ini sudah memesan layanan ini pada hari itu / this NIK already has a booking for this "
+                  "service on that day")
 
 
 class BookingRefused(LoketError):
@@ -74,33 +80,85 @@ def normalize_code(text: str) -> str:
     return f"{raw[:4]}-{raw[4:]}"
 
 
+_SERVICE = select(Service).where(Service.office_id == bindparam("office_id"), Service.code == bindparam("code"))
+
+
 def _service(session: Session, office: Office, code: str, rules: BookingRules) -> Service:
-    service = session.scalars(select(Service).where(Service.office_id == office.id, Service.code == code)).first()
+    service = session.scalars(_SERVICE, {"office_id": office.id, "code": code}).first()
     if service is None or not rules.bookable(service):
         raise ValidationError("layanan ini tidak dapat dipesan secara daring / this service cannot be booked online",
                               field="service")
     return service
 
 
-def _no_show_block(session: Session, office: Office, nik: str, rules: BookingRules, now: datetime) -> datetime | None:
-    """Until when ``nik`` may not book (None: it may)."""
-    if rules.no_show_limit <= 0:
+@dataclass(frozen=True)
+class _Standing:
+    """What the database says about a request before anything is written (one SELECT)."""
+
+    active: int  # active bookings of this NIK for this service and day
+    no_shows: int  # expired bookings of this NIK in the last no_show_days
+    last_no_show: datetime | None
+    left: int | None  # places left in the session; None: no capacity row yet (the full quota)
+
+
+def _standing_statement():
+    """The SELECT of :func:`_standing`, built once (building a statement costs more than
+    running it); parameters office_id, service_id, day, session_code, nik, since."""
+    b, c = Booking.__table__.c, BookingCapacity.__table__.c
+    office_id, nik = bindparam("office_id"), bindparam("nik")
+    active = select(func.count()).where(
+        b.office_id == office_id, b.service_id == bindparam("service_id"), b.day == bindparam("day"), b.nik == nik,
+        b.status.in_(ACTIVE_BOOKING_STATUSES)).scalar_subquery()
+    left = select(c.quota - c.taken).where(c.office_id == office_id, c.service_id == bindparam("service_id"),
+                                           c.day == bindparam("day"),
+                                           c.session_code == bindparam("session_code")).scalar_subquery()
+    expired = (b.office_id == office_id, b.nik == nik, b.status == BookingStatus.EXPIRED.value,
+               b.expired_at >= bindparam("since", type_=Booking.__table__.c.expired_at.type))
+    return select(active.label("active"), left.label("left"),
+                  select(func.count()).where(*expired).scalar_subquery().label("no_shows"),
+                  select(func.max(b.expired_at)).where(*expired).scalar_subquery().label("last_no_show"))
+
+
+_STANDING = _standing_statement()
+
+
+def _standing(session: Session, office: Office, service: Service, day: date, session_code: str, nik: str,
+              rules: BookingRules, now: datetime) -> _Standing:
+    """The one-per-NIK count, the NIK's no-shows in the last ``no_show_days`` and the
+    session's places left, read in one statement of scalar subqueries (Core: no ORM objects
+    are needed). A plain read: the rules are enforced again by the unique index and the
+    conditional UPDATE."""
+    row = session.connection().execute(_STANDING, {
+        "office_id": office.id, "service_id": service.id, "day": day, "session_code": session_code, "nik": nik,
+        "since": now - timedelta(days=rules.no_show_days)}).one()
+    return _Standing(active=row.active, no_shows=row.no_shows, last_no_show=row.last_no_show, left=row.left)
+
+
+def _no_show_block(standing: _Standing, rules: BookingRules, now: datetime) -> datetime | None:
+    """Until when the NIK may not book (None: it may): ``no_show_block_days`` after its last
+    no-show, once it has ``no_show_limit`` of them in the last ``no_show_days``."""
+    if rules.no_show_limit <= 0 or standing.no_shows < rules.no_show_limit or standing.last_no_show is None:
         return None
-    since = now - timedelta(days=rules.no_show_days)
-    expired = session.scalars(select(Booking.expired_at).where(
-        Booking.office_id == office.id, Booking.nik == nik, Booking.status == BookingStatus.EXPIRED.value,
-        Booking.expired_at >= since).order_by(Booking.expired_at.desc())).all()
-    if len(expired) < rules.no_show_limit:
-        return None
-    until = expired[0] + timedelta(days=rules.no_show_block_days)
+    until = standing.last_no_show + timedelta(days=rules.no_show_block_days)
     return until if until > now else None
 
 
 def book(session: Session, office: Office, *, service_code: str, day: date, session_code: str, nik: str,
-         name: str, phone: str | None, email: str | None, now: datetime | None = None) -> Booking:
+         name: str, phone: str | None, email: str | None, now: datetime | None = None,
+         before_taking: Callable[[Booking], None] | None = None) -> Booking:
     """Book a place (rules in the module docstring); returns the new Booking. Raises
     ValidationError (field: service, day, session, nik, name, phone, email),
-    BookingRefused (``already_booked``, ``no_show_blocked``), SessionFull, ServiceFullToday."""
+    BookingRefused (``already_booked``, ``no_show_blocked``), SessionFull, ServiceFullToday.
+
+    ``before_taking(booking)`` runs once the booking and its audit row are written and
+    before the place is taken (e.g. to queue the confirmation notice in this transaction):
+    the capacity row is locked only from the conditional UPDATE, the last statement, to the
+    caller's commit. Statements on PostgreSQL: 409 ``session_full`` with its row there: 1
+    SELECT after the service's; a booking: that SELECT, INSERT booking, INSERT audit,
+    UPDATE capacity (+ the capacity row's INSERT for the session's first booking).
+    On an IntegrityError (the same NIK booked the same service and day a moment ago in
+    another transaction) the session's transaction is rolled back: the caller must not
+    go on using it (the API ends the request with the 409)."""
     now = now or utcnow()
     rules = BookingRules(office)
     service = _service(session, office, service_code, rules)
@@ -113,30 +171,34 @@ def book(session: Session, office: Office, *, service_code: str, day: date, sess
     nik = str(nik or "").strip()
     parse_nik(nik, today=now.astimezone(rules.zone).date())
     name, phone, email = clean_contact(name, phone, email)
-    if session.scalar(select(func.count()).select_from(Booking).where(
-            Booking.office_id == office.id, Booking.service_id == service.id, Booking.day == day,
-            Booking.nik == nik, Booking.status.in_(ACTIVE_BOOKING_STATUSES))):
-        raise BookingRefused("already_booked", "NIK ini sudah memesan layanan ini pada hari itu / this NIK already "
-                             "has a booking for this service on that day")
-    blocked_until = _no_show_block(session, office, nik, rules, now)
+    standing = _standing(session, office, service, day, sesi.code, nik, rules, now)
+    if standing.active:
+        raise BookingRefused("already_booked", ALREADY_BOOKED)
+    blocked_until = _no_show_block(standing, rules, now)
     if blocked_until is not None:
         raise BookingRefused("no_show_blocked", f"NIK ini tidak dapat memesan sampai "
                              f"{blocked_until.astimezone(rules.zone):%d-%m-%Y} karena beberapa kali tidak hadir / "
                              "this NIK cannot book for a while after repeated no-shows",
                              until=blocked_until.isoformat())
-    booking = Booking(office_id=office.id, service_id=service.id, day=day, session_code=sesi.code, code=new_code(),
-                      nik=nik, name=name, phone=phone, email=email, status=BookingStatus.BOOKED.value, created_at=now)
+    if standing.left is not None and standing.left <= 0:
+        # Full at the start of this transaction: refused without writing anything (most
+        # answers of an opening burst). A place freed meanwhile is for the next request.
+        raise capacity.SessionFull(capacity.FULL_MESSAGE)
+    booking = Booking(office_id=office.id, service_id=service.id, service=service, day=day, session_code=sesi.code,
+                      code=new_code(), nik=nik, name=name, phone=phone, email=email,
+                      status=BookingStatus.BOOKED.value, created_at=now)
     session.add(booking)
     try:
-        with session.begin_nested():
-            session.flush()
+        session.flush()
     except IntegrityError:  # the same NIK booked the same service and day a moment ago
-        raise BookingRefused("already_booked", "NIK ini sudah memesan layanan ini pada hari itu / this NIK already "
-                             "has a booking for this service on that day") from None
+        raise BookingRefused("already_booked", ALREADY_BOOKED) from None
     audit.record(session, PUBLIC, "booking.created", "booking", booking.id, office_id=office.id, at=now,
                  data={"service": service.code, "day": day.isoformat(), "session": sesi.code})
+    if before_taking is not None:
+        before_taking(booking)
     # The places last: the capacity rows stay locked only from here to the commit.
-    capacity.take(session, office.id, service.id, day, sesi.code, rules.quota(service))
+    capacity.take(session, office.id, service.id, day, sesi.code, rules.quota(service),
+                  row_exists=standing.left is not None)
     daily.take(session, office, service, day)
     return booking
 

@@ -1,9 +1,10 @@
 """Places per service, session and day, never given twice (issue 6, "never oversold even
 under a burst of simultaneous requests on PostgreSQL with several workers").
 
-:func:`take` makes sure the capacity row exists (``INSERT … ON CONFLICT DO NOTHING`` with
-the office's quota) and then takes a place with one conditional statement,
-``UPDATE … SET taken = taken + 1 WHERE … AND taken < quota RETURNING taken``: PostgreSQL
+:func:`take` takes a place with one conditional statement,
+``UPDATE … SET taken = taken + 1 WHERE … AND taken < quota RETURNING taken``, after making
+sure the capacity row exists (``INSERT … ON CONFLICT DO NOTHING`` with the office's quota)
+when it may not (see :func:`take`): PostgreSQL
 serialises concurrent updates of the row (row lock), SQLite transactions are all
 ``BEGIN IMMEDIATE``. No read-then-write, so no race.
 """
@@ -20,6 +21,10 @@ from ...models import BookingCapacity
 from ..errors import LoketError
 
 
+FULL_MESSAGE = ("Kuota sesi ini sudah habis; pilih sesi atau hari lain / this session is full: choose another "
+                "session or day")
+
+
 class SessionFull(LoketError):
     """No place left in this session."""
 
@@ -27,8 +32,7 @@ class SessionFull(LoketError):
     http_status = 409
 
 
-def _row(office_id: int, service_id: int, day: date, session_code: str):
-    c = BookingCapacity
+def _row(office_id: int, service_id: int, day: date, session_code: str, c=BookingCapacity):
     return and_(c.office_id == office_id, c.service_id == service_id, c.day == day, c.session_code == session_code)
 
 
@@ -40,18 +44,33 @@ def ensure(session: Session, office_id: int, service_id: int, day: date, session
     session.execute(insert(BookingCapacity).values(**values).on_conflict_do_nothing())
 
 
-def take(session: Session, office_id: int, service_id: int, day: date, session_code: str, quota: int) -> int:
-    """Take one place; returns how many are taken now. Raises SessionFull."""
-    ensure(session, office_id, service_id, day, session_code, quota)
-    taken = session.execute(
-        update(BookingCapacity).where(_row(office_id, service_id, day, session_code),
-                                      BookingCapacity.taken < BookingCapacity.quota)
-        .values(taken=BookingCapacity.taken + 1).returning(BookingCapacity.taken)
-    ).scalar()
+def take(session: Session, office_id: int, service_id: int, day: date, session_code: str, quota: int, *,
+         row_exists: bool = False) -> int:
+    """Take one place; returns how many are taken now. Raises SessionFull.
+
+    One statement when the row exists: the conditional UPDATE. ``row_exists=True`` (the
+    caller has just read the row in this transaction, e.g. ``bookings.book``'s pre-check):
+    an UPDATE that finds no free place means full. Otherwise a miss may also mean that the
+    row is not there yet: it is made (``ensure``) and the UPDATE tried once more.
+    Core statements on the table, not the ORM (no ORM session synchronisation to do:
+    nothing loads BookingCapacity objects on the booking path)."""
+    taken = _increment(session, office_id, service_id, day, session_code)
+    if taken is None and not row_exists:
+        ensure(session, office_id, service_id, day, session_code, quota)
+        taken = _increment(session, office_id, service_id, day, session_code)
     if taken is None:
-        raise SessionFull("Kuota sesi ini sudah habis; pilih sesi atau hari lain / this session is full: "
-                          "choose another session or day")
+        raise SessionFull(FULL_MESSAGE)
     return taken
+
+
+def _increment(session: Session, office_id: int, service_id: int, day: date, session_code: str) -> int | None:
+    """``taken + 1`` where a place is free; the new count, None when none is (or no row)."""
+    table = BookingCapacity.__table__
+    session.flush()  # what the ORM would autoflush before an ORM-enabled statement (no-op when clean)
+    return session.connection().execute(
+        update(table).where(_row(office_id, service_id, day, session_code, table.c), table.c.taken < table.c.quota)
+        .values(taken=table.c.taken + 1).returning(table.c.taken)
+    ).scalar()
 
 
 def release(session: Session, office_id: int, service_id: int, day: date, session_code: str) -> None:
