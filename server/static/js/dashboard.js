@@ -24,6 +24,9 @@
 
   const name = (o) => (en ? o.name_en : o.name_id) || o.name_id;
   const mins = (s) => (s === null || s === undefined ? "–" : String(Math.floor(s / 60)));
+  // wall-clock time in the office's zone (WIB/WITA/WIT), like the calls chart's labels
+  const clock = (iso) => new Date(iso).toLocaleTimeString(en ? "en-GB" : "id-ID",
+                                                          {timeZone: snap.office.timezone, hour: "2-digit", minute: "2-digit"});
 
   function tile(key, value, sub) {
     document.querySelector(`[data-testid="tile-${key}-value"]`).textContent = value;
@@ -74,7 +77,7 @@
     const bad = s.devices.unhealthy;
     document.getElementById("devices-body").replaceChildren(...(bad.length ? bad.map((d) => h("tr", {class: "is-alert"},
       h("td", {text: d.name}), h("td", {text: t("dash.device." + d.reason) + (d.last_error ? ` · ${d.last_error}` : "")}),
-      h("td", {text: d.since ? new Date(d.since).toLocaleTimeString(en ? "en-GB" : "id-ID") : "–"}))) :
+      h("td", {text: d.since ? clock(d.since) : "–"}))) :
       [h("tr", {}, h("td", {colspan: 3, text: t("dash.devices_ok", {never: s.devices.never_reported})}))]));
   }
 
@@ -122,7 +125,7 @@
     refreshes += 1;
     document.body.dataset.refreshes = String(refreshes);
     document.querySelector('[data-testid="dash-updated"]').textContent =
-      t("dash.updated") + " " + new Date(s.server_time).toLocaleTimeString(en ? "en-GB" : "id-ID");
+      t("dash.updated") + " " + clock(s.server_time);
   }
 
   // -- coalesced re-reads of the snapshot -------------------------------------------------
@@ -165,6 +168,11 @@
     onEvent: (eventName) => { if (RELEVANT.has(eventName)) refresh(); },
   });
   stream.start();
+  // A server that drops us on purpose (restart, shutdown) gets no automatic reconnect from
+  // socket.io: a wall screen must come back by itself, so try again shortly.
+  stream.socket.on("disconnect", (reason) => {
+    if (reason === "io server disconnect") setTimeout(() => stream.socket.connect(), 2000);
+  });
   setInterval(refresh, PERIODIC_MS);
   window.LoketDashboard = {refresh, stream};
 })();
