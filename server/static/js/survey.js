@@ -109,7 +109,12 @@
 
   form.addEventListener("submit", send);
   comment.addEventListener("input", updateLeft);
-  form.addEventListener("change", () => { showError(""); armIdle(); });
+  form.addEventListener("change", (event) => {
+    const field = event.target.closest("fieldset");
+    if (field) field.classList.remove("is-missing");
+    showError("");
+    armIdle();
+  });
 
   if (MODE === "link") return;
 
