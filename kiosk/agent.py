@@ -12,6 +12,11 @@ a resi (``kind`` "resi", with ``application_id``; shape in
 ``"ticket_id"``) through the outbox (acked, kept and resent after a reconnect), and reports
 its printer as ``health`` ``{"printer": DeviceHealth}``.
 
+Optionally the kiosk also owns a QR camera and/or a barcode scanner (``--camera``,
+``--scanner``; :mod:`kiosk.scanning`): each booking QR it reads goes to the server as
+``scan`` and opens this kiosk's check-in screen with the booking code filled in; the
+camera and scanner are reported in ``health`` next to the printer.
+
 Rules: a job id is printed at most once; jobs print in arrival order; when the printer is
 unavailable the agent reports the failure at once (the kiosk page shows the ticket on
 screen) and keeps the job, polls ``printer.status()`` every ``poll_s`` and prints it when
@@ -37,7 +42,11 @@ from pathlib import Path
 
 from drivers.errors import DeviceError, DeviceUnavailable
 from drivers.printer.base import PrinterState, PrinterStatus, TicketPrinter
+from drivers.qr.decoders import DECODERS, DEFAULT_DECODER, Decoder, decoder_by_name
+from drivers.qr.sources import FrameSource, ScannerReader
 from drivers.station import DeviceHealth, StationAgent
+
+from .scanning import DEFAULT_HOLD_S, KioskScanning
 
 log = logging.getLogger(__name__)
 
@@ -66,14 +75,19 @@ class KioskAgent(StationAgent):
     ``poll_s``: seconds between printer status checks while it is unavailable.
     ``status_interval_s``: seconds between status checks while idle. ``job_ttl_s``: seconds
     after which an unprinted job is dropped. ``report_timeout_s``: seconds to wait for the
-    server's ack. ``done_limit``: job ids remembered. Other options: see StationAgent.
+    server's ack. ``done_limit``: job ids remembered. ``camera``/``scanner``: the kiosk's
+    own QR camera (FrameSource) and barcode scanner (ScannerReader), both optional;
+    ``decoder``, ``fps``, ``hold_s``: see :class:`kiosk.scanning.KioskScanning`. Other
+    options: see StationAgent.
     """
 
     name = "kiosk"
 
     def __init__(self, server_url: str, token: str, printer: TicketPrinter, *, poll_s: float = 2.0,
                  status_interval_s: float = 5.0, job_ttl_s: float = 600.0, report_timeout_s: float = 5.0,
-                 done_limit: int = 1000, max_backoff_s: float = 10.0, health_interval_s: float = 5.0) -> None:
+                 done_limit: int = 1000, max_backoff_s: float = 10.0, health_interval_s: float = 5.0,
+                 camera: FrameSource | None = None, scanner: ScannerReader | None = None,
+                 decoder: Decoder | None = None, fps: float = 10.0, hold_s: float = DEFAULT_HOLD_S) -> None:
         super().__init__(server_url, token, health_interval_s=health_interval_s, ack_timeout_s=report_timeout_s,
                          max_backoff_s=max_backoff_s)
         self.printer = printer
@@ -87,10 +101,14 @@ class KioskAgent(StationAgent):
         self._next_poll = 0.0
         self._jobs_lock = threading.Lock()
         self._work = threading.Event()
+        self.scanning = (KioskScanning(self, camera=camera, scanner=scanner, decoder=decoder, fps=fps, hold_s=hold_s)
+                         if camera is not None or scanner is not None else None)
 
     # -- StationAgent ---------------------------------------------------------------------
     def started(self) -> None:
         self.spawn(self._worker_loop)
+        if self.scanning is not None:
+            self.scanning.start()
 
     def stop(self, timeout: float = 10.0) -> None:
         """Stop printing and disconnect; queued jobs and unsent results are kept in memory."""
@@ -99,12 +117,14 @@ class KioskAgent(StationAgent):
         super().stop(timeout)
 
     def health(self) -> dict[str, DeviceHealth]:
-        """``{"printer": DeviceHealth}`` from the last status reading (empty before the first)."""
+        """``{"printer": DeviceHealth}`` from the last status reading (none before the first),
+        plus ``"camera"`` / ``"scanner"`` when the kiosk has them."""
+        out = self.scanning.health() if self.scanning is not None else {}
         status = self._printer_status
-        if status is None:
-            return {}
-        when = status.last_answer_at.isoformat() if status.last_answer_at else None
-        return {"printer": DeviceHealth("printer", status.state.value, status.detail, when)}
+        if status is not None:
+            when = status.last_answer_at.isoformat() if status.last_answer_at else None
+            out["printer"] = DeviceHealth("printer", status.state.value, status.detail, when)
+        return out
 
     def pending_jobs(self) -> list[str]:
         """Ids of the jobs waiting to be printed, in order."""
@@ -280,6 +300,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--tz", default=None, help="IANA zone for the printed time when the job has none, e.g. Asia/Jakarta")
     parser.add_argument("--poll", type=float, default=2.0, help="status check interval (s) while the printer is unavailable")
     parser.add_argument("--status-interval", type=float, default=5.0, help="status check interval (s) while idle")
+    parser.add_argument("--scanner", help="booking QR scanner: serial port (/dev/ttyACM0, a pyserial URL), a FIFO, "
+                                          "or 'stdin' for a keyboard-wedge scanner")
+    parser.add_argument("--baudrate", type=int, default=9600, help="scanner serial speed (default 9600)")
+    parser.add_argument("--camera", help="booking QR camera: index (0), /dev/videoN, rtsp:// or http:// URL, or a video file")
+    parser.add_argument("--decoder", choices=sorted(DECODERS), default=DEFAULT_DECODER,
+                        help=f"QR decoder for the camera (default {DEFAULT_DECODER})")
+    parser.add_argument("--fps", type=float, default=10.0, help="camera QR decodes per second (default 10)")
+    parser.add_argument("--hold", type=float, default=DEFAULT_HOLD_S,
+                        help=f"seconds before the same code is reported again (default {DEFAULT_HOLD_S:g})")
     parser.add_argument("--log-level", default="INFO", choices=("DEBUG", "INFO", "WARNING", "ERROR"))
     args = parser.parse_args(argv)
     if not args.token:
@@ -288,11 +317,16 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def build_agent(args: argparse.Namespace) -> KioskAgent:
-    """The agent and its printer for parsed ``args`` (ValueError / DeviceError on a bad printer)."""
+    """The agent, its printer and its optional QR camera / scanner for parsed ``args``
+    (ValueError / DeviceError on a bad printer or decoder)."""
     from drivers.printer.transports import printer_from_uri
 
     printer = printer_from_uri(args.printer, width_mm=args.paper, tz=args.tz)
-    return KioskAgent(args.server, args.token, printer, poll_s=args.poll, status_interval_s=args.status_interval)
+    camera = FrameSource(args.camera) if args.camera else None
+    scanner = ScannerReader(args.scanner, baudrate=args.baudrate) if args.scanner else None
+    decoder = decoder_by_name(args.decoder) if camera is not None else None
+    return KioskAgent(args.server, args.token, printer, poll_s=args.poll, status_interval_s=args.status_interval,
+                      camera=camera, scanner=scanner, decoder=decoder, fps=args.fps, hold_s=args.hold)
 
 
 def _not_escpos_chatter(record: logging.LogRecord) -> bool:
@@ -301,10 +335,11 @@ def _not_escpos_chatter(record: logging.LogRecord) -> bool:
 
 
 def main(argv: list[str] | None = None, stop: threading.Event | None = None) -> int:
-    """``loket agent kiosk --server URL --token T --printer URI [--paper 58|80] [--tz ZONE]``.
+    """``loket agent kiosk --server URL --token T --printer URI [--paper 58|80] [--tz ZONE]
+    [--scanner PORT] [--camera SOURCE] [--decoder zxing|pyzbar]``.
 
     Runs until SIGINT / SIGTERM (or until ``stop`` is set, when given); logs to stderr.
-    Returns the exit status: 0 after a clean stop, 2 on a bad printer option.
+    Returns the exit status: 0 after a clean stop, 2 on a bad printer or decoder option.
     """
     args = parse_args(argv)
     handler = logging.StreamHandler(sys.stderr)
@@ -315,13 +350,14 @@ def main(argv: list[str] | None = None, stop: threading.Event | None = None) -> 
     try:
         agent = build_agent(args)
     except (ValueError, DeviceError) as exc:
-        log.error("printer %s: %s", args.printer, exc)
+        log.error("printer %s / QR devices: %s", args.printer, exc)
         return 2
     stop = stop or threading.Event()
     if threading.current_thread() is threading.main_thread():
         for sig in (signal.SIGINT, signal.SIGTERM):
             signal.signal(sig, lambda *_: stop.set())
-    log.info("kiosk agent: server %s, printer %s (%d mm)", args.server, args.printer, args.paper)
+    log.info("kiosk agent: server %s, printer %s (%d mm), scanner %s, camera %s", args.server, args.printer,
+             args.paper, args.scanner or "-", args.camera or "-")
     agent.start()
     try:
         while not stop.wait(1.0):

@@ -6,6 +6,12 @@
  * is the ticket, shown (and printed) exactly like a walk-in ticket. Refusals are said
  * plainly, with what to do (too early: come back from HH.MM; too late: take a walk-in
  * number; ...).
+ *
+ * The kiosk's own scanner or camera (kiosk agent → server → this kiosk's page only, as
+ * "booking_scan"): a booking QR opens this screen with the booking code filled in and asks
+ * for the NIK digits (the signed payload is what is sent); a resi, ticket, forged or damaged
+ * QR is said plainly, keeping what was typed. The same booking scanned again keeps the
+ * digits typed so far.
  */
 (function () {
   "use strict";
@@ -19,6 +25,7 @@
   const IDLE_MS = 60000;
   let busy = false;
   let idle = null;
+  let scanned = null;  // {ref, code}: the scanned payload behind the code shown in the field
 
   function armIdle() {
     clearTimeout(idle);
@@ -29,6 +36,8 @@
     $("checkin-ref").value = "";
     $("checkin-nik").value = "";
     $("checkin-error").hidden = true;
+    $("checkin-scanned").hidden = true;
+    scanned = null;
     setBusy(false);
     K.show("checkin");
     armIdle();
@@ -73,7 +82,8 @@
   async function submit(event) {
     if (event) event.preventDefault();
     if (busy) return;
-    const ref = $("checkin-ref").value.trim();
+    const typed = $("checkin-ref").value.trim();
+    const ref = scanned && typed === scanned.code ? scanned.ref : typed;
     const nik = $("checkin-nik").value.replace(/\D/g, "");
     if (!ref) { $("checkin-ref").focus(); return; }
     if (nik.length !== 6) { $("checkin-nik").focus(); showError(t("kiosk.checkin.error.nik_format")); return; }
@@ -98,6 +108,28 @@
   function showError(text) {
     $("checkin-error-text").textContent = text;
     $("checkin-error").hidden = false;
+    $("checkin-scanned").hidden = true;
+  }
+
+  const SCAN_ERRORS = ["resi_qr", "ticket_qr", "booking_damaged", "not_booking"];  // else kiosk.checkin.error.*
+
+  function onScan(data) {
+    // Not while a check-in or a walk-in number is on its way: the citizen simply scans again.
+    if (!data || busy || K.ui.busy || K.ui.screen === "loading") return;
+    if (K.ui.screen !== "checkin") open();
+    if (data.ok) {
+      const same = scanned && scanned.ref === data.ref && $("checkin-ref").value === data.code;
+      scanned = {ref: data.ref, code: data.code};
+      $("checkin-ref").value = data.code;
+      if (!same) $("checkin-nik").value = "";  // another booking: not the digits typed for the last one
+      $("checkin-error").hidden = true;
+      $("checkin-scanned").hidden = false;
+      $("checkin-nik").focus();
+    } else {
+      const known = SCAN_ERRORS.includes(data.error) ? "kiosk.checkin.scan." + data.error : "kiosk.checkin.error." + data.error;
+      showError(t(known) === known ? t("kiosk.checkin.scan.not_booking") : t(known));
+    }
+    armIdle();
   }
 
   // A scanned QR payload ends with Enter in the code field: go on to the NIK digits.
@@ -111,4 +143,6 @@
   $("checkin-form").addEventListener("input", armIdle);
   $("btn-checkin").addEventListener("click", open);
   $("btn-checkin-back").addEventListener("click", () => { if (!busy) K.show("services"); });
+  $("checkin-ref").addEventListener("input", () => { $("checkin-scanned").hidden = true; });
+  K.stream.socket.on("booking_scan", onScan);
 })();

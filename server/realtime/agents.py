@@ -9,7 +9,8 @@ Each handler answers an ack: ``{"ok": true, ...}`` or ``{"ok": false, "error": c
 - ``health`` {"devices": {name: {kind, state, detail, last_answer_at}}}: any station;
 - ``keypad`` {"counter": number, "action": next|recall|skip|finish}: a display station's
   call keypad, acting like the counter console (answer carries the counter's state);
-- ``scan`` {"code", "source"}: a pickup station's decoded QR or scanner line;
+- ``scan`` {"code", "source"}: a pickup station's decoded QR or scanner line; from a kiosk,
+  a booking QR for check-in, shown on that kiosk's page only (``booking.kiosk_scans``);
 - ``card`` {"event", "reader", "uid", "atr"}: an activation station's card reader.
 """
 from __future__ import annotations
@@ -21,6 +22,7 @@ from flask import request
 from ..models import Counter, Device
 from ..services import devices as station
 from ..services.applications import resi_print
+from ..services.booking import bookings, kiosk_scans
 from ..services.errors import LoketError
 from ..services.printing import record_result
 from ..services.queue.access import current_ticket
@@ -86,9 +88,16 @@ def register(socketio, app, sessions: dict) -> None:
             return {"ok": True, "counter": counter_public(counter, current),
                     "ticket": ticket_stream(current) if current else None}
 
+    def booking_signer():
+        signer = app.extensions.get("loket_booking_signer")  # the one server.api.bookings makes
+        return signer or app.extensions.setdefault("loket_booking_signer",
+                                                   bookings.booking_signer(app.config["SECRET_KEY"]))
+
     @guarded
     def on_scan(device_id: int, data: dict) -> dict:
         with db.session() as s:
+            if kiosk_scans.is_kiosk(s, device_id):
+                return {"ok": True, "scan": kiosk_scans.record_kiosk_scan(s, device_id, data, booking_signer())}
             return {"ok": True, "event": station.record_station_event(s, device_id, "scan", data)}
 
     @guarded

@@ -63,7 +63,8 @@ def device_room(device_id: int) -> str:
 
 
 def station_room(device_id: int) -> str:
-    """The room of the staff pages of one station (pickup lane, activation counter)."""
+    """The room of the staff pages of one station (pickup lane, activation counter), and of a
+    kiosk's own page (its agent's booking scans)."""
     return f"d{device_id}:station"
 
 

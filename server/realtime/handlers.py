@@ -21,7 +21,7 @@ from ..services.accounts import authenticate_device
 from ..services.snapshots import office_snapshot, ticket_status
 from ..services.printing import unprinted_jobs
 from . import agents, stations
-from .emitter import device_room, room, stream_of
+from .emitter import device_room, room, station_room, stream_of
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +82,8 @@ def register(socketio, app) -> None:
                 socketio.start_background_task(resend_jobs, request.sid, device_id, public_url())
         else:
             join_room(room(office_id, audience))
+            if audience == "kiosk":  # its own agent's booking scans (booking.kiosk_scans)
+                join_room(station_room(device_id))
         return True
 
     @socketio.on("disconnect")
