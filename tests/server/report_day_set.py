@@ -48,14 +48,14 @@ def _officers(database, office_id: int) -> dict[int, Actor]:
     return out
 
 
-def play_days(database, office_id: int, seed: int = 7, per_day: int = 26) -> Played:
-    """Play DAYS at counters 1, 3 and 5 (see the module docstring)."""
+def play_days(database, office_id: int, seed: int = 7, per_day: int = 26, days=DAYS) -> Played:
+    """Play ``days`` (of November 2026) at counters 1, 3 and 5 (see the module docstring)."""
     rnd = random.Random(seed)
     actors = _officers(database, office_id)
     played = Played(officers={f"rep{n}": a for n, a in actors.items()})
     with database.session() as s:
         counter_ids = {c.number: c.id for c in s.scalars(select(Counter).where(Counter.office_id == office_id))}
-    for day in DAYS:
+    for day in days:
         issues: list[tuple[datetime, str, str | None]] = []
         t = wib(8, 0, day=day)
         for _ in range(per_day):
