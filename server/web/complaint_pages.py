@@ -6,7 +6,8 @@ service in one transaction (audit rows written there) and redirects back with a 
 """
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
@@ -14,7 +15,7 @@ from flask_login import current_user, login_required
 from ..api.complaints import contact_fields
 from ..api.resi import resi_signer
 from ..i18n import current_language, translate
-from ..models import Complaint, Role, utcnow
+from ..models import Complaint, Office, Role, utcnow
 from ..security import current_actor
 from ..services.clock import queue_day
 from ..services.complaints import ContactInvalid, answer, close, escalate, register_contact, reply, route
@@ -40,6 +41,13 @@ def in_language(message: str, lang: str) -> str:
     return parts[0] if len(parts) == 1 or lang == "id" else parts[1]
 
 
+def local_time(iso: str | None, zone: ZoneInfo, seconds: bool = False) -> str | None:
+    """An ISO UTC time as office-local "dd-mm-YYYY HH.MM" (with ".SS" when ``seconds``)."""
+    if not iso:
+        return None
+    return datetime.fromisoformat(iso).astimezone(zone).strftime("%d-%m-%Y %H.%M" + (".%S" if seconds else ""))
+
+
 def actions_for(c: dict, role: str) -> list[str]:
     """The actions ``role`` may take on the contact ``c`` (a staff detail) at its stage."""
     if c["status"] == "closed" or (role != Role.ADMIN.value and role != c["holder_role"]):
@@ -55,6 +63,9 @@ def _list_page(s, office, form: dict, errors: dict, status: int = 200):
         abort(404)
     now = utcnow()
     rows = [staff_item(c, now) for c in waiting_list(s, office.id, current_user.role, view=view)]
+    zone = ZoneInfo(office.timezone)
+    for r in rows:
+        r["created_local"] = local_time(r["created_at"], zone)
     return render_template("complaints.html", office={"code": office.code, "name": office.name}, rows=rows,
                            view=view, form=form, errors=errors, choices=CHOICES), status
 
@@ -103,7 +114,11 @@ def complaint_page(complaint_id: int):
     """One contact: identity (NIK masked), text, linked file, kartu kendali, and the forms
     of the actions the user's role may take at its stage."""
     with _db().session() as s:
-        detail = staff_detail(s, _contact(s, complaint_id))
+        c = _contact(s, complaint_id)
+        detail, zone = staff_detail(s, c), ZoneInfo(s.get(Office, c.office_id).timezone)
+    detail["closed_local"] = local_time(detail["closed_at"], zone)
+    for step in detail["steps"]:
+        step["at_local"] = local_time(step["at"], zone, seconds=True)
     return render_template("complaint.html", c=detail, actions=actions_for(detail, current_user.role),
                            choices=CHOICES)
 
