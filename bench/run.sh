@@ -34,4 +34,6 @@ echo "bench: card insert -> UID event latency (private pcscd + vpcd + virtual ca
 timeout 300 "$PY" bench/card_latency.py
 echo "bench: card tap -> activation officer page has the match (private pcscd + vpcd + virtual card, agent, staff Socket.IO; TEST MACHINES ONLY)"
 timeout 300 "$PY" bench/activation_latency.py
+echo "bench: managers' dashboard snapshot on a busy office day (1500 tickets, 3000 open files), PostgreSQL"
+timeout 300 "$PY" bench/dashboard_snapshot.py postgres
 echo "bench: Drive-Thru scan -> station screen latency, camera 1280x720 (pickup agent on a video file + Chromium)"; timeout 600 "$PY" bench/scan_latency.py
