@@ -29,7 +29,7 @@ from ...models import Application, ApplicationStatus, Complaint, ComplaintStatus
 from ..actors import Actor
 from ..errors import Forbidden, InvalidState, ValidationError
 from .records import StepWriter, check_version, load, record_change, save
-from .stages import APPROVAL_CHAIN, EDITOR, ESCALATES_TO, OFFICER, PICKUP, ROUTE_TARGETS, holder_role
+from .stages import APPROVAL_CHAIN, ESCALATES_TO, OFFICER, PICKUP, ROUTE_TARGETS, holder_role
 
 MAX_NOTE = 2000
 OPEN = (ComplaintStatus.OPEN.value, ComplaintStatus.ANSWERED.value)
