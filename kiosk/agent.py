@@ -46,7 +46,7 @@ from drivers.qr.decoders import DECODERS, DEFAULT_DECODER, Decoder, decoder_by_n
 from drivers.qr.sources import FrameSource, ScannerReader
 from drivers.station import DeviceHealth, StationAgent
 
-from .scanning import DEFAULT_HOLD_S, KioskScanning
+from .scanning import DEFAULT_HOLD_S, KioskScanning, demo_scanner
 
 log = logging.getLogger(__name__)
 
@@ -247,9 +247,10 @@ class KioskAgent(StationAgent):
         self.send("print_result", report, acked)
 
 
-def start_demo_agent(app, base_url: str, token: str, key: str = "") -> KioskAgent:
+def start_demo_agent(app, base_url: str, token: str, key: str = "", scanner: bool = False) -> KioskAgent:
     """Run a kiosk (or counter printer) agent with a simulated printer inside the demo
-    server's process.
+    server's process; with ``scanner``, also a simulated booking scanner: the named pipe
+    ``<DATA_DIR>/kiosk-scanner`` (``echo <booking QR text> > …/kiosk-scanner`` scans it).
 
     The printer is stored as ``app.extensions["loket_demo_printer"]`` (and the agent as
     ``"loket_demo_agent"``); with ``key`` (e.g. "counter_printer") as
@@ -261,7 +262,8 @@ def start_demo_agent(app, base_url: str, token: str, key: str = "") -> KioskAgen
 
     printer = SimulatedPrinter(width_mm=80, tz=_office_timezone(app, token),
                                paper_dir=Path(app.config["DATA_DIR"]) / "printed")
-    agent = KioskAgent(base_url, token, printer)
+    reader = demo_scanner(Path(app.config["DATA_DIR"]) / "kiosk-scanner") if scanner else None
+    agent = KioskAgent(base_url, token, printer, scanner=reader)
     app.extensions[f"loket_demo_{key}" if key else "loket_demo_printer"] = printer
     app.extensions[f"loket_demo_{key}_agent" if key else "loket_demo_agent"] = agent
     agent.start()

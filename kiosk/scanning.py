@@ -21,9 +21,11 @@ doubling up to ``max_retry_s``); a video file that ends stays offline ("end of v
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from datetime import datetime
+from pathlib import Path
 
 from drivers.errors import DeviceError, DeviceUnavailable
 from drivers.qr.decoders import Decoder, decoder_by_name
@@ -201,3 +203,23 @@ class KioskScanning:
                     self.handle_codes([line], "scanner")
         finally:
             scanner.close()
+
+
+def demo_scanner(path: str | Path) -> ScannerReader | None:
+    """A simulated booking scanner for ``loket demo``: a named pipe at ``path`` read as a
+    keyboard-wedge stream, so ``echo LKB1.… > path`` is one scan. A write end is held open
+    here (and stays open for the process's life), so the reader never sees the end of the
+    stream between two writers. None where named pipes do not exist (Windows)."""
+    if not hasattr(os, "mkfifo"):
+        return None
+    path = Path(path)
+    try:
+        if path.exists() and not path.is_fifo():
+            path.unlink()
+        if not path.exists():
+            os.mkfifo(path, 0o600)
+        os.open(path, os.O_RDWR | os.O_NONBLOCK)  # keeps a writer: no end of stream after each echo
+    except OSError as exc:  # a file system without named pipes
+        log.warning("demo scanner %s not available: %s", path, exc)
+        return None
+    return ScannerReader(str(path))

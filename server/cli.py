@@ -59,7 +59,7 @@ def _start_demo_agents(app, base: str, seeded: dict) -> None:
     from kiosk.agent import start_demo_agent
     from pickup.activation_agent import start_demo_activation_agent
 
-    start_demo_agent(app, base, seeded["tokens"]["kiosk"])
+    start_demo_agent(app, base, seeded["tokens"]["kiosk"], scanner=True)  # booking QR scanner: <data>/kiosk-scanner
     start_demo_agent(app, base, seeded["tokens"]["counter_printer"], key="counter_printer")
     start_demo_activation_agent(app, base, seeded["tokens"]["activation"])  # simulated card reader
     try:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import threading
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
@@ -23,7 +24,7 @@ from drivers.qr.decoders import decoder_by_name
 from drivers.qr.simulator import code_in_view, write_video
 from drivers.qr.sources import FrameSource, ScannerReader
 from drivers.serialdev.simulator import pty_pair
-from kiosk.agent import KioskAgent, build_agent, parse_args
+from kiosk.agent import KioskAgent, build_agent, parse_args, start_demo_agent
 from server.models import AuditEntry, Booking, Device, Office, Service
 from server.services.accounts import create_device
 from server.services.actors import SYSTEM
@@ -192,6 +193,21 @@ def test_camera_video_frames_to_this_kiosk_page(site):
         [scan] = site.page.scans()
         assert scan["ok"] and scan["code"] == CODE and scan["source"] == "camera"
         assert check_in(site, scan["ref"]).status_code == 201
+    finally:
+        agent.stop()
+
+
+def test_demo_kiosk_scanner_is_a_named_pipe(site):
+    agent = start_demo_agent(site.app, site.base, site.token, scanner=True)
+    try:
+        fifo = Path(site.app.config["DATA_DIR"]) / "kiosk-scanner"
+        wait_for(lambda: kiosk_health(site).get("scanner", {}).get("state") == "ok", what="demo scanner ok")
+        for line in (site.payload, "http://127.0.0.1:8080/t/SomeTicket"):  # two writers, one after the other
+            with open(fifo, "w") as wedge:
+                wedge.write(line + "\n")
+            wait_for(lambda n=len(site.page.scans()): len(site.page.scans()) > n, what="scan on the kiosk page")
+        assert [(s["ok"], s.get("code") or s.get("error")) for s in site.page.scans()] == [(True, CODE), (False, "ticket_qr")]
+        assert kiosk_health(site)["scanner"]["state"] == "ok"  # no end of stream between the writers
     finally:
         agent.stop()
 
