@@ -88,6 +88,8 @@ def demo_manifest(base_url: str, seeded: dict) -> dict:
             "ticket_status": f"{base_url}/t/<public id from the ticket QR>",
             "admin": f"{base_url}/",
             "devices": f"{base_url}/devices",
+            "complaints": f"{base_url}/complaints",
+            "complaint_form": f"{base_url}/pengaduan/{code}",
             "login": f"{base_url}/login",
             "api": f"{base_url}/api/openapi.json",
         },

@@ -128,6 +128,13 @@ def test_public_form_and_status_page(live_server):
     shown = ok.text.split("window.LOKET_I18N")[0]  # the page, without the text catalog's examples
     for secret in ("Siti", NIK, "0812", "3456", "belum jadi"):
         assert secret not in shown
+    english = web.get(f"{url}?lang=en", timeout=10).text
+    assert 'data-testid="complaint-form"' in english and ">Send<" in english
+    public_api = f"{live_server.url}/api/v1/offices/DEMO/complaints/public"
+    r = web.post(public_api, json={**CONTACT, "id_number": "99"}, headers={"X-CSRFToken": token})
+    assert r.status_code == 422 and set(r.json()["details"]["errors"]) == {"id_number"} and count(live_server) == 1
+    r = web.post(public_api, json=CONTACT, headers={"X-CSRFToken": token})
+    assert r.status_code == 201 and set(r.json()) == {"number", "office"} and r.json()["number"] != number
     api_ok = web.post(f"{live_server.url}/api/v1/offices/DEMO/complaints/status",
                       json={"number": number, "check": "7890"}, headers={"X-CSRFToken": token})
     assert api_ok.status_code == 200 and set(api_ok.json()) == {

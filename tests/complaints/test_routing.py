@@ -66,6 +66,7 @@ def test_policy_question_goes_to_the_section_head_then_the_division_head(databas
     c = act(database, escalate, c.id, fo, T0 + timedelta(minutes=3), "Apakah boleh diwakilkan?")
     assert (c.stage, c.holder_role) == ("section_head", "section_head")
     assert mine(database, office_id, "section_head") == [c.id] and mine(database, office_id, "front_office") == []
+    assert mine(database, office_id, "manager") == [c.id]  # managers see every open contact
     with pytest.raises(Forbidden):  # the officer no longer holds it
         act(database, reply, c.id, fo, T0 + timedelta(minutes=4), "x")
     c = act(database, escalate, c.id, kasi, T0 + timedelta(minutes=8), "Ragu: kebijakan baru?")
