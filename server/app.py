@@ -74,6 +74,9 @@ def create_app(config: type[Config] | None = None, **overrides) -> Flask:
     )
     emitter = emitter_mod.Emitter(socketio, app.config["REDIS_URL"] or None)
     events.install(db.Session, emitter.publish)
+    from .services.survey.links import install_notice_links  # survey links in notices (issue 7)
+
+    install_notice_links(db.Session, app.config["SECRET_KEY"], lambda: app.config.get("PUBLIC_URL"))
     app.extensions["loket"] = Loket(db, socketio, emitter)
     app.extensions["loket_notice_providers"] = _notice_providers(app.config)
 

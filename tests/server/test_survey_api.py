@@ -150,3 +150,32 @@ def test_report_api_and_page_roles(app):
     admin = staff_client(app, "admin")
     assert admin.get("/api/v1/offices/DEMO/reports/ikm").status_code == 200
     assert admin.get("/reports/ikm?office=DEMO").status_code == 200
+
+
+def test_ready_notice_carries_the_survey_link_of_the_counter_visit(app):
+    from types import SimpleNamespace
+
+    from server.services.notices.texts import _survey_line
+    from server.services.survey.links import notice_survey_url
+
+    fo1 = staff_client(app, "fo1")
+    post(fo1, f"/api/v1/counters/{counter_id(app, 1)}/open")
+    served = serve(app, fo1, 1)
+    db = app.extensions["loket"].db
+    app.config["PUBLIC_URL"] = ""
+    with db.session() as s:
+        assert notice_survey_url(s, served["id"]) is None  # no public URL: no link
+    app.config["PUBLIC_URL"] = "https://loket.example.go.id/"
+    with db.session() as s:
+        url = notice_survey_url(s, served["id"])
+        assert url.startswith("https://loket.example.go.id/s/LKS1.DEMO.") and served["public_id"] not in url
+        line = _survey_line(s, SimpleNamespace(ticket_id=served["id"]))
+        assert "survei kepuasan" in line and url in line
+        assert _survey_line(s, SimpleNamespace(ticket_id=None)) == ""
+    token = url.rsplit("/", 1)[1]
+    client = app.test_client()
+    assert client.get(f"/api/v1/survey/link/{token}").get_json()["served"] is True
+    csrf = {"X-CSRFToken": client.get("/api/v1/auth/csrf").get_json()["csrf_token"]}
+    assert client.post(f"/api/v1/survey/link/{token}", json={"answers": ANSWERS}, headers=csrf).status_code == 201
+    with db.session() as s:
+        assert notice_survey_url(s, served["id"]) is None  # answered: not asked again

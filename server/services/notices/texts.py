@@ -2,7 +2,9 @@
 
 ``printed`` (a KTP-el): the card is printed and waits for its activation, in person only.
 ``ready``: the document is finished; where and how to collect it (the pickup counter, or
-the office's Drive-Thru lane), what to bring, and who may collect it. ``returned``: the file
+the office's Drive-Thru lane), what to bring, and who may collect it; on WhatsApp and e-mail
+also the IKM survey link of the counter visit when its ticket was served and not yet rated
+and the public URL is known (issue 7, ``services.survey.links.notice_survey_url``). ``returned``: the file
 went back to the counter for a correction; the officer's reason (the kartu kendali's last
 return line) and what to do. WhatsApp and e-mail get the full text; SMS a short one.
 
@@ -75,6 +77,15 @@ def _in_person_only(app: Application) -> bool:
     return any(step.get("role") == ACTIVATION_ROLE for step in app.steps)
 
 
+def _survey_line(session: Session, app: Application) -> str:
+    """The IKM survey invitation for the application's counter visit (issue 7), when its
+    ticket was served and not yet rated and the server knows its public URL; else ""."""
+    from ..survey.links import notice_survey_url
+
+    url = notice_survey_url(session, app.ticket_id)
+    return f"Bagaimana pelayanan kami? Mohon isi survei kepuasan masyarakat (1 menit): {url}\n\n" if url else ""
+
+
 def _ready(session: Session, app: Application, office: Office, channel: str) -> NoticeText:
     service, drive_thru = app.service, has_drive_thru(session, office)
     subject = f"Dokumen siap diambil - resi {app.resi_number}"
@@ -102,6 +113,7 @@ def _ready(session: Session, app: Application, office: Office, channel: str) -> 
         f"3. Tunjukkan resi (atau kode QR pada resi) kepada petugas.\n"
         f"4. {who}\n"
         f"5. Tanda tangani bukti pengambilan saat menerima dokumen.\n\n"
+        + _survey_line(session, app)
         + FOOTER.format(office=office.name)
     )
     return NoticeText(subject, body)

@@ -70,3 +70,30 @@ def ticket_of_link(session, signer: SurveySigner, token: str) -> Ticket:
     if office_code != ref.office_code or f"{ticket.display_number}-{ticket.day:%Y%m%d}" != ref.resi_number:
         raise SurveyLinkInvalid("tautan survei tidak valid / not a valid survey link", reason="mismatch")
     return ticket
+
+
+#: ``Session.info`` key holding (SurveySigner, base_url callable) for notices.
+NOTICE_LINK_KEY = "loket_survey_links"
+
+
+def install_notice_links(factory, secret_key: str, base_url) -> None:
+    """Let notices written through ``factory``'s sessions carry survey links: ``base_url``
+    is a callable answering the public base URL (LOKET_PUBLIC_URL) or None/"" (no link)."""
+    factory.configure(info={NOTICE_LINK_KEY: (SurveySigner(secret_key), base_url)})
+
+
+def notice_survey_url(session, ticket_id: int | None) -> str | None:
+    """The absolute survey link ``<base>/s/<token>`` of served ticket ``ticket_id`` for a
+    notice, or None: no ticket, not served, already answered, or no public base URL or
+    signer installed on the session (``install_notice_links``)."""
+    from .responses import answered
+
+    found = session.info.get(NOTICE_LINK_KEY)
+    if not found or ticket_id is None:
+        return None
+    signer, base_url = found
+    base = (base_url() or "").rstrip("/")
+    ticket = session.get(Ticket, ticket_id) if base else None
+    if ticket is None or ticket.status != "done" or answered(session, ticket.id):
+        return None
+    return f"{base}/s/{signer.token(ticket, session.get(Office, ticket.office_id))}"
