@@ -5,8 +5,8 @@
 The demo office on a fresh PostgreSQL database (``servers.prepare_postgres``) and a
 private Redis, the production app (``create_app()``, Redis rate-limit storage, limits ON
 unless ``--no-limits``) driven by Flask's test client: each citizen does what
-``booking_rate.py`` has them do (a new cookie session, the CSRF fetch when the booking
-POST needs one, the booking POST), ~3x more citizens than places as in the burst.
+``booking_rate.py`` has them do (a new cookie session and the booking POST; with
+``--csrf-fetch`` a CSRF token fetch first), ~3x more citizens than places as in the burst.
 
 Printed: CPU ms (``time.process_time``) per citizen and per request kind, split into
 booked (201) and refused (409 ``session_full``); SQL statements per request (counted on
@@ -37,6 +37,7 @@ def main() -> None:
     ap.add_argument("--profile", action="store_true", help="print the cProfile top 35 (cumulative)")
     ap.add_argument("--sql", action="store_true", help="print the statements of one booked and one refused request")
     ap.add_argument("--no-limits", action="store_true", help="rate limits off, as in booking_rate.py")
+    ap.add_argument("--csrf-fetch", action="store_true", help="GET /api/v1/auth/csrf before each POST")
     args = ap.parse_args()
 
     tmp = bench_dir("booking-profile")
@@ -84,13 +85,12 @@ def main() -> None:
     choices = [(s["code"], c) for s in avail["services"] for c in sorted(avail["days"][-1]["sessions"])]
     rng = random.Random(6)
     people = [(i, *rng.choice(choices)) for i in range(args.citizens)]
-    needs_csrf = os.environ.get("BOOKING_PROFILE_CSRF", "auto")
 
     def citizen(i: int, service: str, session: str, sample: dict | None = None) -> tuple[int, float, float, int, int]:
         c = app.test_client()
         headers = {}
         t0 = time.process_time()
-        if needs_csrf != "no":
+        if args.csrf_fetch:
             headers["X-CSRFToken"] = c.get("/api/v1/auth/csrf").get_json()["csrf_token"]
         t1 = time.process_time()
         n0, r0 = len(statements), redis_calls[0]

@@ -3,12 +3,15 @@
 Device tokens come in ``Authorization: Bearer <token>`` (agents, scripts) or ``?token=``
 (pages opened on a kiosk or TV with their token in the URL). Requests authenticated by a
 device token skip CSRF (no cookie is involved); every other unsafe request needs the CSRF
-token (``X-CSRFToken`` header or form field), including staff API calls.
+token (``X-CSRFToken`` header or form field), including staff API calls, except a JSON
+request to a view marked :func:`public_json` (see there: anonymous public views that no
+cookie authenticates, e.g. the citizen's booking POST).
 """
 from __future__ import annotations
 
 import time
 from functools import wraps
+from urllib.parse import urlsplit
 
 from flask import Flask, abort, current_app, flash, g, jsonify, redirect, request, url_for
 from flask_login import current_user
@@ -19,6 +22,7 @@ from .services.accounts import authenticate_device, hash_token
 from .services.actors import PUBLIC, Actor
 
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
+_PUBLIC_JSON = "_loket_public_json"
 #: What each device kind may change; a display may read but never change state.
 DEVICE_WRITES = {DeviceKind.KIOSK.value: {"issue_ticket", "print_report"}}
 
@@ -31,6 +35,39 @@ def request_token() -> str | None:
     if request.path.startswith("/api/"):
         return request.args.get("token") or None
     return None  # a page's ?token= is for its script, which checks it and explains failures
+
+
+def public_json(view):
+    """Mark an anonymous public view whose JSON requests need no CSRF token.
+
+    Why that is safe, and for which views only: CSRF is a browser sending a request that
+    the user's cookies authenticate. A view may be marked only when no cookie authenticates
+    anything it does: it reads neither the staff login nor the session (the actor is
+    ``PUBLIC``; what it may do follows from the body alone, e.g. a booking for the NIK in
+    the body, limited per IP and per NIK). A forged cross-site request could then only do
+    what the attacker can do directly, except borrow the victim's address for the per-IP
+    limit, and even that is closed: the exemption covers only requests with
+    ``Content-Type: application/json`` whose ``Origin``, when the browser sends one, is
+    this host. A cross-site page cannot send such a request: a JSON body needs a CORS
+    preflight, which Loket never grants (it sends no Access-Control-* headers); forms and
+    ``text/plain`` bodies are no JSON. Every other request to the view (a form, another
+    origin, a mismatch after an unconfigured proxy) needs the CSRF token as before, so the
+    booking page, which still sends it, works either way.
+
+    What it saves: the public booking page no longer needs a session and a token, so a
+    citizen's browser (or script) books with one request, not a token fetch and a POST.
+    """
+    setattr(view, _PUBLIC_JSON, True)
+    return view
+
+
+def _public_json_request() -> bool:
+    """True for a JSON request to a :func:`public_json` view from no or the same origin."""
+    view = current_app.view_functions.get(request.endpoint or "")
+    if not getattr(view, _PUBLIC_JSON, False) or not request.is_json:
+        return False
+    origin = request.headers.get("Origin")
+    return origin is None or urlsplit(origin).netloc == request.host
 
 
 def init_security(app: Flask, csrf: CSRFProtect) -> None:
@@ -47,7 +84,7 @@ def init_security(app: Flask, csrf: CSRFProtect) -> None:
             if device is None:
                 return jsonify(error="invalid_token", message="invalid or revoked device token"), 401
             g.device = device
-        elif request.method in UNSAFE:
+        elif request.method in UNSAFE and not _public_json_request():
             csrf.protect()
 
 

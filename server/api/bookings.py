@@ -14,7 +14,9 @@ from flask import current_app, jsonify
 
 from ..models import utcnow
 from ..ratelimit import rate_limited
+from ..security import public_json
 from ..services.booking import bookings, challenge
+from ..services.booking.catalog_cache import CatalogCache
 from ..services.booking.notices import queue_booking_notice
 from ..services.booking.views import availability, booking_view
 from ..services.errors import ValidationError
@@ -34,6 +36,15 @@ def booking_signer():
         signer = current_app.extensions.setdefault("loket_booking_signer",
                                                    bookings.booking_signer(current_app.config["SECRET_KEY"]))
     return signer
+
+
+def booking_catalog() -> CatalogCache:
+    """The app's office and service cache for the booking POST (``booking.catalog_cache``)."""
+    cache = current_app.extensions.get("loket_booking_catalog")
+    if cache is None:
+        cache = current_app.extensions["loket_booking_catalog"] = CatalogCache(
+            current_app.extensions["loket"].db.Session)
+    return cache
 
 
 @bp.get("/offices/<code>/booking")
@@ -70,12 +81,15 @@ def booking_challenge(code: str):
 
 @bp.post("/offices/<code>/bookings")
 @rate_limited("booking")
+@public_json
 def create_booking(code: str):
     """Book a place: body {"service", "day": YYYY-MM-DD, "session", "nik", "name", "phone"
     (WhatsApp), "email"; and "challenge", "solution" when the office sets an anti-bot
     challenge (see ``booking_challenge``)}. Answers 201 with the confirmation (code, QR payload, check-in
     window, what to bring, how to cancel); the same goes to the citizen by WhatsApp, SMS or
-    e-mail through the notice outbox.
+    e-mail through the notice outbox. Anonymous, and no cookie authenticates anything here:
+    a JSON body from no or this origin needs no CSRF token (``security.public_json`` says
+    why that is safe); anything else still needs it (400 ``csrf_failed``).
     ---
     post:
       tags: [booking]
@@ -90,24 +104,24 @@ def create_booking(code: str):
         day = date.fromisoformat(str(data.get("day") or ""))
     except ValueError:
         raise ValidationError("tanggal: YYYY-MM-DD / day must be YYYY-MM-DD", field="day") from None
+    catalog = booking_catalog().get(code)  # the office and its services, cached for a few seconds
+    office = catalog.office
+    challenge.verify(current_app.config["SECRET_KEY"], str(data.get("challenge") or ""), str(data.get("nik") or ""),
+                     str(data.get("solution") or ""), challenge.office_bits(office.settings))
     confirmation: dict = {}
     with transaction() as s:
-        office = get_office(s, code, check_access=False)
-        challenge.verify(current_app.config["SECRET_KEY"], str(data.get("challenge") or ""),
-                         str(data.get("nik") or ""), str(data.get("solution") or ""),
-                         challenge.office_bits(office.settings))
-
         def confirm(booking) -> None:
             # The confirmation by WhatsApp / SMS / e-mail, queued in this transaction
             # (outbox), before the place is taken: the capacity row's lock lasts from the
             # conditional UPDATE to the commit only.
-            view = confirmation["view"] = booking_view(office, booking, booking_signer(), public_url())
+            view = confirmation["view"] = booking_view(office, booking, booking_signer(), public_url(),
+                                                       service=catalog.service_by_id(booking.service_id))
             queue_booking_notice(s, office, booking, view, "booked", providers=_providers())
 
         bookings.book(s, office, service_code=str(data.get("service") or ""), day=day,
                       session_code=str(data.get("session") or ""), nik=str(data.get("nik") or ""),
                       name=str(data.get("name") or ""), phone=data.get("phone"), email=data.get("email"),
-                      before_taking=confirm)
+                      services=catalog.services, before_taking=confirm)
     return jsonify(confirmation["view"]), 201  # after the commit
 
 

@@ -80,7 +80,21 @@ def test_bad_input_is_refused_with_its_field(app):
     for field, kw in cases.items():
         r = book(c, **{"day": day, **kw})
         assert r.status_code == 422 and r.get_json()["details"]["field"] == field, (field, r.get_json())
-    assert c.post("/api/v1/offices/DEMO/bookings", json={"day": day}).status_code == 400  # no CSRF token
+    # CSRF (server.security.public_json): a JSON POST from no or this origin needs no token
+    # (nobody is authenticated by a cookie here); a form, text/plain or another origin
+    # without the token is refused as before, and books nothing.
+    fresh = app.test_client()
+    url = "/api/v1/offices/DEMO/bookings"
+    body = {"service": "kk", "session": "2", "day": day, "nik": "1471010101900003", "name": "Andi",
+            "phone": "081234567890"}
+    for refused in (fresh.post(url, json=body, headers={"Origin": "https://calo.example"}),
+                    fresh.post(url, data=body),
+                    fresh.post(url, data='{"day": "%s"}' % day, content_type="text/plain")):
+        assert refused.status_code == 400 and refused.get_json()["error"] == "csrf_failed", refused.get_json()
+    assert fresh.post(url, json=body, headers={"Origin": "http://localhost"}).status_code == 201
+    assert fresh.post(url, json={**body, "nik": NIK2}).status_code == 201
+    with app.extensions["loket"].db.session() as s:
+        assert {b.nik for b in s.scalars(select(Booking))} == {"1471010101900003", NIK2}
 
 
 def test_only_working_days_within_the_horizon_opening_at_its_hour(app):

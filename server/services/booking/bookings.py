@@ -23,7 +23,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Callable
+from typing import Callable, Mapping
 
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.exc import IntegrityError
@@ -83,8 +83,12 @@ def normalize_code(text: str) -> str:
 _SERVICE = select(Service).where(Service.office_id == bindparam("office_id"), Service.code == bindparam("code"))
 
 
-def _service(session: Session, office: Office, code: str, rules: BookingRules) -> Service:
-    service = session.scalars(_SERVICE, {"office_id": office.id, "code": code}).first()
+def _service(session: Session, office: Office, code: str, rules: BookingRules,
+             services: Mapping[str, Service] | None) -> Service:
+    if services is not None:
+        service = services.get(code)
+    else:
+        service = session.scalars(_SERVICE, {"office_id": office.id, "code": code}).first()
     if service is None or not rules.bookable(service):
         raise ValidationError("layanan ini tidak dapat dipesan secara daring / this service cannot be booked online",
                               field="service")
@@ -145,23 +149,27 @@ def _no_show_block(standing: _Standing, rules: BookingRules, now: datetime) -> d
 
 def book(session: Session, office: Office, *, service_code: str, day: date, session_code: str, nik: str,
          name: str, phone: str | None, email: str | None, now: datetime | None = None,
+         services: Mapping[str, Service] | None = None,
          before_taking: Callable[[Booking], None] | None = None) -> Booking:
     """Book a place (rules in the module docstring); returns the new Booking. Raises
     ValidationError (field: service, day, session, nik, name, phone, email),
     BookingRefused (``already_booked``, ``no_show_blocked``), SessionFull, ServiceFullToday.
 
+    ``services``: the office's services by code when the caller has them (e.g. from
+    ``catalog_cache``; detached, read-only: only their ids go into the booking); default:
+    the service is read in ``session``.
     ``before_taking(booking)`` runs once the booking and its audit row are written and
     before the place is taken (e.g. to queue the confirmation notice in this transaction):
     the capacity row is locked only from the conditional UPDATE, the last statement, to the
-    caller's commit. Statements on PostgreSQL: 409 ``session_full`` with its row there: 1
-    SELECT after the service's; a booking: that SELECT, INSERT booking, INSERT audit,
-    UPDATE capacity (+ the capacity row's INSERT for the session's first booking).
+    caller's commit. Statements, after the office's and the service's (none with
+    ``services``): 409 ``session_full``: 1 SELECT; a booking: that SELECT, INSERT booking,
+    INSERT audit, UPDATE capacity (+ the capacity row's INSERT for a session's first one).
     On an IntegrityError (the same NIK booked the same service and day a moment ago in
     another transaction) the session's transaction is rolled back: the caller must not
     go on using it (the API ends the request with the 409)."""
     now = now or utcnow()
     rules = BookingRules(office)
-    service = _service(session, office, service_code, rules)
+    service = _service(session, office, service_code, rules, services)
     if day not in rules.days(now):
         raise ValidationError("tanggal ini tidak dapat dipesan (hari libur, di luar jangka waktu, atau belum dibuka) / "
                               "this day cannot be booked (closed, beyond the horizon, or not open yet)", field="day")
@@ -184,9 +192,10 @@ def book(session: Session, office: Office, *, service_code: str, day: date, sess
         # Full at the start of this transaction: refused without writing anything (most
         # answers of an opening burst). A place freed meanwhile is for the next request.
         raise capacity.SessionFull(capacity.FULL_MESSAGE)
-    booking = Booking(office_id=office.id, service_id=service.id, service=service, day=day, session_code=sesi.code,
-                      code=new_code(), nik=nik, name=name, phone=phone, email=email,
-                      status=BookingStatus.BOOKED.value, created_at=now)
+    booking = Booking(office_id=office.id, service_id=service.id, day=day, session_code=sesi.code, code=new_code(),
+                      nik=nik, name=name, phone=phone, email=email, status=BookingStatus.BOOKED.value, created_at=now)
+    if services is None:
+        booking.service = service  # loaded in this session: the confirmation reads it without a query
     session.add(booking)
     try:
         session.flush()

@@ -45,17 +45,21 @@ def ensure(session: Session, office_id: int, service_id: int, day: date, session
 
 
 def take(session: Session, office_id: int, service_id: int, day: date, session_code: str, quota: int, *,
-         row_exists: bool = False) -> int:
+         row_exists: bool | None = None) -> int:
     """Take one place; returns how many are taken now. Raises SessionFull.
 
-    One statement when the row exists: the conditional UPDATE. ``row_exists=True`` (the
-    caller has just read the row in this transaction, e.g. ``bookings.book``'s pre-check):
-    an UPDATE that finds no free place means full. Otherwise a miss may also mean that the
-    row is not there yet: it is made (``ensure``) and the UPDATE tried once more.
+    One statement when the row exists: the conditional UPDATE. ``row_exists`` is what the
+    caller read in this transaction (e.g. ``bookings.book``'s pre-check): True, an UPDATE
+    that finds no free place means full; False, the row is made first (``ensure``: a
+    concurrent transaction may have made it meanwhile, that is fine). None (not known): a
+    miss may also mean that the row is not there yet: it is made and the UPDATE tried once
+    more.
     Core statements on the table, not the ORM (no ORM session synchronisation to do:
     nothing loads BookingCapacity objects on the booking path)."""
+    if row_exists is False:
+        ensure(session, office_id, service_id, day, session_code, quota)
     taken = _increment(session, office_id, service_id, day, session_code)
-    if taken is None and not row_exists:
+    if taken is None and row_exists is None:
         ensure(session, office_id, service_id, day, session_code, quota)
         taken = _increment(session, office_id, service_id, day, session_code)
     if taken is None:

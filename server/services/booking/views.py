@@ -44,10 +44,13 @@ def availability(session: Session, office: Office, now: datetime) -> dict:
     }
 
 
-def booking_view(office: Office, booking: Booking, signer: ResiSigner, public_url: str) -> dict:
+def booking_view(office: Office, booking: Booking, signer: ResiSigner, public_url: str,
+                 service: Service | None = None) -> dict:
     """A booking's confirmation: {"code", "status", "office", "service", "day", "session"
     {"code", "label"}, "checkin_from", "checkin_until" (ISO 8601), "name" (masked),
-    "qr_payload", "url" (its public page), "requirements", "cancel_hint"}."""
+    "qr_payload", "url" (its public page), "requirements", "cancel_hint"}. ``service``: the
+    booking's service when the caller has it (default ``booking.service``, maybe a query)."""
+    service = service or booking.service
     rules = BookingRules(office)
     sesi = rules.sesi(booking.session_code)
     start, until = rules.checkin_window(booking.day, sesi)
@@ -55,13 +58,12 @@ def booking_view(office: Office, booking: Booking, signer: ResiSigner, public_ur
     return {
         "code": booking.code, "status": booking.status,
         "office": {"code": office.code, "name": office.name, "address": office.address},
-        "service": {"code": booking.service.code, "name_id": booking.service.name_id,
-                    "name_en": booking.service.name_en},
+        "service": {"code": service.code, "name_id": service.name_id, "name_en": service.name_en},
         "day": booking.day.isoformat(), "session": {"code": sesi.code, "label": sesi.label()},
         "checkin_from": start.isoformat(), "checkin_until": until.isoformat(),
         "name": mask_name(booking.name), "qr_payload": payload,
         "url": f"{public_url.rstrip('/')}/booking/{office.code}/{booking.code}",
-        "requirements": _requirements(booking.service),
+        "requirements": _requirements(service),
         "cancel_hint": "Batalkan di halaman booking dengan kode ini dan NIK Anda, agar tempatnya dapat dipakai "
                        "warga lain. / Cancel on the booking page with this code and your NIK.",
     }

@@ -1,0 +1,93 @@
+"""A short per-process cache of an office and its services for the public booking POST
+(issue 6: the opening burst, when thousands of citizens book within minutes and every
+request would otherwise read the same office row and service row).
+
+What is cached: the ``Office`` with its ``settings`` (the booking rules, the challenge
+bits) and its ``Service`` rows by code, loaded in a session of their own and kept
+detached and read-only: callers read attributes and ids only, never add these objects to
+a session or change them (``bookings.book`` sets ``service_id``, not the relationship).
+Misses (unknown office codes) are not cached.
+
+How it stays correct:
+
+- an entry lives ``TTL_S`` seconds (5), then the next request reads the rows again;
+- a commit through this process's session factory that inserted, changed or deleted an
+  ``Office`` or ``Service`` (the staff settings pages, the catalog loader, tests) empties
+  the cache at once (``after_flush`` notes it, ``after_commit`` clears, a rollback forgets);
+- a change made by another process (another gunicorn worker, ``loket catalog load``, SQL
+  by hand) reaches this one within ``TTL_S``: for at most 5 s a worker may still take
+  bookings for a service just made unbookable, with the old horizon, opening hour or
+  challenge setting. Places are unaffected: they are counted in the database
+  (``capacity``), whose rows keep the quota they were made with anyway.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from ...models import Office, Service
+from ..errors import NotFound
+
+TTL_S = 5.0
+_CHANGED = "loket_catalog_changed"
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """An office and its services by code (detached, read-only)."""
+
+    office: Office
+    services: dict[str, Service]
+
+    def service_by_id(self, service_id: int) -> Service | None:
+        """The service with ``service_id``, or None."""
+        return next((s for s in self.services.values() if s.id == service_id), None)
+
+
+class CatalogCache:
+    """Offices by code for ``TTL_S`` seconds, emptied when this process commits a change
+    to an office or a service (see the module docstring). One per app."""
+
+    def __init__(self, factory: sessionmaker, ttl_s: float = TTL_S) -> None:
+        self._factory = factory
+        self._ttl_s = ttl_s
+        self._entries: dict[str, tuple[float, Catalog]] = {}
+
+        @event.listens_for(factory, "after_flush")
+        def _note(session: Session, _context) -> None:
+            if any(isinstance(o, (Office, Service)) for o in (*session.new, *session.dirty, *session.deleted)):
+                session.info[_CHANGED] = True
+
+        @event.listens_for(factory, "after_commit")
+        def _clear(session: Session) -> None:
+            if session.info.pop(_CHANGED, False):
+                self.clear()
+
+        @event.listens_for(factory, "after_soft_rollback")
+        def _forget(session: Session, _previous) -> None:
+            session.info.pop(_CHANGED, None)
+
+    def get(self, code: str) -> Catalog:
+        """The office ``code`` and its services; raises NotFound for an unknown office."""
+        now = time.monotonic()
+        hit = self._entries.get(code)
+        if hit is not None and hit[0] > now:
+            return hit[1]
+        with self._factory() as session:
+            office = session.scalars(select(Office).where(Office.code == code)).first()
+            if office is None:
+                raise NotFound(f"office {code!r} not found")
+            services = {s.code: s for s in session.scalars(select(Service).where(Service.office_id == office.id))}
+            session.expunge_all()
+        catalog = Catalog(office, services)
+        if len(self._entries) > 1000:
+            self._entries.clear()
+        self._entries[code] = (now + self._ttl_s, catalog)
+        return catalog
+
+    def clear(self) -> None:
+        """Forget every office (the next request reads the rows again)."""
+        self._entries.clear()
