@@ -229,3 +229,35 @@ def test_link_is_signed_without_personal_data(database, office_id, open_desk):
         resi = ResiSigner(derive_key("test-secret")).make_payload(ticket.id, "DEMO", f"{ticket.display_number}-20261123")
         with pytest.raises(SurveyLinkInvalid):
             ticket_of_link(s, signer, resi)
+
+
+def test_tablet_window_and_counters(database, office_id, open_desk):
+    from server.services.accounts import create_device
+    from server.services.actors import SYSTEM
+    from server.services.errors import Forbidden
+    from server.services.survey import SurveyExpired, SurveyWrongCounter, tablet_submit, tablet_ticket
+
+    desk1, desk2 = open_desk(1, wib(8)), open_desk(2, wib(8))
+    first, = served_tickets(database, office_id, desk1, 1, start_hour=9)    # finished 09:01:30
+    other, = served_tickets(database, office_id, desk2, 1, start_hour=10)   # at counter 2
+    with database.session() as s:
+        device, _token = create_device(s, office_id, "survey", "Tablet Loket 1", actor=SYSTEM)
+        device.settings = {"counters": [1]}
+        kiosk, _token = create_device(s, office_id, "kiosk", "Kiosk", actor=SYSTEM)
+        device_id, kiosk_id = device.id, kiosk.id
+    answers = as_answers(WORKED[1])
+    with database.session() as s:
+        shown = tablet_ticket(s, device_id, now=wib(9, 20))
+        assert shown["ticket"]["id"] == first and shown["counters"] == [{"number": 1, "label": "Loket 1"}]
+        assert tablet_ticket(s, device_id, now=wib(9, 40))["ticket"] is None  # 30 min window passed
+        with pytest.raises(SurveyExpired):
+            tablet_submit(s, device_id, first, answers, now=wib(9, 40))
+        with pytest.raises(SurveyWrongCounter):
+            tablet_submit(s, device_id, other, answers, now=wib(10, 5))
+        with pytest.raises(Forbidden):
+            tablet_ticket(s, kiosk_id)
+    with database.session() as s:
+        response = tablet_submit(s, device_id, first, answers, "  Cepat\x00 ", now=wib(9, 20))
+        assert (response.channel, response.device_id, response.comment) == ("counter", device_id, "Cepat")
+    with database.session() as s:
+        assert tablet_ticket(s, device_id, now=wib(9, 21))["ticket"] is None  # answered: idle
