@@ -153,10 +153,10 @@ def ikm_report(session: Session, office: Office, first: date, last: date, *, ser
             raise ValidationError(f"loket {counter} tidak ada / unknown counter {counter}", field="counter")
     conds = _filters(office, first, last, service_id, counter_id)
     (total, *sums), = _grouped(session, conds, None)
-    by_service = sorted(
-        ({"code": services[sid].code, "name": services[sid].name(lang), **ikm_of(n, s).as_dict()}
-         for sid, n, *s in _grouped(session, conds, SurveyResponse.service_id)),
-        key=lambda r: (services_order(services, r["code"]), r["code"]))
+    by_service = [
+        {"code": services[sid].code, "name": services[sid].name(lang), **ikm_of(n, s).as_dict()}
+        for sid, n, *s in sorted(_grouped(session, conds, SurveyResponse.service_id),
+                                 key=lambda row: (services[row[0]].sort_order, services[row[0]].code))]
     by_counter = sorted(
         ({"number": counters[cid].number if cid in counters else None,
           "label": counters[cid].label if cid in counters else "-", **ikm_of(n, s).as_dict()}
@@ -182,7 +182,3 @@ def ikm_report(session: Session, office: Office, first: date, last: date, *, ser
                     "IKM to 2; the grade is read from the rounded IKM",
     }
 
-
-def services_order(services: dict, code: str) -> int:
-    """The catalog order of the service ``code`` (for sorting report rows)."""
-    return next((s.sort_order for s in services.values() if s.code == code), 0)
