@@ -51,9 +51,10 @@ class CatalogCache:
     """Offices by code for ``TTL_S`` seconds, emptied when this process commits a change
     to an office or a service (see the module docstring). One per app."""
 
-    def __init__(self, factory: sessionmaker, ttl_s: float = TTL_S) -> None:
+    def __init__(self, factory: sessionmaker, ttl_s: float = TTL_S, clock=time.monotonic) -> None:
         self._factory = factory
         self._ttl_s = ttl_s
+        self._clock = clock  # seconds, monotonic (tests pass their own)
         self._entries: dict[str, tuple[float, Catalog]] = {}
 
         @event.listens_for(factory, "after_flush")
@@ -72,7 +73,7 @@ class CatalogCache:
 
     def get(self, code: str) -> Catalog:
         """The office ``code`` and its services; raises NotFound for an unknown office."""
-        now = time.monotonic()
+        now = self._clock()
         hit = self._entries.get(code)
         if hit is not None and hit[0] > now:
             return hit[1]
