@@ -20,7 +20,7 @@ from ..errors import Forbidden, InvalidState, NotFound
 from ..queue.presenters import iso
 from .responses import answered, submit_response
 
-#: How long after the finish a tablet may still take the answers (s).
+#: How long after the finish a tablet may still take the answers (30 minutes).
 TABLET_WINDOW = timedelta(minutes=30)
 
 
