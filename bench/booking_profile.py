@@ -38,6 +38,8 @@ def main() -> None:
     ap.add_argument("--sql", action="store_true", help="print the statements of one booked and one refused request")
     ap.add_argument("--no-limits", action="store_true", help="rate limits off, as in booking_rate.py")
     ap.add_argument("--csrf-fetch", action="store_true", help="GET /api/v1/auth/csrf before each POST")
+    ap.add_argument("--quota", type=int, default=0, help="places per service and session (default: a third of "
+                    "the demand, as in the burst; large: every POST books)")
     args = ap.parse_args()
 
     tmp = bench_dir("booking-profile")
@@ -59,7 +61,7 @@ def main() -> None:
     with db.session() as s:
         office = s.scalars(select(Office).where(Office.code == "DEMO")).one()
         bookable = [sv for sv in office.services if BookingRules(office).bookable(sv)]
-        quota = max(1, args.citizens // (3 * 3 * len(bookable)))
+        quota = args.quota or max(1, args.citizens // (3 * 3 * len(bookable)))
         office.settings = {**(office.settings or {}), "booking": {"default_quota": quota}}
 
     statements: list[str] = []

@@ -122,6 +122,33 @@ def opening_burst(base: str, day: str, choices: list[tuple[str, str]], citizens:
             "csrf_p99_ms": round(percentile(csrf, 99), 1), "by_status": by_status, "codes": codes}
 
 
+# -- CPU accounting -------------------------------------------------------------------------
+def _pg_cpu_s(url: str) -> dict[int, float]:
+    """{backend pid: CPU seconds so far} of the PostgreSQL backends connected to the bench
+    database (the server's pooled connections), from /proc; others' databases not counted."""
+    import psycopg
+
+    with psycopg.connect(url.replace("+psycopg", ""), autocommit=True) as conn:
+        pids = [pid for (pid,) in conn.execute("SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+                                               "AND pid <> pg_backend_pid()").fetchall()]
+    tick, out = os.sysconf("SC_CLK_TCK"), {}
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        out[pid] = (int(fields[11]) + int(fields[12])) / tick
+    return out
+
+
+def _children_cpu_s() -> float:
+    """CPU seconds of this process's finished children (the load processes of a burst)."""
+    import resource
+
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 # -- checks -------------------------------------------------------------------------------
 def check_db(url: str, day: str, codes: list[str]) -> dict:
     """Oversold places and consistency, read from the database."""
@@ -188,9 +215,11 @@ def main() -> None:
     opening_burst(base, avail["days"][0]["date"], [(services[0], sessions[-1])], 20, 1, 2, seed=1,
                   csrf_fetch=args.csrf_fetch)
     load_avg = os.getloadavg()[0]
-    cpu0 = tree_cpu_s(SERVER_PID[0])
+    cpu0, pg0, gen0 = tree_cpu_s(SERVER_PID[0]), _pg_cpu_s(url), _children_cpu_s()
     res = opening_burst(base, day, choices, args.citizens, args.procs, args.connections, csrf_fetch=args.csrf_fetch)
     cpu_ms = (tree_cpu_s(SERVER_PID[0]) - cpu0) * 1000 / max(1, args.citizens)
+    pg_ms = sum(cpu - pg0.get(pid, 0.0) for pid, cpu in _pg_cpu_s(url).items()) * 1000 / max(1, args.citizens)
+    gen_ms = (_children_cpu_s() - gen0) * 1000 / max(1, args.citizens)
     checks = check_db(url, day, res.pop("codes"))
     stop_all()
     print(f"\n== booking opening burst == `loket serve --workers {args.workers}` (gunicorn gevent, PostgreSQL, "
@@ -207,7 +236,8 @@ def main() -> None:
           f"(target p99 <= {TARGET_P99_MS:g} ms: {'MET' if res['p99_ms'] <= TARGET_P99_MS else 'MISSED'})"
           + (f"; CSRF fetch p50 {res['csrf_p50_ms']} ms, p99 {res['csrf_p99_ms']} ms" if args.csrf_fetch else ""))
     print(f"   server CPU {cpu_ms:.1f} ms per citizen ({'both requests' if args.csrf_fetch else 'its POST'}) in the "
-          "Loket processes")
+          f"Loket processes; PostgreSQL backends of the bench database {pg_ms:.1f} ms, load generator {gen_ms:.1f} ms "
+          f"(2 cores = 2000 ms/s: {2000 / max(0.1, cpu_ms + pg_ms + gen_ms):.0f}/s if nothing else ran)")
     print(f"   answers by status: {res['by_status']}")
     print(f"   oversold places: {checks['oversold_taken']} by the counters, {checks['oversold_rows']} by the rows "
           f"(must be 0); sessions full {checks['sessions_full']}/{checks['sessions']}; taken vs rows mismatch "
@@ -215,7 +245,8 @@ def main() -> None:
           f"duplicate codes {checks['duplicate_codes']}; answered but missing {checks['answered_not_in_db']}")
     if args.json:
         print(json.dumps({**res, **checks, "quota": quota, "load_avg_before": load_avg,
-                          "server_cpu_ms_per_citizen": round(cpu_ms, 2), "csrf_fetch": args.csrf_fetch}))
+                          "server_cpu_ms_per_citizen": round(cpu_ms, 2), "pg_cpu_ms_per_citizen": round(pg_ms, 2),
+                          "loadgen_cpu_ms_per_citizen": round(gen_ms, 2), "csrf_fetch": args.csrf_fetch}))
     if checks["oversold_taken"] or checks["oversold_rows"]:
         sys.exit(1)
 
