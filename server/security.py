@@ -113,12 +113,22 @@ def _device_for(token: str):
 
 
 def _csrf_failed(exc: CSRFError):
-    """API callers get JSON; a page form (expired session, restarted browser) goes back
-    to the sign-in page with a message instead of a bare 400 page."""
+    """API callers get JSON. A staff page form (expired session, restarted browser) goes
+    back to the sign-in page with a message instead of a bare 400 page. A citizen's public
+    form (no staff login: the complaint form, the booking cancel form …) gets a page that
+    keeps what was typed and sends it again with a fresh token at one tap (status 400), so
+    a lost session cookie loses nothing and never leads a citizen to the staff sign-in."""
     if request.path.startswith("/api/"):
         return jsonify(error="csrf_failed", message=exc.description), 400
+    from flask import render_template
+
     from .i18n import current_language, translate
 
+    public_form = request.endpoint != "web.login" and not current_user.is_authenticated
+    if public_form and request.method == "POST" and not request.files:
+        fields = [(k, v) for k, v in request.form.items(multi=True)
+                  if k != "csrf_token" and "password" not in k]
+        return render_template("csrf_retry.html", action=request.full_path.rstrip("?"), fields=fields), 400
     flash(translate("login.session_expired", current_language()), "error")
     return redirect(url_for("web.login"))
 
