@@ -36,4 +36,6 @@ echo "bench: card tap -> activation officer page has the match (private pcscd + 
 timeout 300 "$PY" bench/activation_latency.py
 echo "bench: managers' dashboard snapshot on a busy office day (1500 tickets, 3000 open files), PostgreSQL"
 timeout 300 "$PY" bench/dashboard_snapshot.py postgres
+echo "bench: waiting-time report over one year of one busy office (~400,000 tickets), PostgreSQL"
+timeout 900 "$PY" bench/report_waiting.py
 echo "bench: Drive-Thru scan -> station screen latency, camera 1280x720 (pickup agent on a video file + Chromium)"; timeout 600 "$PY" bench/scan_latency.py

@@ -13,7 +13,11 @@ class AuditEntry(Base):
     """Who (staff, device, system, public) changed what, from which state to which."""
 
     __tablename__ = "audit_log"
-    __table_args__ = (Index("ix_audit_entity", "entity_type", "entity_id"),)
+    __table_args__ = (
+        Index("ix_audit_entity", "entity_type", "entity_id"),
+        # Reports of a period (issue 7, migration 0009): counter.*, pickup.refused, activation.*.
+        Index("ix_audit_office_action_at", "office_id", "action", "at"),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime]
     office_id: Mapped[int | None] = mapped_column(ForeignKey("offices.id", ondelete="SET NULL"), nullable=True, index=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Date, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import BigInteger, Date, ForeignKey, Index, Integer, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base
@@ -55,6 +55,10 @@ class Ticket(Base):
         UniqueConstraint("office_id", "day", "display_number", "transfer_seq", name="uq_tickets_number"),
         UniqueConstraint("office_id", "request_id", name="uq_tickets_request"),
         Index("ix_tickets_queue", "office_id", "service_id", "status", "sort_key"),
+        # Reports (issue 7, migration 0009): the transfers made, from the ticket transferred.
+        Index("ix_tickets_transferred_from", "transferred_from_id",
+              postgresql_where=text("transferred_from_id IS NOT NULL"),
+              sqlite_where=text("transferred_from_id IS NOT NULL")),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     public_id: Mapped[str] = mapped_column(String(32), unique=True)

@@ -23,13 +23,15 @@ summarised in Python with the same rules.
 from __future__ import annotations
 
 from collections import defaultdict
+from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, case, extract, func, select
+from sqlalchemy import and_, case, func, select, text, tuple_
 from sqlalchemy.orm import Session, aliased
 
 from ...models import Counter, Service, StaffUser, Ticket, TicketStatus
-from .filters import ReportQuery, is_postgres, seconds_between, sql_stats_columns, stats, stats_from_row
+from .filters import (ReportQuery, is_postgres, report_work_mem, seconds_between, sql_stats_columns, stats,
+                      stats_from_row)
 
 DONE, NO_SHOW = TicketStatus.DONE.value, TicketStatus.NO_SHOW.value
 TRANSFERRED, CANCELLED = TicketStatus.TRANSFERRED.value, TicketStatus.CANCELLED.value
@@ -60,29 +62,39 @@ def _exprs(session: Session):
     return wait, served
 
 
-def _rows_sql(session: Session, q: ReportQuery) -> dict:
+def _rows_sql(session: Session, q: ReportQuery) -> tuple[dict | None, dict]:
+    """(total row, {key: row}) in one scan: ``GROUPING SETS ((key), ())`` when grouped.
+    The durations are computed once per row in a subquery, then aggregated."""
     wait, served = _exprs(session)
     key = _key(q)
-    flag = lambda cond: func.sum(case((cond, 1), else_=0))  # noqa: E731
-    cols = [flag(Ticket.transfer_seq == 0).label("issued"), flag(Ticket.status == DONE).label("served"),
-            flag(Ticket.status == NO_SHOW).label("no_show"), flag(Ticket.status == TRANSFERRED).label("transferred"),
-            flag(Ticket.status == CANCELLED).label("cancelled"),
-            *sql_stats_columns(wait, "wait"), *sql_stats_columns(served, "svc")]
-    stmt = select(*( [key.label("key")] if key is not None else []), *cols).where(*_where(q))
-    if key is not None:
-        stmt = stmt.group_by(key)
-    out = {}
+    inner = select((key if key is not None else Ticket.office_id).label("key"), Ticket.status, Ticket.transfer_seq,
+                   wait.label("wait"), served.label("svc")).where(*_where(q)).subquery()
+    k, st = inner.c.key, inner.c.status
+    cols = [func.count().filter(inner.c.transfer_seq == 0).label("issued"),
+            func.count().filter(st == DONE).label("served"), func.count().filter(st == NO_SHOW).label("no_show"),
+            func.count().filter(st == TRANSFERRED).label("transferred"),
+            func.count().filter(st == CANCELLED).label("cancelled"), func.count().label("tickets"),
+            *sql_stats_columns(inner.c.wait, "wait"), *sql_stats_columns(inner.c.svc, "svc")]
+    if key is None:
+        stmt = select(*cols)
+    else:
+        stmt = select(k, func.grouping(k).label("is_total"), *cols).group_by(func.grouping_sets(k, tuple_()))
+    total, groups = None, {}
     for row in session.execute(stmt):
         m = row._mapping
-        if key is None and not m["issued"] and not m["served"] and not m["transferred"]:
+        if not m["tickets"]:
             continue
-        out[m["key"] if key is not None else None] = {
-            **{c: int(m[c] or 0) for c in COUNTS},
-            "wait_time": stats_from_row(row, "wait"), "service_time": stats_from_row(row, "svc")}
-    return out
+        data = {**{c: int(m[c] or 0) for c in COUNTS},
+                "wait_time": stats_from_row(row, "wait"), "service_time": stats_from_row(row, "svc")}
+        if key is None or m["is_total"]:
+            total = data
+        else:
+            groups[m["key"]] = data
+    return total, groups
 
 
-def _rows_python(session: Session, q: ReportQuery) -> dict:
+def _rows_python(session: Session, q: ReportQuery) -> tuple[dict | None, dict]:
+    """The same as :func:`_rows_sql`, summarised in Python (SQLite)."""
     wait, served = _exprs(session)
     key = _key(q)
     stmt = select(key.label("key") if key is not None else Ticket.office_id.label("key"),
@@ -99,8 +111,14 @@ def _rows_python(session: Session, q: ReportQuery) -> dict:
             a["wait"].append(float(w))
         if sv is not None:
             a["svc"].append(float(sv))
-    return {k: {**{c: int(a["n"][c]) for c in COUNTS}, "wait_time": stats(a["wait"]), "service_time": stats(a["svc"])}
+    rows = {k: {**{c: int(a["n"][c]) for c in COUNTS}, "wait_time": stats(a["wait"]), "service_time": stats(a["svc"])}
             for k, a in acc.items()}
+    if key is None:
+        return rows.get(None), {}
+    everything = {c: sum(r[c] for r in rows.values()) for c in COUNTS}
+    waits = [w for a in acc.values() for w in a["wait"]]
+    services = [v for a in acc.values() for v in a["svc"]]
+    return ({**everything, "wait_time": stats(waits), "service_time": stats(services)} if rows else None), rows
 
 
 def heatmap(session: Session, q: ReportQuery) -> list[list[int]]:
@@ -108,13 +126,15 @@ def heatmap(session: Session, q: ReportQuery) -> list[list[int]]:
     office-local time."""
     grid = [[0] * 24 for _ in range(7)]
     cond = [*_where(q), Ticket.transfer_seq == 0]
-    if is_postgres(session):
-        local = func.timezone(q.office.timezone, func.timezone("UTC", Ticket.issued_at))
-        dow, hour = extract("isodow", local), extract("hour", local)
-        for d, h, n in session.execute(select(dow, hour, func.count()).where(*cond).group_by(dow, hour)):
-            grid[int(d) - 1][int(h)] = int(n)
-        return grid
     zone = ZoneInfo(q.office.timezone)
+    if is_postgres(session):
+        # Count per UTC quarter-hour in SQL (cheap), place each quarter in local time here:
+        # right for every zone offset (whole, half and 45-minute ones).
+        quarter = func.date_bin(text("interval '15 minutes'"), Ticket.issued_at, datetime(2000, 1, 1))
+        for start, n in session.execute(select(quarter, func.count()).where(*cond).group_by(quarter)):
+            local = start.replace(tzinfo=timezone.utc).astimezone(zone)
+            grid[local.weekday()][local.hour] += int(n)
+        return grid
     for (at,) in session.execute(select(Ticket.issued_at).where(*cond)):
         local = at.astimezone(zone)
         grid[local.weekday()][local.hour] += 1
@@ -159,13 +179,11 @@ def waiting_report(session: Session, q: ReportQuery) -> dict:
     "cancelled", "wait_time": stats, "service_time": stats} and stats = {count, mean_s,
     p50_s, p90_s, max_s} in seconds (None when count is 0).
     """
-    summarize = _rows_sql if is_postgres(session) else _rows_python
-    total_q = ReportQuery(**{**q.__dict__, "group": "none"})
-    total = summarize(session, total_q).get(None) or {
-        **{c: 0 for c in COUNTS}, "wait_time": stats([]), "service_time": stats([])}
+    report_work_mem(session)
+    total, grouped = (_rows_sql if is_postgres(session) else _rows_python)(session, q)
+    total = total or {**{c: 0 for c in COUNTS}, "wait_time": stats([]), "service_time": stats([])}
     rows = []
     if q.group != "none":
-        grouped = summarize(session, q)
         labels = _labels(session, q, grouped.keys())
         for k, row in grouped.items():
             rows.append({**labels.get(k, {"key": None, "label": "–"}), **row})
