@@ -39,8 +39,7 @@ def waiting_tables(report: dict) -> list[Table]:
                 *[row["wait_time"][k] for k in STAT_KEYS], *[row["service_time"][k] for k in STAT_KEYS]]
 
     summary = Table("summary", "report.w.summary", cols, [line("report.total", report["total"])])
-    summary.rows += [line(f"{r['key']} · {r['label']}" if r["label"] != str(r["key"]) else str(r["key"]), r)
-                     for r in report["rows"]]
+    summary.rows += [line(r["label"] if r["key"] is not None else "–", r) for r in report["rows"]]
     heat = Table("heatmap", "report.w.heatmap", [("report.weekday", "text")] + [(f"{h:02d}", "int") for h in range(24)],
                  [[WEEKDAY_KEYS[i], *counts] for i, counts in enumerate(report["heatmap"]["counts"])])
     moves = Table("transfers", "report.w.transfers",

@@ -159,10 +159,10 @@ def _labels(session: Session, q: ReportQuery, keys) -> dict:
         return {s.id: {"key": s.code, "label": f"{s.letter} · {s.name_id}"}
                 for s in session.scalars(select(Service).where(Service.id.in_(keys)))}
     if q.group == "counter":
-        return {c.id: {"key": c.number, "label": c.name or f"Loket {c.number}"}
+        return {c.id: {"key": c.number, "label": f"Loket {c.number}" + (f" · {c.name}" if c.name else "")}
                 for c in session.scalars(select(Counter).where(Counter.id.in_(keys)))}
     if q.group == "officer":
-        return {u.id: {"key": u.username, "label": u.full_name}
+        return {u.id: {"key": u.username, "label": f"{u.full_name} ({u.username})"}
                 for u in session.scalars(select(StaffUser).where(StaffUser.id.in_(keys)))}
     if q.group == "day":
         return {d: {"key": d.isoformat(), "label": d.isoformat()} for d in keys}
