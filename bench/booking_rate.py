@@ -116,7 +116,11 @@ def opening_burst(base: str, day: str, choices: list[tuple[str, str]], citizens:
         key = f"{r[0]} {r[1]}" if r[1] else str(r[0])
         by_status[key] = by_status.get(key, 0) + 1
     codes = [r[2] for r in rows if r[2]]
-    return {"citizens": citizens, "seconds": round(elapsed, 2), "rate_per_s": round(len(answered) / elapsed, 1),
+    by_answer = {}
+    for status in (201, 409):
+        sel = [r[4] * 1000 for r in answered if r[0] == status] or [0.0]
+        by_answer[str(status)] = {"p50_ms": round(percentile(sel, 50), 1), "p99_ms": round(percentile(sel, 99), 1)}
+    return {"latency_by_status": by_answer, "citizens": citizens, "seconds": round(elapsed, 2), "rate_per_s": round(len(answered) / elapsed, 1),
             "p50_ms": round(percentile(lat, 50), 1), "p99_ms": round(percentile(lat, 99), 1),
             "max_ms": round(max(lat), 1), "csrf_p50_ms": round(percentile(csrf, 50), 1),
             "csrf_p99_ms": round(percentile(csrf, 99), 1), "by_status": by_status, "codes": codes}
@@ -238,7 +242,8 @@ def main() -> None:
     print(f"   server CPU {cpu_ms:.1f} ms per citizen ({'both requests' if args.csrf_fetch else 'its POST'}) in the "
           f"Loket processes; PostgreSQL backends of the bench database {pg_ms:.1f} ms, load generator {gen_ms:.1f} ms "
           f"(2 cores = 2000 ms/s: {2000 / max(0.1, cpu_ms + pg_ms + gen_ms):.0f}/s if nothing else ran)")
-    print(f"   answers by status: {res['by_status']}")
+    print(f"   answers by status: {res['by_status']}; POST latency by answer: "
+          + ", ".join(f"{k} p50 {v['p50_ms']} ms / p99 {v['p99_ms']} ms" for k, v in res["latency_by_status"].items()))
     print(f"   oversold places: {checks['oversold_taken']} by the counters, {checks['oversold_rows']} by the rows "
           f"(must be 0); sessions full {checks['sessions_full']}/{checks['sessions']}; taken vs rows mismatch "
           f"{checks['taken_vs_rows_mismatch']}; rows {checks['db_rows']} for {checks['answered_201']} answered 201; "
