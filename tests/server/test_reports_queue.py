@@ -144,6 +144,15 @@ def test_waiting_and_productivity_agree_with_the_raw_rows(database, office_id):
         assert row["idle_s"] > 0 and row["paused_s"] > 0
     assert prod["total"]["served"] == sum(t.status == "done" for t in tickets)
 
+    # A service filter narrows the ticket figures, never the officer's time.
+    kk = run(database, office_id, lambda s, q: productivity_report(s, q, now=wib(12, 0, day=30)), service="kk")
+    for row in kk["rows"]:
+        whole = rows[row["officer"]]
+        assert row["served"] == sum(1 for t in tickets if users.get(t.officer_id) == row["officer"]
+                                    and services[t.service_id] == "kk" and t.status == "done")
+        assert (row["open_s"], row["paused_s"], row["busy_s"], row["idle_s"]) == (
+            whole["open_s"], whole["paused_s"], whole["busy_s"], whole["idle_s"])
+
     # One day, one officer: only that day's stretches.
     one = run(database, office_id, lambda s, q: productivity_report(s, q, now=wib(12, 0, day=30)),
               first=date(2026, 11, 25), last=date(2026, 11, 25), officer="rep3")

@@ -9,7 +9,7 @@ in Python with ``percentile``. Both give the same figures for the same rows.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import func, select, text
@@ -42,7 +42,6 @@ class ReportQuery:
     service_id: int | None = None
     counter_id: int | None = None
     officer_id: int | None = None
-    labels: dict = field(default_factory=dict)
 
     @property
     def bounds(self) -> tuple[datetime, datetime]:

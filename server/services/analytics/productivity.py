@@ -110,7 +110,8 @@ def counter_stretches(session: Session, q: ReportQuery, now: datetime) -> list[d
 
 def productivity_report(session: Session, q: ReportQuery, *, now: datetime | None = None) -> dict:
     """Officer productivity for ``q`` (office, period; filters counter and officer; a
-    service filter narrows the ticket figures only).
+    service filter narrows served, no_show, transferred and mean_service_s only: open,
+    paused, busy and idle time stay the officer's whole time).
 
     Returns {"office", "from", "to", "filters", "rows": [{"officer" (username), "name",
     "counters": [numbers], "served", "no_show", "transferred", "mean_service_s", "open_s",
@@ -125,9 +126,9 @@ def productivity_report(session: Session, q: ReportQuery, *, now: datetime | Non
         cond.append(Ticket.counter_id == q.counter_id)
     if q.officer_id is not None:
         cond.append(Ticket.officer_id == q.officer_id)
-    if q.service_id is not None:
-        cond.append(Ticket.service_id == q.service_id)
     in_days = [*cond, Ticket.day >= q.first, Ticket.day <= q.last]
+    if q.service_id is not None:  # busy time stays whole: idle must not grow by other services' tickets
+        in_days.append(Ticket.service_id == q.service_id)
     tickets = session.execute(select(Ticket.officer_id, Ticket.status, Ticket.started_at, Ticket.finished_at)
                               .where(*in_days)).all()
     busy_rows = session.execute(select(Ticket.officer_id, Ticket.called_at, Ticket.finished_at).where(
