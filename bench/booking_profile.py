@@ -9,11 +9,13 @@ unless ``--no-limits``) driven by Flask's test client: each citizen does what
 ``--csrf-fetch`` a CSRF token fetch first), ~3x more citizens than places as in the burst.
 
 Printed: CPU ms (``time.process_time``) per citizen and per request kind, split into
-booked (201) and refused (409 ``session_full``); SQL statements per request (counted on
-the engine, BEGIN/COMMIT included as psycopg sends them); Redis commands per request
-(the limiter's); with ``--profile`` the cProfile top 35 by cumulative time; with ``--sql``
-the statements of one successful booking and one refused one. One process, one
-connection at a time: no lock waits, no gevent: the CPU figure is the request's own cost.
+booked (201) and refused (409 ``session_full``); SQL statements per request (SQLAlchemy's
+cursor events: psycopg's BEGIN, COMMIT/ROLLBACK and the pool's pre-ping are round trips
+too but not counted); Redis commands per request (the limiter's: per-IP limit
+"1000000/minute", everything comes from one address, and the per-NIK "5/hour"); with ``--profile`` the cProfile top 35 by cumulative time; with ``--sql``
+the statements of one successful booking and one refused one (env BOOKING_PROFILE_SORT,
+e.g. "tottime", and BOOKING_PROFILE_TOP change the profile's order and length). One
+process, one connection at a time: no lock waits, no gevent: the CPU figure is the request's own cost.
 """
 from __future__ import annotations
 
