@@ -42,7 +42,8 @@ from pathlib import Path
 
 from drivers.errors import DeviceError, DeviceUnavailable
 from drivers.printer.base import PrinterState, PrinterStatus, TicketPrinter
-from drivers.qr.decoders import DECODERS, DEFAULT_DECODER, Decoder, decoder_by_name
+from drivers.qr.decoders import Decoder
+from drivers.qr.reading import add_reading_options, devices_from_args
 from drivers.qr.sources import FrameSource, ScannerReader
 from drivers.station import DeviceHealth, StationAgent
 
@@ -302,15 +303,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--tz", default=None, help="IANA zone for the printed time when the job has none, e.g. Asia/Jakarta")
     parser.add_argument("--poll", type=float, default=2.0, help="status check interval (s) while the printer is unavailable")
     parser.add_argument("--status-interval", type=float, default=5.0, help="status check interval (s) while idle")
-    parser.add_argument("--scanner", help="booking QR scanner: serial port (/dev/ttyACM0, a pyserial URL), a FIFO, "
-                                          "or 'stdin' for a keyboard-wedge scanner")
-    parser.add_argument("--baudrate", type=int, default=9600, help="scanner serial speed (default 9600)")
-    parser.add_argument("--camera", help="booking QR camera: index (0), /dev/videoN, rtsp:// or http:// URL, or a video file")
-    parser.add_argument("--decoder", choices=sorted(DECODERS), default=DEFAULT_DECODER,
-                        help=f"QR decoder for the camera (default {DEFAULT_DECODER})")
-    parser.add_argument("--fps", type=float, default=10.0, help="camera QR decodes per second (default 10)")
-    parser.add_argument("--hold", type=float, default=DEFAULT_HOLD_S,
-                        help=f"seconds before the same code is reported again (default {DEFAULT_HOLD_S:g})")
+    add_reading_options(parser, what="booking QR", hold_s=DEFAULT_HOLD_S)
     parser.add_argument("--log-level", default="INFO", choices=("DEBUG", "INFO", "WARNING", "ERROR"))
     args = parser.parse_args(argv)
     if not args.token:
@@ -324,9 +317,7 @@ def build_agent(args: argparse.Namespace) -> KioskAgent:
     from drivers.printer.transports import printer_from_uri
 
     printer = printer_from_uri(args.printer, width_mm=args.paper, tz=args.tz)
-    camera = FrameSource(args.camera) if args.camera else None
-    scanner = ScannerReader(args.scanner, baudrate=args.baudrate) if args.scanner else None
-    decoder = decoder_by_name(args.decoder) if camera is not None else None
+    camera, scanner, decoder = devices_from_args(args)
     return KioskAgent(args.server, args.token, printer, poll_s=args.poll, status_interval_s=args.status_interval,
                       camera=camera, scanner=scanner, decoder=decoder, fps=args.fps, hold_s=args.hold)
 
@@ -338,7 +329,7 @@ def _not_escpos_chatter(record: logging.LogRecord) -> bool:
 
 def main(argv: list[str] | None = None, stop: threading.Event | None = None) -> int:
     """``loket agent kiosk --server URL --token T --printer URI [--paper 58|80] [--tz ZONE]
-    [--scanner PORT] [--camera SOURCE] [--decoder zxing|pyzbar]``.
+    [--scanner PORT] [--camera SOURCE] [--decoder zxing|pyzbar] [--width W --height H] [--loop]``.
 
     Runs until SIGINT / SIGTERM (or until ``stop`` is set, when given); logs to stderr.
     Returns the exit status: 0 after a clean stop, 2 on a bad printer or decoder option.
