@@ -61,6 +61,18 @@ def public_json(view):
     return view
 
 
+_CITIZEN_FORM = "_loket_citizen_form"
+
+
+def citizen_form(view):
+    """Mark a citizen's public HTML form view (no staff login behind it, e.g. the AKAPELA
+    web form): a POST to it without a valid CSRF token (the browser lost its session
+    cookie) gets a page that keeps what was typed and sends it again with a fresh token,
+    instead of the staff sign-in page every other page form falls back to."""
+    setattr(view, _CITIZEN_FORM, True)
+    return view
+
+
 def _public_json_request() -> bool:
     """True for a JSON request to a :func:`public_json` view from no or the same origin."""
     view = current_app.view_functions.get(request.endpoint or "")
@@ -115,7 +127,7 @@ def _device_for(token: str):
 def _csrf_failed(exc: CSRFError):
     """API callers get JSON. A staff page form (expired session, restarted browser) goes
     back to the sign-in page with a message instead of a bare 400 page. A citizen's public
-    form (no staff login: the complaint form, the booking cancel form …) gets a page that
+    form (a :func:`citizen_form` view, e.g. the complaint form) gets a page that
     keeps what was typed and sends it again with a fresh token at one tap (status 400), so
     a lost session cookie loses nothing and never leads a citizen to the staff sign-in."""
     if request.path.startswith("/api/"):
@@ -124,8 +136,8 @@ def _csrf_failed(exc: CSRFError):
 
     from .i18n import current_language, translate
 
-    public_form = request.endpoint != "web.login" and not current_user.is_authenticated
-    if public_form and request.method == "POST" and not request.files:
+    view = current_app.view_functions.get(request.endpoint or "")
+    if getattr(view, _CITIZEN_FORM, False) and request.method == "POST" and not request.files:
         fields = [(k, v) for k, v in request.form.items(multi=True)
                   if k != "csrf_token" and "password" not in k]
         return render_template("csrf_retry.html", action=request.full_path.rstrip("?"), fields=fields), 400

@@ -20,7 +20,7 @@ from ..api.complaints import contact_fields, status_throttle
 from ..i18n import current_language
 from ..models import Office, utcnow
 from ..ratelimit import rate_limited
-from ..security import current_actor
+from ..security import citizen_form, current_actor
 from ..services.complaints import ContactInvalid, register_contact
 from ..services.complaints.registration import ID_KINDS, KINDS
 from ..services.complaints.views import lookup_status, public_view
@@ -50,6 +50,7 @@ def complaint_form(office_code: str):
 
 
 @bp.post("/pengaduan/<office_code>")
+@citizen_form
 @rate_limited("complaint")
 def complaint_submit(office_code: str):
     """Register the form as a web-form contact; the page then shows the contact number.
@@ -80,6 +81,7 @@ def complaint_status_form(office_code: str):
 
 
 @bp.post("/pengaduan/<office_code>/status")
+@citizen_form
 @rate_limited("complaint_status")
 def complaint_status_page(office_code: str):
     """The status and answer of the contact whose number and phone check were typed; an
