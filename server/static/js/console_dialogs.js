@@ -1,0 +1,78 @@
+/* Counter console: the dialogs (native <dialog>: Esc cancels, Enter confirms). ask() shows
+ * one and runs its "ok"; here too the transfer dialog (another service, front or back of its
+ * queue) and the cancel dialog of a waiting ticket (a reason is required). The pause dialog
+ * is with the counter (console_counter.js); skip, call-a-number and close are asked in
+ * console_actions.js and console_counter.js.
+ */
+(function () {
+  "use strict";
+
+  const C = window.LoketConsole;
+  const S = C.state;
+  const t = Loket.t;
+  const h = Loket.h;
+  const $ = (id) => document.getElementById(id);
+
+  document.querySelectorAll("dialog [data-dismiss]").forEach((b) => {
+    b.addEventListener("click", () => b.closest("dialog").close("cancel"));
+  });
+
+  /* Show a dialog; on "ok" run `onOk`. `focus`: the element to focus first. */
+  function ask(id, onOk, focus) {
+    const dlg = $(id);
+    if (dlg.open) return;
+    dlg.returnValue = "";
+    dlg.onclose = () => {
+      // The close event is queued: after Esc and a quick reopen, the previous opening's
+      // close arrives while the dialog is open again. It is not ours: keep waiting.
+      if (dlg.open) return;
+      dlg.onclose = null;
+      if (dlg.returnValue === "ok") onOk();
+    };
+    dlg.showModal();
+    if (focus) focus.focus();
+  }
+
+  function openTransfer() {
+    const c = C.mine();
+    const d = S.detail;
+    const select = $("transfer-service");
+    select.textContent = "";
+    [...S.services.values()].filter((s) => !d || s.id !== d.service_id).forEach((s) => {
+      select.append(h("option", {value: s.code, text: `${s.letter} · ${C.serviceName(s)}`}));
+    });
+    $("dlg-transfer").querySelector("input[value=front]").checked = true;
+    $("transfer-title").textContent = t("console.transfer.title", {number: c.current.number});
+    ask("dlg-transfer", async () => {
+      const service = select.value;
+      const position = $("dlg-transfer").querySelector("input[name=position]:checked").value;
+      const number = c.current ? c.current.number : "";
+      const svc = [...S.services.values()].find((s) => s.code === service);
+      if (await C.act("transfer", {service, position})) {
+        C.toast("success", t("console.msg.transferred", {number, service: C.serviceName(svc),
+                                                          position: t("console.transfer.short_" + position)}));
+      }
+    }, select);
+  }
+  $("dlg-transfer").addEventListener("keydown", (e) => {
+    if (e.key === "Enter" && e.target.tagName !== "BUTTON") { e.preventDefault(); $("dlg-transfer").querySelector("[data-testid=transfer-confirm]").click(); }
+  });
+
+  function openCancel(tk) {
+    $("cancel-title").textContent = t("console.cancel.title", {number: tk.number});
+    const input = $("cancel-reason");
+    input.value = "";
+    ask("dlg-cancel", async () => {
+      const reason = input.value.trim();
+      if (!reason) { C.toast("error", t("console.cancel.need_reason")); return; }
+      const answer = await C.request("POST", `/api/v1/tickets/${tk.id}/cancel`, {reason});
+      if (answer) {
+        C.upsertTicket(answer);
+        C.render();
+        C.toast("success", t("console.msg.cancelled", {number: tk.number}));
+      }
+    }, input);
+  }
+
+  Object.assign(C, {ask, openTransfer, openCancel});
+})();
