@@ -30,16 +30,15 @@ def _utc_bounds(office: Office, first: date, last: date) -> tuple[datetime, date
     return start, end
 
 
-def activation_report(session: Session, office: Office, first: date, last: date) -> dict:
-    """Activations of ``office`` from ``first`` to ``last`` (office-local days, both
-    included; at most 366 days, else ValidationError).
+def activation_figures(session: Session, office: Office, first: date, last: date) -> dict:
+    """The activation counter's figures of ``office`` from ``first`` to ``last`` (office-local
+    days, both included; at most 366 days, else ValidationError), from the audit log only
+    (no tickets read: the pickups report uses this part).
 
     Returns {"office", "from", "to", "days": [{"date", "activations", "fingerprint_failures",
     "blocked", "released", "refusals": {reason: n}}] (every day of the period, oldest
     first), "totals": same without "date", "refusals_by_reason": [{"reason", "count"}]
-    (most frequent first; counter refusals and refused card taps together), "queue":
-    ``period_report`` rows (waiting time issue → first call and service time start →
-    finish, in s) of the activation services first, then the other services}.
+    (most frequent first; counter refusals and refused card taps together)}.
     """
     if last < first:
         raise ValidationError("to must not be before from", field="to")
@@ -73,8 +72,6 @@ def activation_report(session: Session, office: Office, first: date, last: date)
         for key in ("activations", "fingerprint_failures", "blocked", "released"):
             totals[key] += row[key]
         reasons.update(row["refusals"])
-    queue = period_report(session, office, first, last)["services"]
-    queue.sort(key=lambda r: r.get("kind") != "activation")
     return {
         "office": office.code, "from": first.isoformat(), "to": last.isoformat(),
         "days": [{"date": d.isoformat(), **{k: (dict(v) if k == "refusals" else v) for k, v in row.items()}}
@@ -82,5 +79,23 @@ def activation_report(session: Session, office: Office, first: date, last: date)
         "totals": {**{k: totals[k] for k in ("activations", "fingerprint_failures", "blocked", "released")},
                    "refusals": dict(reasons)},
         "refusals_by_reason": [{"reason": r, "count": n} for r, n in reasons.most_common()],
-        "queue": queue,
     }
+
+
+def activation_queues(session: Session, office: Office, first: date, last: date) -> list[dict]:
+    """``period_report`` rows of ``office``'s services from ``first`` to ``last`` (waiting
+    time issue → first call and service time start → finish, in s), the activation
+    services first. Reads every ticket of the period: only the activation report shows it."""
+    queue = period_report(session, office, first, last)["services"]
+    queue.sort(key=lambda r: r.get("kind") != "activation")
+    return queue
+
+
+def activation_report(session: Session, office: Office, first: date, last: date) -> dict:
+    """Activations of ``office`` from ``first`` to ``last`` (office-local days, both
+    included; at most 366 days, else ValidationError): :func:`activation_figures` plus
+    "queue": :func:`activation_queues` (the activation services first, then the others).
+    """
+    report = activation_figures(session, office, first, last)
+    report["queue"] = activation_queues(session, office, first, last)
+    return report

@@ -3,8 +3,8 @@
 Sources: applications handed over (``Application.collected_at``, the collector's
 ``device_id`` set by the pickup station, ``services.applications.pickup``), the
 ``pickup.refused`` audit rows (``data.refusal``, ``data.device_id``) and the activation
-figures of ``services.activation.report.activation_report`` (its ``activation.*`` audit
-rows).
+figures of ``services.activation.report.activation_figures`` (its ``activation.*`` audit
+rows; not its queue table, which reads every ticket of the period).
 
 **Channel**: a pickup at a ``pickup`` device is ``drive_thru`` unless the device's
 settings say ``{"channel": "counter"}`` (an ordinary pickup counter with a scanner); a
@@ -23,7 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ...models import Application, AuditEntry, Device, DeviceKind
-from ..activation.report import activation_report
+from ..activation.report import activation_figures
 from .filters import ReportQuery
 
 CHANNELS = ("counter", "drive_thru")
@@ -82,7 +82,7 @@ def pickups_report(session: Session, q: ReportQuery) -> dict:
         reasons[("pickup", str(data.get("refusal")))] += 1
         by_channel[channel_of(data.get("device_id"), channels)] += 1
 
-    activations = activation_report(session, q.office, q.first, q.last)
+    activations = activation_figures(session, q.office, q.first, q.last)
     for row in activations["days"]:
         day = days[date.fromisoformat(row["date"])]
         day["activations"] = row["activations"]
