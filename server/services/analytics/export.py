@@ -1,9 +1,13 @@
 """CSV and XLSX (openpyxl) files of a report's :class:`~.tables.Table` list.
 
-``tr(key)`` translates titles, headers and text cells that are i18n keys (``report.…``);
-the caller passes the request language's translator. Seconds and minutes are written as
-plain numbers (the header says the unit), shares as 0..1, dates as ISO text in CSV and as
-dates in XLSX.
+``tr(key)`` translates titles, headers and text cells that are i18n keys (starting with
+one of ``KEY_PREFIXES``); the caller passes the request language's translator. Seconds and
+minutes are written as plain numbers (the header says the unit), shares as 0..1, dates as
+ISO text in CSV and as dates in XLSX.
+
+Text typed by people (IKM comments, names) may start with ``=``, ``+``, ``-`` or ``@``:
+in the CSV such a cell gets a leading ``'`` and in the XLSX it is stored as text, so a
+spreadsheet program never runs it as a formula (OWASP "CSV injection").
 """
 from __future__ import annotations
 
@@ -18,10 +22,19 @@ from openpyxl.styles import Font
 from .tables import Table
 
 UNITS = {"s": " (s)", "min": " (min)", "share": " (0-1)"}
+KEY_PREFIXES = ("report.", "survey.report.", "complaints.")
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _text(value, tr: Callable[[str], str]):
-    return tr(value) if isinstance(value, str) and value.startswith("report.") else value
+    return tr(value) if isinstance(value, str) and value.startswith(KEY_PREFIXES) else value
+
+
+def _csv_cell(value, tr: Callable[[str], str]):
+    if value is None:
+        return ""
+    value = _text(value, tr)
+    return "'" + value if isinstance(value, str) and value.startswith(FORMULA_STARTS) else value
 
 
 def headers(table: Table, tr: Callable[[str], str]) -> list[str]:
@@ -42,7 +55,7 @@ def to_csv(tables: list[Table], tr: Callable[[str], str], *, heading: str = "") 
         out.writerow([tr(table.title)])
         out.writerow(headers(table, tr))
         for row in table.rows:
-            out.writerow(["" if v is None else _text(v, tr) for v in row])
+            out.writerow([_csv_cell(v, tr) for v in row])
         out.writerow([])
     return ("\ufeff" + buf.getvalue()).encode("utf-8")
 
@@ -67,6 +80,9 @@ def to_xlsx(tables: list[Table], tr: Callable[[str], str], *, heading: str = "")
                     v = date.fromisoformat(v)
                 values.append(_text(v, tr))
             ws.append(values)
+            for cell in ws[ws.max_row]:
+                if isinstance(cell.value, str) and cell.value.startswith("="):
+                    cell.data_type = "s"  # text, never a formula
         for i, (_, kind) in enumerate(table.columns, start=1):
             letter = ws.cell(row=2, column=i).column_letter
             ws.column_dimensions[letter].width = 28 if kind == "text" else 12
