@@ -37,7 +37,7 @@ from . import activation  # noqa: E402,F401
 from . import bookings  # noqa: E402,F401
 from . import checkin  # noqa: E402,F401
 from . import complaints  # noqa: E402,F401
-from . import analytics  # noqa: E402,F401  (managers' reports, issue 7)
+from . import report_requests  # noqa: E402,F401  (every managers' report, issue 7)
 from . import survey  # noqa: E402,F401
 from . import dashboard  # noqa: E402,F401
 

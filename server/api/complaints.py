@@ -1,6 +1,7 @@
 """AKAPELA information requests and complaints (seed 001, issue 7): staff registration,
 the list per role, a contact's kartu kendali, its moves (answer, escalate, route, reply,
-close), the managers' report; and the public registration and status look-up.
+close); the public registration and status look-up. The managers' report
+(``/offices/<code>/reports/complaints``) is served with the other reports (``report_requests``).
 
 Rules are in ``server.services.complaints``. Errors: 422 ``validation_error`` (a bad field;
 registration lists every bad field in ``details.errors``), 403 (not the holder's role or
@@ -9,24 +10,19 @@ first: reload), 429 ``too_many_requests`` / ``too_many_attempts``.
 """
 from __future__ import annotations
 
-from datetime import date, timedelta
-
 from flask import abort, jsonify, request
 
-from ..models import Complaint, Role, utcnow
+from ..models import Complaint, utcnow
 from ..ratelimit import rate_limited
 from ..security import current_actor, office_allowed, require
 from ..services.applications.resi_lookup import CheckThrottle
-from ..services.clock import queue_day
 from ..services.complaints import answer, close, escalate, register_contact, reply, route
-from ..services.complaints.report import complaint_report
 from ..services.complaints.views import lookup_status, public_view, staff_detail, staff_item, waiting_list
 from ..services.errors import NotFound, ValidationError
 from . import bp
 from .helpers import body, get_office, int_arg, transaction
 from .resi import resi_signer
 
-REPORT_ROLES = (Role.MANAGER, Role.SECTION_HEAD, Role.DIVISION_HEAD, Role.HEAD_OF_OFFICE, Role.ADMIN)
 _FIELDS = ("name", "phone", "id_kind", "id_number", "channel", "kind", "resi_number", "text")
 _THROTTLE = CheckThrottle()  # failed public status checks per contact number (per process)
 
@@ -195,39 +191,6 @@ def complaint_action(complaint_id: int, action: str):
         abort(404)
     fn, args = _ACTIONS[action]
     return _act(complaint_id, fn, *args)
-
-
-def _day(name: str, default: date) -> date:
-    raw = request.args.get(name)
-    if not raw:
-        return default
-    try:
-        return date.fromisoformat(raw)
-    except ValueError:
-        raise ValidationError(f"{name}: YYYY-MM-DD", field=name) from None
-
-
-@bp.get("/offices/<code>/reports/complaints")
-@require(roles=REPORT_ROLES)
-def complaint_report_api(code: str):
-    """AKAPELA figures of the office for ``?from=&to=`` (office-local dates, both included;
-    default the last 30 days): counts by kind, channel and outcome; time to first answer
-    and to resolution (count, mean, median, max; seconds), overall and per kind.
-    ---
-    get:
-      tags: [complaints, reports]
-      parameters:
-        - {in: path, name: code, required: true, schema: {type: string}}
-        - {in: query, name: from, schema: {type: string, format: date}}
-        - {in: query, name: to, schema: {type: string, format: date}}
-      responses:
-        200: {description: '{"office", "from", "to", "totals": {"contacts", "closed", "open", "first_answer": {"count", "mean_s", "median_s", "max_s"}, "resolution": {...}}, "by_kind", "by_channel", "by_outcome", "kinds"}'}
-        422: {description: bad dates or over 366 days}
-    """
-    with transaction() as s:
-        office = get_office(s, code)
-        last = _day("to", queue_day(office, utcnow()))
-        return jsonify(complaint_report(s, office, _day("from", last - timedelta(days=29)), last))
 
 
 # ---------------------------------------------------------------------------- public

@@ -1,7 +1,6 @@
-"""Offices: public details and services, full state for screens, the day report."""
+"""Offices: public details and services, full state for screens, the day report (the
+period reports are in ``report_requests``)."""
 from __future__ import annotations
-
-from datetime import date, timedelta
 
 from flask import jsonify, request
 from flask_login import current_user
@@ -9,7 +8,7 @@ from sqlalchemy import select
 
 from ..models import COUNTER_ROLES, DeviceKind, Office, Role
 from ..security import require
-from ..services.activation.report import activation_report
+from ..services.analytics.catalog import date_arg
 from ..services.clock import queue_day
 from ..services.errors import ValidationError
 from ..services.reports import day_report
@@ -92,37 +91,4 @@ def report_day(code: str):
     """
     with transaction() as s:
         o = get_office(s, code)
-        return jsonify(day_report(s, o, _date_arg("date", queue_day(o, utcnow()))))
-
-
-def _date_arg(name: str, default: date) -> date:
-    raw = request.args.get(name)
-    try:
-        return date.fromisoformat(raw) if raw else default
-    except ValueError:
-        raise ValidationError(f"{name} must be YYYY-MM-DD", field=name) from None
-
-
-@bp.get("/offices/<code>/reports/activations")
-@require(roles=(Role.MANAGER, Role.SECTION_HEAD, Role.DIVISION_HEAD, Role.HEAD_OF_OFFICE))
-def report_activations(code: str):
-    """KTP-el activations per day (``?from=&to=`` office-local dates, default the last 7
-    days): activations, fingerprint failures, blocks, refusals by reason, and the waiting
-    and service time (s) of the activation queue next to the other services (issue 5).
-    ---
-    get:
-      tags: [reports]
-      parameters:
-        - {in: path, name: code, required: true, schema: {type: string}}
-        - {in: query, name: from, schema: {type: string, format: date}}
-        - {in: query, name: to, schema: {type: string, format: date}}
-      responses:
-        200: {description: '{"days", "totals", "refusals_by_reason", "queue"} (services.activation.report)'}
-        422: {description: bad dates or more than 366 days}
-    """
-    with transaction() as s:
-        o = get_office(s, code)
-        today = queue_day(o, utcnow())
-        last = _date_arg("to", today)
-        first = _date_arg("from", last - timedelta(days=6))
-        return jsonify(activation_report(s, o, first, last))
+        return jsonify(day_report(s, o, date_arg(request.args, "date", queue_day(o, utcnow()))))

@@ -1,5 +1,6 @@
-"""IKM satisfaction survey (issue 7, PermenPANRB 14/2017): the counter tablet, the signed
-phone link, and the managers' IKM report. Rules in ``server.services.survey``.
+"""IKM satisfaction survey (issue 7, PermenPANRB 14/2017): the counter tablet and the signed
+phone link. Rules in ``server.services.survey``; the managers' IKM report
+(``/offices/<code>/reports/ikm``) is served with the other reports (``report_requests``).
 
 Errors answer {"error", "message", "details"}: 422 ``validation_error`` (field u1..u9 with
 ``missing``/``invalid``, or comment), 409 ``survey_not_served`` / ``survey_already_answered``
@@ -8,19 +9,14 @@ Errors answer {"error", "message", "details"}: 422 ``validation_error`` (field u
 """
 from __future__ import annotations
 
-from datetime import date
-
-from flask import abort, current_app, g, jsonify, request
+from flask import abort, current_app, g, jsonify
 
 from ..i18n import current_language
-from ..models import DeviceKind, Office, Role, Ticket, TicketStatus, utcnow
-from ..security import current_actor, require
-from ..services.clock import queue_day
-from ..services.errors import ValidationError
+from ..models import DeviceKind, Office, Ticket, TicketStatus
+from ..security import current_actor
 from ..services.snapshots import follow_transfers
 from ..services.survey import (
     SurveySigner,
-    ikm_report,
     response_view,
     submit_response,
     survey_signer,
@@ -30,10 +26,7 @@ from ..services.survey import (
 )
 from ..services.survey.responses import answered
 from . import bp
-from .helpers import body, get_office, int_arg, transaction
-
-REPORT_ROLES = (Role.MANAGER, Role.SECTION_HEAD, Role.DIVISION_HEAD, Role.HEAD_OF_OFFICE, Role.ADMIN)
-
+from .helpers import body, transaction
 
 def signer() -> SurveySigner:
     """The app's survey link signer (made once per app)."""
@@ -134,53 +127,6 @@ def survey_link_submit(token: str):
         response = submit_response(s, ticket, data.get("answers"), data.get("comment"), channel="link",
                                    actor=current_actor())
         return jsonify(response=response_view(response)), 201
-
-
-def _date_arg(name: str, default: date) -> date:
-    raw = request.args.get(name)
-    try:
-        return date.fromisoformat(raw) if raw else default
-    except ValueError:
-        raise ValidationError(f"{name} must be YYYY-MM-DD", field=name) from None
-
-
-def semester_start(day: date) -> date:
-    """1 January or 1 July before ``day``: the IKM is measured each semester (seed 002)."""
-    return date(day.year, 1 if day.month <= 6 else 7, 1)
-
-
-def report_period(office: Office) -> tuple[date, date]:
-    """``?from=&to=`` (office-local dates); default the current semester up to today."""
-    today = queue_day(office, utcnow())
-    last = _date_arg("to", today)
-    return _date_arg("from", semester_start(last)), last
-
-
-@bp.get("/offices/<code>/reports/ikm")
-@require(roles=REPORT_ROLES)
-def report_ikm(code: str):
-    """The IKM (PermenPANRB 14/2017) of an office: ``?from=&to=`` (office-local days of the
-    served tickets, default the current semester), ``service`` (code), ``counter`` (number).
-    Overall, per service and per counter: NRR per element, weighted NRR, unit value, IKM,
-    grade; comments without names (``services.survey.ikm``).
-    ---
-    get:
-      tags: [reports]
-      parameters:
-        - {in: path, name: code, required: true, schema: {type: string}}
-        - {in: query, name: from, schema: {type: string, format: date}}
-        - {in: query, name: to, schema: {type: string, format: date}}
-        - {in: query, name: service, schema: {type: string}}
-        - {in: query, name: counter, schema: {type: integer}}
-      responses:
-        200: {description: '{"office", "from", "to", "overall", "by_service", "by_counter", "by_channel", "comments", "rounding"}'}
-    """
-    with transaction() as s:
-        office = get_office(s, code)
-        first, last = report_period(office)
-        counter = int_arg(request.args, "counter", None, lo=1, hi=9999)
-        return jsonify(ikm_report(s, office, first, last, service=request.args.get("service") or None,
-                                  counter=counter, lang=current_language()))
 
 
 def ticket_survey_path(session, public_id: str) -> str | None:

@@ -10,7 +10,6 @@ from . import applications_pages, auth, devices, pages, resi_page  # noqa: E402,
 from . import activation_pages, demo_devices, pickup_pages, reports_pages  # noqa: E402,F401
 from . import booking_pages  # noqa: E402,F401
 from . import complaint_pages, complaint_public  # noqa: E402,F401  (AKAPELA, issue 7)
-from . import analytics_pages  # noqa: E402,F401  (managers' reports, issue 7)
 from . import survey_pages  # noqa: E402,F401
 from . import dashboard_pages  # noqa: E402,F401
 

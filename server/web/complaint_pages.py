@@ -1,12 +1,13 @@
 """Staff pages of AKAPELA (seed 001, issue 7): ``/complaints`` (what is waiting for my
 role, all open, closed; the registration form), ``/complaints/<id>`` (the contact, its
-kartu kendali and the actions the user's role may take there) and ``/reports/complaints``
-(the managers' period report). Server-rendered forms with CSRF; each POST calls one
-service in one transaction (audit rows written there) and redirects back with a message.
+kartu kendali and the actions the user's role may take there); the managers' period
+report ``/reports/complaints`` is in ``reports_pages``. Server-rendered forms with CSRF;
+each POST calls one service in one transaction (audit rows written there) and redirects
+back with a message.
 """
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
@@ -17,17 +18,14 @@ from ..api.resi import resi_signer
 from ..i18n import current_language, translate
 from ..models import Complaint, Office, Role, utcnow
 from ..security import current_actor
-from ..services.clock import queue_day
 from ..services.complaints import ContactInvalid, answer, close, escalate, register_contact, reply, route
 from ..services.complaints.registration import CHANNELS, ID_KINDS, KINDS
-from ..services.complaints.report import complaint_report
 from ..services.complaints.stages import ESCALATES_TO, OFFICER, ROUTE_TARGETS
 from ..services.complaints.views import staff_detail, staff_item, waiting_list
-from ..services.errors import LoketError, ValidationError
+from ..services.errors import LoketError
 from . import bp
 from .scope import staff_office
 
-REPORT_VIEWERS = (Role.MANAGER, Role.SECTION_HEAD, Role.DIVISION_HEAD, Role.HEAD_OF_OFFICE, Role.ADMIN)
 CHOICES = {"channels": CHANNELS, "kinds": KINDS, "id_kinds": ID_KINDS, "targets": ROUTE_TARGETS}
 
 
@@ -153,28 +151,3 @@ def complaint_act(complaint_id: int):
     except LoketError as exc:
         flash(in_language(exc.message, lang), "error")
     return redirect(url_for("web.complaint_page", complaint_id=complaint_id))
-
-
-def _day(name: str, default: date) -> date:
-    try:
-        return date.fromisoformat(request.args[name]) if request.args.get(name) else default
-    except ValueError:
-        abort(400)
-
-
-@bp.get("/reports/complaints")
-@login_required
-def complaint_report_page():
-    """AKAPELA figures of the user's office, ``?from=&to=`` (office-local dates, default the
-    last 30 days): counts by kind, channel, outcome; times to first answer and to
-    resolution (minutes), overall and per kind."""
-    if not current_user.has_role(*REPORT_VIEWERS):
-        abort(403)
-    with _db().session() as s:
-        office = staff_office(s)
-        last = _day("to", queue_day(office, utcnow()))
-        try:
-            report = complaint_report(s, office, _day("from", last - timedelta(days=29)), last)
-        except ValidationError:
-            abort(400)
-    return render_template("report_complaints.html", report=report, office=report["office"])

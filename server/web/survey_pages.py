@@ -1,6 +1,6 @@
 """IKM satisfaction survey pages (issue 7): the counter tablet ``/survey/<office>?token=``,
-the phone link ``/s/<token>``, the ticket page's way in ``/t/<public id>/survey``, and the
-managers' report ``/reports/ikm``.
+the phone link ``/s/<token>`` and the ticket page's way in ``/t/<public id>/survey``. The
+managers' report ``/reports/ikm`` is in ``reports_pages``.
 
 The survey pages are public and hold no personal data: the ticket's number, service and
 counter only. One template (``survey.html``) draws the nine questions with their four
@@ -10,17 +10,15 @@ answers in the page's language; ``static/js/survey.js`` sends them through the A
 from __future__ import annotations
 
 from flask import abort, current_app, redirect, render_template, request, url_for
-from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from ..api.survey import REPORT_ROLES, link_view, report_period, signer, ticket_survey_path
+from ..api.survey import link_view, signer, ticket_survey_path
 from ..i18n import current_language
-from ..models import Office, Service
-from ..services.errors import LoketError, NotFound
-from ..services.survey import ELEMENTS, SCALE, ikm_report, ticket_of_link
+from ..models import Office
+from ..services.errors import NotFound
+from ..services.survey import ELEMENTS, SCALE, ticket_of_link
 from ..services.survey.links import SurveyLinkInvalid
 from . import bp
-from .scope import staff_office
 
 
 def _db():
@@ -64,27 +62,3 @@ def ticket_survey(public_id: str):
     if path is None:
         return redirect(url_for("web.ticket_page", public_id=public_id))
     return redirect(path + (f"?lang={request.args['lang']}" if request.args.get("lang") in ("id", "en") else ""))
-
-
-@bp.get("/reports/ikm")
-@login_required
-def ikm_report_page():
-    """The IKM of the user's office (``?from=&to=&service=&counter=``; default the current
-    semester): overall, per service and per counter, comments without names."""
-    if not current_user.has_role(*REPORT_ROLES):
-        abort(403)
-    lang = current_language()
-    with _db().session() as s:
-        office = staff_office(s)
-        try:
-            first, last = report_period(office)
-            counter = request.args.get("counter", type=int)
-            report = ikm_report(s, office, first, last, service=request.args.get("service") or None,
-                                counter=counter, lang=lang)
-        except LoketError:
-            abort(400)
-        services = [{"code": sv.code, "name": sv.name(lang)} for sv in s.scalars(
-            select(Service).where(Service.office_id == office.id).order_by(Service.sort_order))]
-        counters = [{"number": c.number, "label": c.label} for c in office.counters]
-    return render_template("report_ikm.html", report=report, services=services, counters=counters,
-                           office={"code": office.code, "name": office.name})
