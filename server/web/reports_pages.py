@@ -34,25 +34,27 @@ def _viewer() -> None:
         abort(403)
 
 
+#: the rows a filter offers: (model, ordering, (value, text) of a row in a language)
+_CHOICES = {
+    "service": (Service, Service.sort_order, lambda sv, lang: (sv.code, f"{sv.letter} · {sv.name(lang)}")),
+    "counter": (Counter, Counter.number, lambda c, lang: (str(c.number), c.label)),
+    "officer": (StaffUser, StaffUser.username, lambda u, lang: (u.username, f"{u.full_name} ({u.username})")),
+}
+
+
 def filter_fields(session, office: Office, filters: tuple[str, ...], lang: str) -> list[dict]:
     """The form's selects for ``filters``: [{"name", "options": [(value, text)], "all":
-    bool (an empty "all" option first), "default"}] in ``lang``."""
+    bool (an empty "all" option first), "default"}] in ``lang``; the office's services,
+    counters and staff, and the waiting report's groupings."""
     fields = []
-    if "service" in filters:
-        fields.append({"name": "service", "all": True, "default": "", "options": [
-            (sv.code, f"{sv.letter} · {sv.name(lang)}") for sv in
-            session.scalars(select(Service).where(Service.office_id == office.id).order_by(Service.sort_order))]})
-    if "counter" in filters:
-        fields.append({"name": "counter", "all": True, "default": "", "options": [
-            (str(c.number), c.label) for c in
-            session.scalars(select(Counter).where(Counter.office_id == office.id).order_by(Counter.number))]})
-    if "officer" in filters:
-        fields.append({"name": "officer", "all": True, "default": "", "options": [
-            (u.username, f"{u.full_name} ({u.username})") for u in
-            session.scalars(select(StaffUser).where(StaffUser.office_id == office.id).order_by(StaffUser.username))]})
-    if "group" in filters:
-        fields.append({"name": "group", "all": False, "default": "none", "options": [
-            (g, translate(f"report.group.{g}", lang) if g != "none" else "–") for g in GROUPS]})
+    for name in filters:
+        if name == "group":
+            fields.append({"name": name, "all": False, "default": "none", "options": [
+                (g, translate(f"report.group.{g}", lang) if g != "none" else "–") for g in GROUPS]})
+            continue
+        model, order, option = _CHOICES[name]
+        rows = session.scalars(select(model).where(model.office_id == office.id).order_by(order))
+        fields.append({"name": name, "all": True, "default": "", "options": [option(r, lang) for r in rows]})
     return fields
 
 
