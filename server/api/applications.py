@@ -29,7 +29,7 @@ from ..services.notices.subscriber import on_application_changed
 from ..services.queue.access import current_ticket
 from ..services.queue.presenters import iso
 from . import bp
-from .helpers import body, get_office, int_arg, transaction
+from .helpers import body, get_for_staff, get_office, int_arg, transaction
 from .resi import resi_links, resi_payload
 from .tickets import public_url
 
@@ -77,12 +77,7 @@ def _staff_detail(s, app: Application, now: datetime) -> dict:
 
 
 def _application_for_staff(s, application_id: int) -> Application:
-    app = s.get(Application, application_id)
-    if app is None:
-        raise NotFound("berkas tidak ditemukan / application not found")
-    if not office_allowed(app.office_id):
-        abort(403)
-    return app
+    return get_for_staff(s, Application, application_id, "berkas tidak ditemukan / application not found")
 
 
 def _expected_version(data: dict) -> int:

@@ -14,13 +14,13 @@ from flask import abort, jsonify, request
 
 from ..models import Complaint, utcnow
 from ..ratelimit import rate_limited
-from ..security import current_actor, office_allowed, require
+from ..security import current_actor, require
 from ..services.applications.resi_lookup import CheckThrottle
 from ..services.complaints import answer, close, escalate, register_contact, reply, route
 from ..services.complaints.views import lookup_status, public_view, staff_detail, staff_item, waiting_list
-from ..services.errors import NotFound, ValidationError
+from ..services.errors import ValidationError
 from . import bp
-from .helpers import body, get_office, int_arg, transaction
+from .helpers import body, get_for_staff, get_office, int_arg, transaction
 from .resi import resi_signer
 
 _FIELDS = ("name", "phone", "id_kind", "id_number", "channel", "kind", "resi_number", "text")
@@ -38,12 +38,7 @@ def status_throttle() -> CheckThrottle:
 
 
 def _complaint_for_staff(s, complaint_id: int) -> Complaint:
-    c = s.get(Complaint, complaint_id)
-    if c is None:
-        raise NotFound("kontak tidak ditemukan / contact not found")
-    if not office_allowed(c.office_id):
-        abort(403)
-    return c
+    return get_for_staff(s, Complaint, complaint_id, "kontak tidak ditemukan / contact not found")
 
 
 def _version(data: dict) -> int:

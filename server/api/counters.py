@@ -2,18 +2,18 @@
 skip, start, finish, transfer. Every action answers the counter and its current ticket."""
 from __future__ import annotations
 
-from flask import abort, jsonify
+from flask import jsonify
 from sqlalchemy import select
 
 from ..models import COUNTER_ROLES, Counter
-from ..security import current_actor, office_allowed, require
+from ..security import current_actor, require
 from ..services import queue
 from ..services.errors import NotFound, ValidationError
 from ..services.queue.access import current_ticket
 from ..services.queue.presenters import counter_public
 from ..services.snapshots import ticket_status
 from . import bp
-from .helpers import body, get_office, transaction
+from .helpers import body, get_for_staff, get_office, transaction
 
 
 def _answer(s, counter_id: int, **extra):
@@ -24,11 +24,7 @@ def _answer(s, counter_id: int, **extra):
 
 
 def _check_office(s, counter_id: int) -> None:
-    counter = s.get(Counter, counter_id)
-    if counter is None:
-        raise NotFound("counter not found")
-    if not office_allowed(counter.office_id):
-        abort(403)
+    get_for_staff(s, Counter, counter_id, "counter not found")
 
 
 @bp.get("/offices/<code>/counters")

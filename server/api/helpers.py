@@ -40,6 +40,17 @@ def get_office(session: Session, code: str, *, check_access: bool = True) -> Off
     return office
 
 
+def get_for_staff(session: Session, model, row_id: int, not_found: str):
+    """The ``model`` row ``row_id`` for a staff request: NotFound(``not_found``) (404) when
+    missing, 403 when it belongs to another office than the caller's (``office_allowed``)."""
+    row = session.get(model, row_id)
+    if row is None:
+        raise NotFound(not_found)
+    if not office_allowed(row.office_id):
+        abort(403)
+    return row
+
+
 def int_arg(data: dict, key: str, default: int | None = None, *, lo: int = 0, hi: int = 10**9) -> int | None:
     """``data[key]`` as an int within [lo, hi]; ValidationError otherwise."""
     value = data.get(key, default)

@@ -1,12 +1,12 @@
 """Tickets: issue (kiosk or staff), public status, cancel, reprint."""
 from __future__ import annotations
 
-from flask import abort, current_app, g, jsonify, request
+from flask import current_app, g, jsonify, request
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from ..models import COUNTER_ROLES, Device, DeviceKind, Role, Ticket
-from ..security import current_actor, office_allowed, require
+from ..security import current_actor, require
 from ..services import printing
 from ..services.errors import NotFound
 from ..services.queue import cancel_ticket, issue_ticket
@@ -14,7 +14,7 @@ from ..services.queue.estimate import estimate_wait
 from ..services.queue.issuing import find_by_request
 from ..services.snapshots import ticket_status
 from . import bp
-from .helpers import body, get_office, int_arg, transaction
+from .helpers import body, get_for_staff, get_office, int_arg, transaction
 
 STAFF = tuple(COUNTER_ROLES) + (Role.MANAGER,)
 
@@ -112,12 +112,7 @@ def status(public_id: str):
 
 
 def _ticket_for_staff(s, ticket_id: int) -> Ticket:
-    ticket = s.get(Ticket, ticket_id)
-    if ticket is None:
-        raise NotFound("ticket not found")
-    if not office_allowed(ticket.office_id):
-        abort(403)
-    return ticket
+    return get_for_staff(s, Ticket, ticket_id, "ticket not found")
 
 
 @bp.post("/tickets/<int:ticket_id>/cancel")
