@@ -1,4 +1,4 @@
-/* Kiosk check-in of an online booking (issue 6), on top of kiosk.js (window.LoketKiosk).
+/* Kiosk check-in of an online booking (issue 6), on top of kiosk_*.js (window.LoketKiosk).
  *
  * The citizen scans the booking QR (a keyboard-wedge scanner types the payload and Enter
  * into the focused field) or types the 8-character code, then the last 6 digits of the
