@@ -69,7 +69,6 @@
     const btn = el("button", "k-service");
     btn.type = "button";
     btn.dataset.serviceId = String(s.id);
-    btn.dataset.testid = "service-" + s.code;
     btn.setAttribute("data-testid", "service-" + s.code);
     btn.appendChild(el("span", "k-letter", s.letter));
     const body = el("span", "k-service-body");
@@ -159,7 +158,6 @@
     if (err.code === "service_full_today") return t("kiosk.error.service_full_today");
     if (err.code === "not_found") return t("kiosk.error.not_found");
     if (err.status === 401 || err.status === 403 || err.code === "invalid_token") return t("kiosk.error.device");
-    if (err.status >= 500) return t("kiosk.error.generic");
     return t("kiosk.error.generic");
   }
 
