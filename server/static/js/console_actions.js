@@ -3,7 +3,8 @@
  *
  * Keyboard: F1/N call next, F2 finish & call next, R recall, S start, F finish, X skip,
  * T transfer, C call a number, P pause/resume, Q close. A key works only when its button
- * is enabled; keys are ignored while typing in a field or while a dialog is open.
+ * is enabled; keys are ignored while typing in a shown field or while a dialog is open
+ * (a closed dialog's input that kept the focus does not count: LoketConsole.isTyping).
  */
 (function () {
   "use strict";
@@ -77,7 +78,7 @@
     if (e.ctrlKey || e.altKey || e.metaKey) return;
     if (document.querySelector("dialog[open]")) return;
     const tag = e.target && e.target.tagName;
-    if (tag === "INPUT" || tag === "TEXTAREA" || (tag === "SELECT" && e.key !== "Enter")) return;
+    if (C.isTyping(e.target) && !(tag === "SELECT" && e.key === "Enter")) return;
     if (!C.mine()) {
       if (e.key === "Enter" && tag === "SELECT") { e.preventDefault(); C.openCounter(); }
       return;

@@ -17,6 +17,28 @@
     b.addEventListener("click", () => b.closest("dialog").close("cancel"));
   });
 
+  /* Is the officer typing in `el`? Only in a field that is shown: a closed dialog's input
+     can keep the focus (see below) and must not swallow the shortcuts. */
+  function isTyping(el) {
+    if (!el || !el.isConnected) return false;
+    const tag = el.tagName;
+    if (tag !== "INPUT" && tag !== "TEXTAREA" && tag !== "SELECT") return false;
+    return el.checkVisibility ? el.checkVisibility() : el.getClientRects().length > 0;
+  }
+
+  /* When any dialog of the page closes (Esc, its buttons, or after its request; intake's
+     too), the focus must not stay inside it. Chromium returns the focus to the element that
+     had it when the dialog opened only if that element is still in the page; the row button
+     that opened the cancel dialog has been redrawn by then, so after "cancel from a row, C,
+     Esc" the hidden call-number input kept the focus and P was ignored. Then: blur it (the
+     shortcuts listen on the document). `close` does not bubble: listen while capturing. */
+  document.addEventListener("close", (e) => {
+    const dlg = e.target;
+    if (!(dlg instanceof HTMLDialogElement) || dlg.open) return;
+    const active = document.activeElement;
+    if (active && dlg.contains(active)) active.blur();
+  }, true);
+
   /* Show a dialog; on "ok" run `onOk`. `focus`: the element to focus first. */
   function ask(id, onOk, focus) {
     const dlg = $(id);
@@ -74,5 +96,5 @@
     }, input);
   }
 
-  Object.assign(C, {ask, openTransfer, openCancel});
+  Object.assign(C, {ask, isTyping, openTransfer, openCancel});
 })();

@@ -171,8 +171,7 @@
   document.addEventListener("keydown", (e) => {
     if (e.ctrlKey || e.altKey || e.metaKey || e.repeat) return;
     if (document.querySelector("dialog[open]")) return;
-    const tag = e.target && e.target.tagName;
-    if (tag === "INPUT" || tag === "TEXTAREA" || tag === "SELECT") return;
+    if (window.LoketConsole.isTyping(e.target)) return;  // a shown field (not a closed dialog's)
     if (e.key === "a" || e.key === "A") {
       e.preventDefault();
       if (!button.disabled) open();
