@@ -62,7 +62,12 @@ def test_malformed_agent_messages_get_an_error_not_a_crash(app):
     kiosk = agent(app, "kiosk")
     assert kiosk.emit("health", "nonsense", callback=True)["ok"] is False
     assert kiosk.emit("health", {"devices": {"x": {"no": "state"}}}, callback=True)["error"] == "validation_error"
-    assert kiosk.emit("scan", {"code": "abc"}, callback=True)["error"] == "forbidden"  # a kiosk has no scanner
+    # a display station has no scanner; a kiosk's scanner reads booking QRs (issue 6), and
+    # anything else it reads is answered as a refusal for its page, never a crash
+    assert agent(app, "display_agent").emit("scan", {"code": "abc"}, callback=True)["error"] == "forbidden"
+    scanned = kiosk.emit("scan", {"code": "abc"}, callback=True)
+    assert scanned["ok"] is True and scanned["scan"]["ok"] is False and scanned["scan"]["error"] == "not_booking"
+    assert kiosk.emit("scan", {"code": 42}, callback=True)["error"] == "validation_error"
     assert kiosk.emit("print_result", {"ticket_id": "x"}, callback=True)["ok"] is False
 
 
