@@ -268,9 +268,13 @@ def main() -> None:
     services = [s["code"] for s in avail["services"]]
     sessions = sorted(avail["days"][-1]["sessions"])
     choices = [(s, c) for s in services for c in sessions]
-    # Warm-up on the first day (not counted, not checked): connections, caches.
-    opening_burst(base, avail["days"][0]["date"], [(services[0], sessions[-1])], 20, 1, 2, seed=1,
-                  csrf_fetch=args.csrf_fetch)
+    # Warm-up on the first day (not counted, not checked): as wide as the burst, so every
+    # worker has served bookings and holds warm database connections, as a server that has
+    # been answering the booking pages all morning does. (A narrower warm-up, 20 citizens
+    # over 2 connections, left the burst to open ~12 new PostgreSQL backends in its first
+    # 60 ms: successful bookings of the first 0.25 s then waited 60-390 ms on them.)
+    opening_burst(base, avail["days"][0]["date"], [(services[0], sessions[-1])], 120, args.procs,
+                  args.connections, seed=1, csrf_fetch=args.csrf_fetch)
     load_avg = os.getloadavg()[0]
     cpu0, pg0, gen0 = tree_cpu_s(SERVER_PID[0]), _pg_cpu_s(url), _children_cpu_s()
     res = opening_burst(base, day, choices, args.citizens, args.procs, args.connections, csrf_fetch=args.csrf_fetch,
