@@ -218,7 +218,10 @@ def staff_add(username, role, full_name, office, password) -> None:
 @click.option("--keypad-counters", default="", help="Display stations: counter numbers whose keypads it may operate, e.g. 1,2,3")
 @click.option("--counters", default="", help="Counter printers: counter numbers it prints resi for, e.g. 1,2 (default: all); "
               "survey tablets: the counters whose finished tickets it surveys (required)")
-def device_add(office, kind, name, keypad_counters, counters) -> None:
+@click.option("--channel", type=click.Choice(["drive_thru", "counter"]), default=None,
+              help="Pickup stations: a Drive-Thru lane (default) or a pickup counter; the pickups report "
+                   "counts its hand-overs by this channel")
+def device_add(office, kind, name, keypad_counters, counters, channel) -> None:
     """Register a device and print its token (shown once)."""
     from sqlalchemy import select
 
@@ -232,6 +235,8 @@ def device_add(office, kind, name, keypad_counters, counters) -> None:
         office_id = s.scalar(select(Office.id).where(Office.code == office))
         if office_id is None:
             raise click.ClickException(f"no office {office}")
+        if channel and kind != "pickup":
+            raise click.BadParameter("only pickup stations have a channel", param_hint="--channel")
         if kind == "survey" and not counters.strip():
             raise click.BadParameter("a survey tablet needs the counters it stands at, e.g. --counters 1",
                                      param_hint="--counters")
@@ -244,6 +249,8 @@ def device_add(office, kind, name, keypad_counters, counters) -> None:
                     settings[key] = [int(n) for n in value.split(",") if n.strip()]
                 except ValueError:
                     raise click.BadParameter("counter numbers separated by commas", param_hint=hint) from None
+        if channel == "counter":
+            settings["channel"] = "counter"
         device.settings = settings
     click.echo(token)
 
