@@ -28,9 +28,9 @@ from ..services.applications import STALE
 from ..services.errors import InvalidState, ValidationError, VersionConflict
 from ..services.notices.subscriber import on_application_changed
 from . import bp
-from .applications import _application_for_staff, _expected_version, version_conflict
+from .applications import FILE_VERSION, _application_for_staff, version_conflict
 from .resi import resi_signer
-from .helpers import body, int_arg, transaction
+from .helpers import body, expected_version, int_arg, transaction
 
 ACTIVATION_ROLES = (Role.ACTIVATION_OFFICER.value, Role.SECTION_HEAD.value, Role.ADMIN.value)
 
@@ -221,7 +221,7 @@ def bind_card(application_id: int):
         409: {description: 'not_ktp, not_at_print, no_card, bound_elsewhere, already_activated, version_conflict'}
     """
     data = body()
-    expected = _expected_version(data)
+    expected = expected_version(data, *FILE_VERSION)
     device_id = int_arg(data, "device_id", lo=1)
     if device_id is None:
         raise ValidationError("device_id wajib (stasiun pembaca kartu) / device_id is required", field="device_id")

@@ -29,7 +29,7 @@ from ..services.notices.subscriber import on_application_changed
 from ..services.queue.access import current_ticket
 from ..services.queue.presenters import iso
 from . import bp
-from .helpers import body, get_for_staff, get_office, int_arg, transaction
+from .helpers import body, expected_version, get_for_staff, get_office, int_arg, transaction
 from .resi import resi_links, resi_payload
 from .tickets import public_url
 
@@ -76,23 +76,19 @@ def _staff_detail(s, app: Application, now: datetime) -> dict:
     return item
 
 
+#: What the caller saw, named in the message of a missing ``expected_version`` of a file.
+FILE_VERSION = ("versi berkas yang dilihat", "the version of the file you saw")
+
+
 def _application_for_staff(s, application_id: int) -> Application:
     return get_for_staff(s, Application, application_id, "berkas tidak ditemukan / application not found")
-
-
-def _expected_version(data: dict) -> int:
-    version = int_arg(data, "expected_version", lo=1)
-    if version is None:
-        raise ValidationError("expected_version wajib diisi (versi berkas yang dilihat) / expected_version is "
-                              "required (the version of the file you saw)", field="expected_version")
-    return version
 
 
 def _act(application_id: int, fn, **kwargs):
     """Run a chain action at the caller's ``expected_version``; a stale version is 409
     ``version_conflict`` with the current version."""
     data = body()
-    expected = _expected_version(data)
+    expected = expected_version(data, *FILE_VERSION)
     now = utcnow()
     try:
         with transaction() as s:

@@ -18,9 +18,8 @@ from ..security import current_actor, require
 from ..services.applications.resi_lookup import CheckThrottle
 from ..services.complaints import answer, close, escalate, register_contact, reply, route
 from ..services.complaints.views import lookup_status, public_view, staff_detail, staff_item, waiting_list
-from ..services.errors import ValidationError
 from . import bp
-from .helpers import body, get_for_staff, get_office, int_arg, transaction
+from .helpers import body, expected_version, get_for_staff, get_office, transaction
 from .resi import resi_signer
 
 _FIELDS = ("name", "phone", "id_kind", "id_number", "channel", "kind", "resi_number", "text")
@@ -39,14 +38,6 @@ def status_throttle() -> CheckThrottle:
 
 def _complaint_for_staff(s, complaint_id: int) -> Complaint:
     return get_for_staff(s, Complaint, complaint_id, "kontak tidak ditemukan / contact not found")
-
-
-def _version(data: dict) -> int:
-    version = int_arg(data, "expected_version", lo=1)
-    if version is None:
-        raise ValidationError("expected_version wajib diisi (versi yang dilihat) / expected_version is required "
-                              "(the version you saw)", field="expected_version")
-    return version
 
 
 @bp.post("/offices/<code>/complaints")
@@ -129,7 +120,7 @@ def complaint_detail(complaint_id: int):
 
 def _act(complaint_id: int, fn, *args) -> object:
     data = body()
-    version = _version(data)
+    version = expected_version(data)
     now = utcnow()
     with transaction() as s:
         _complaint_for_staff(s, complaint_id)

@@ -63,3 +63,14 @@ def int_arg(data: dict, key: str, default: int | None = None, *, lo: int = 0, hi
     if not lo <= value <= hi:
         raise ValidationError(f"{key} must be between {lo} and {hi}", field=key)
     return value
+
+
+def expected_version(data: dict, seen_id: str = "versi yang dilihat", seen_en: str = "the version you saw") -> int:
+    """``data["expected_version"]`` (an int >= 1), the version of a record the caller saw,
+    for a compare-and-set; ValidationError (field expected_version) when missing or bad.
+    ``seen_id``/``seen_en`` name what was seen in the message (Indonesian, English)."""
+    version = int_arg(data, "expected_version", lo=1)
+    if version is None:
+        raise ValidationError(f"expected_version wajib diisi ({seen_id}) / expected_version is required ({seen_en})",
+                              field="expected_version")
+    return version
