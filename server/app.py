@@ -38,7 +38,7 @@ def create_app(config: type[Config] | None = None, **overrides) -> Flask:
     from .migrations import upgrade
     from .ratelimit import init_ratelimit
     from .realtime import emitter as emitter_mod
-    from .realtime import handlers
+    from .realtime import handlers, tasks
     from .security import init_security
     from .services import events
 
@@ -89,7 +89,7 @@ def create_app(config: type[Config] | None = None, **overrides) -> Flask:
     web.register(app)
     init_ratelimit(app)
     handlers.register(socketio, app)
-    emitter_mod.start_background_tasks(app)
+    tasks.start_background_tasks(app)
     return app
 
 

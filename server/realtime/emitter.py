@@ -193,17 +193,3 @@ class Emitter:
                         namespace="/", ignore_queue=True,
                     )
 
-
-def start_background_tasks(app) -> None:
-    """Start the heartbeat, the end-of-day check and (when providers are configured) the
-    notice delivery loop, in the Socket.IO server's async mode."""
-    if app.config.get("TESTING") and not app.config.get("BACKGROUND_TASKS", False):
-        return
-    from ..services.notices.loop import delivery_loop
-    from .tasks import day_close_loop, heartbeat_loop
-
-    socketio = app.extensions["loket"].socketio
-    socketio.start_background_task(heartbeat_loop, app)
-    socketio.start_background_task(day_close_loop, app)
-    if app.extensions.get("loket_notice_providers"):
-        socketio.start_background_task(delivery_loop, app, app.extensions["loket_notice_providers"])

@@ -1,5 +1,10 @@
 """Background loops of each server process: heartbeats, the end-of-day check and the
-expiry of bookings not checked in (issue 6)."""
+expiry of bookings not checked in (issue 6).
+
+:func:`start_background_tasks` starts them: :func:`start_stream_tasks` (what every web
+worker needs for its own screens) and :func:`start_scheduled_work` (what must run once
+per deployment: day close, booking expiry, notice delivery).
+"""
 from __future__ import annotations
 
 import logging
@@ -51,3 +56,27 @@ def day_close_loop(app) -> None:
         except Exception:
             log.exception("end-of-day check failed")
         loket.socketio.sleep(app.config["DAY_CLOSE_CHECK_S"])
+
+
+def start_background_tasks(app) -> None:
+    """Start the per-worker stream tasks and the scheduled work, in the Socket.IO server's
+    async mode (nothing in tests unless ``BACKGROUND_TASKS`` is set)."""
+    if app.config.get("TESTING") and not app.config.get("BACKGROUND_TASKS", False):
+        return
+    start_stream_tasks(app)
+    start_scheduled_work(app)
+
+
+def start_stream_tasks(app) -> None:
+    """What every web worker runs for its own clients: the heartbeat."""
+    app.extensions["loket"].socketio.start_background_task(heartbeat_loop, app)
+
+
+def start_scheduled_work(app) -> None:
+    """The end-of-day check and (when providers are configured) the notice delivery loop."""
+    from ..services.notices.loop import delivery_loop
+
+    socketio = app.extensions["loket"].socketio
+    socketio.start_background_task(day_close_loop, app)
+    if app.extensions.get("loket_notice_providers"):
+        socketio.start_background_task(delivery_loop, app, app.extensions["loket_notice_providers"])
