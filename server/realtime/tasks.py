@@ -1,5 +1,5 @@
-"""Background loops of each server process: heartbeats, the end-of-day check and the
-expiry of bookings not checked in (issue 6).
+"""Background loops of each server process: the end-of-day check and the expiry of
+bookings not checked in (issue 6).
 
 :func:`start_background_tasks` starts them: :func:`start_stream_tasks` (what every web
 worker needs for its own screens) and :func:`start_scheduled_work` (what must run once
@@ -16,22 +16,6 @@ from ..services.booking.checkin import expire_due
 from ..services.queue import close_day
 
 log = logging.getLogger(__name__)
-
-
-def _office_ids(app) -> list[int]:
-    with app.extensions["loket"].db.session() as s:
-        return list(s.scalars(select(Office.id)))
-
-
-def heartbeat_loop(app) -> None:
-    """Every HEARTBEAT_S seconds: tell connected screens the current sequence numbers."""
-    loket = app.extensions["loket"]
-    while True:
-        loket.socketio.sleep(app.config["HEARTBEAT_S"])
-        try:
-            loket.emitter.heartbeat(_office_ids(app))
-        except Exception:
-            log.exception("heartbeat failed")
 
 
 def day_close_loop(app) -> None:
@@ -68,8 +52,8 @@ def start_background_tasks(app) -> None:
 
 
 def start_stream_tasks(app) -> None:
-    """What every web worker runs for its own clients: the heartbeat."""
-    app.extensions["loket"].socketio.start_background_task(heartbeat_loop, app)
+    """Nothing any more: each worker's office-stream delivery (bus reader, gap and head
+    checks) is started by the app factory itself (``realtime.streams.start``), in tests too."""
 
 
 def start_scheduled_work(app) -> None:
