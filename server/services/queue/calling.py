@@ -292,7 +292,8 @@ def transfer(
 
     The ticket ends as ``transferred``; a new ticket with the same number waits in
     ``service_code``'s queue, at the front (``to_front``) or the back. Returns the new ticket.
-    Raises NotFound (service), ValidationError (same service), InvalidState.
+    Raises NotFound (service), ValidationError (same service), InvalidState (also for a
+    ticket of an earlier day, served across midnight: its day's queue is over, day_close).
     """
     now = now or utcnow()
     counter = counter_for_action(session, counter_id, actor, must_be_open=False)
@@ -304,6 +305,8 @@ def transfer(
         raise NotFound(f"service {service_code!r} not found", field="service")
     if target.id == ticket.service_id:
         raise ValidationError("the ticket is already in this service", field="service")
+    if ticket.day != queue_day(counter.office, now):
+        raise InvalidState(f"ticket {ticket.display_number} is of {ticket.day}: finish it (that day's queue is over)")
     if to_front:
         front = session.scalar(
             select(func.min(Ticket.sort_key)).where(
