@@ -15,7 +15,7 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from datetime import datetime
 
-from ..errors import DeviceError
+from ..errors import DeviceError, DeviceUnavailable
 from .layout import columns, render_ticket
 from .resi_layout import render_resi
 
@@ -40,6 +40,18 @@ class PrinterState(enum.Enum):
 
     ERROR = "error"
     """The printer answers but reports a fault (cutter jam, head too hot): printing raises DeviceUnavailable."""
+
+
+class PrintInterrupted(DeviceUnavailable):
+    """Some of the job's bytes went to the printer but it did not print the slip whole: the
+    paper ran out or the printer went offline during the job (the status read right after
+    it says so), or it lost power / the link before confirming it.
+
+    A part of the slip may be on the paper, without its cut. The caller prints the job
+    again, marked as a reprint, once the printer is back. ``str(exc)`` is a short reason
+    for staff, e.g. "tiket tidak tercetak utuh / ticket not printed whole: kertas habis /
+    paper out".
+    """
 
 
 #: States in which a ticket can be printed.
@@ -75,7 +87,10 @@ class TicketPrinter(ABC):
         with ``kind: "resi"``, a resi (shape in ``server.services.applications.resi_print``).
 
         Returns when the printer accepted the whole slip. Raises DeviceUnavailable when the
-        printer cannot print now (retry later), DeviceError when this job cannot be printed.
+        printer cannot print now and nothing of the job was sent (retry later),
+        PrintInterrupted (a DeviceUnavailable) when part of it may be on the paper (reprint
+        it, marked as a reprint, when the printer is back), DeviceError when this job cannot
+        be printed.
         """
 
     @abstractmethod

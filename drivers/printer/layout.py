@@ -30,6 +30,8 @@ NUMBER_MAX_SIZE = {58: 4, 80: 5}
 
 PRIORITY_LABELS = {"lansia": "LANSIA", "disabilitas": "PENYANDANG DISABILITAS", "ibu_hamil": "IBU HAMIL"}
 FOOTER = "Simpan tiket ini. Pantau antrian: scan QR."
+#: Printed (inverted, centred) on a slip whose job has ``"reprint": true``.
+REPRINT_LABEL = "CETAK ULANG / REPRINT"
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
@@ -46,7 +48,8 @@ def render_ticket(job: dict, width_mm: int = 80, tz: str | None = None) -> bytes
 
     ``job``: a print job (shape in ``server.services.printing``). ``width_mm``: 58 or 80.
     ``tz``: IANA zone to print the issue time in; ``job["office"]["timezone"]`` wins when
-    present; with neither, the time is printed as given by ``issued_at``.
+    present; with neither, the time is printed as given by ``issued_at``. A job with
+    ``"reprint": true`` carries the line :data:`REPRINT_LABEL` under the office's address.
     Raises ValueError on an unsupported width, DeviceError on a malformed job.
     """
     cols = columns(width_mm)
@@ -66,6 +69,7 @@ def _render(p, job: dict, width_mm: int, cols: int, tz: str | None) -> bytes:
     _lines(p, office.get("name"), cols)
     p.set(bold=False)
     _lines(p, office.get("address"), cols)
+    reprint_line(p, job)
     p.ln()
     _lines(p, service.get("name_id") or service.get("name_en"), cols)
     p.textln("NOMOR ANTRIAN")
@@ -102,6 +106,15 @@ def wrap_lines(p, text, cols: int) -> None:
 
 
 _lines = wrap_lines  # the name the ticket layout has always used
+
+
+def reprint_line(p, job: dict) -> None:
+    """When ``job["reprint"]`` is true, print :data:`REPRINT_LABEL` inverted and bold on its
+    own line (alignment unchanged), so nobody takes a second copy for a new number."""
+    if job.get("reprint") is True:
+        p.set(bold=True, invert=True)
+        p.textln(f" {REPRINT_LABEL} ")
+        p.set(bold=False, invert=False)
 
 
 def clean(text) -> str:

@@ -20,7 +20,7 @@ from escpos.constants import QR_ECLEVEL_M
 from escpos.printer import Dummy
 
 from ..errors import DeviceError
-from .layout import clean, columns, format_time, qr_module_size, wrap_lines
+from .layout import clean, columns, format_time, qr_module_size, reprint_line, wrap_lines
 
 TITLE = "TANDA TERIMA BERKAS"
 FOOTER = "Simpan resi ini sampai dokumen diambil."
@@ -40,7 +40,8 @@ def render_resi(job: dict, width_mm: int = 80, tz: str | None = None) -> bytes:
     time; ``job["office"]["timezone"]`` wins when present; with neither, the time is printed
     as given.
 
-    Layout, centred unless noted: office name (bold) and address; "TANDA TERIMA BERKAS";
+    Layout, centred unless noted: office name (bold) and address; with ``"reprint": true``
+    the inverted line "CETAK ULANG / REPRINT" (:func:`.layout.reprint_line`); "TANDA TERIMA BERKAS";
     service name; the resi number in bold, enlarged as far as it fits one line (at most
     double size); then left-aligned "Nama: ...", "Tanggal daftar: dd-mm-YYYY HH:MM",
     "Perkiraan selesai: dd-mm-YYYY"; the QR of ``status_url``; the pickup instructions as
@@ -73,6 +74,7 @@ def _render(p, job: dict, width_mm: int, cols: int, tz: str | None) -> bytes:
     wrap_lines(p, office.get("name"), cols)
     p.set(bold=False)
     wrap_lines(p, office.get("address"), cols)
+    reprint_line(p, job)
     p.ln()
     p.set(bold=True)
     p.textln(TITLE)

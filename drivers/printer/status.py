@@ -16,6 +16,10 @@ bits 0 and 7 clear (``byte & 0x93 == 0x12``), which tells it apart from other da
 
 ``GS r 1`` (paper sensor, processed in order with the data, not real-time) answers one byte
 with bit 4 clear: bits 0-1 (0x03) near end, bits 2-3 (0x0C) paper end.
+
+After a ticket, :func:`printed_whole` decides from the ``DLE EOT 1`` and ``4`` replies
+whether it printed whole: a printer that stops at paper end goes offline (Epson: "paper
+end stop", ``ESC c 4``), so paper end or offline right after the job means it did not.
 """
 from __future__ import annotations
 
@@ -42,6 +46,8 @@ REASONS = {
     "auto_recoverable": "kepala cetak terlalu panas / print head too hot",
     "error": "printer bermasalah / printer error",
     "no_answer": "printer tidak menjawab / no status reply",
+    "interrupted": "tiket tidak tercetak utuh / ticket not printed whole",
+    "no_confirmation": "printer tidak mengonfirmasi tiket / no confirmation of the ticket",
 }
 
 
@@ -81,6 +87,22 @@ def decode_status(printer: int, paper: int, offline_cause: int | None = None,
     if paper & NEAR_END:
         return PrinterState.PAPER_LOW, REASONS["paper_low"]
     return PrinterState.OK, ""
+
+
+def printed_whole(printer: int, paper: int, offline_cause: int | None = None,
+                  error_cause: int | None = None) -> tuple[bool, PrinterState, str]:
+    """Whether the job just sent printed whole, from the ``DLE EOT 1`` and ``4`` replies read
+    right after it (and ``2`` / ``3`` when offline, for the reason).
+
+    Returns (whole, state, reason): ``whole`` is False when the roll reports paper end or
+    the printer is offline (paper-end stop, cover opened, cutter jam: the slip may be cut
+    short or left uncut); ``state`` and ``reason`` as :func:`decode_status`. Near end
+    still prints whole. A paper end reached exactly with the job's last line also reads
+    as not whole (the reprint is then a duplicate: the side chosen, see README).
+    """
+    state, reason = decode_status(printer, paper, offline_cause, error_cause)
+    whole = not (paper & PAPER_END) and not (printer & OFFLINE_BIT)
+    return whole, state, reason
 
 
 def encode_status(state: PrinterState, n: int) -> int:

@@ -5,13 +5,16 @@
 the bytes as they arrive, in chunks of any size, it answers the status queries at once
 (``DLE EOT n`` in real time, ``GS r 1`` in order), keeps every other byte of the ticket
 being printed, and at each cut (``GS V``) parses that ticket with :func:`parse_escpos`.
-Faults on demand: :meth:`PrinterStream.set_state`. Thread-safe.
+Faults on demand: :meth:`PrinterStream.set_state`, and :meth:`PrinterStream.paper_out_after`
+(the roll ends after N more print bytes: a partial slip without a cut, then paper end).
+Thread-safe.
 """
 from __future__ import annotations
 
 import threading
 import time
 from dataclasses import dataclass, field
+from typing import Callable
 
 from .base import PrinterState
 from .simulator import _DLE_FIXED, _ESC_FIXED, _FS_FIXED, _GS_FIXED, _variable_length, parse_escpos
@@ -100,27 +103,51 @@ def qr_symbols(data: bytes) -> list[QrSymbol]:
 class PrinterStream:
     """A printer's input side; see the module docstring.
 
-    ``tickets``: :class:`ReceivedTicket` in order; ``received``: every byte fed;
-    ``swallowed``: print bytes dropped while out of paper; ``errors``: unparsable input.
-    In PAPER_OUT the printer answers status with the paper-end bits and silently drops the
-    print data (what a real one in that state may do: the sender sees a good write).
-    In OFFLINE it answers nothing (the transport endpoint also drops connections).
+    ``tickets``: :class:`ReceivedTicket` in order (a slip cut short has ``cut`` False);
+    ``received``: every byte fed; ``swallowed``: print bytes dropped while out of paper;
+    ``errors``: unparsable input. In PAPER_OUT the printer answers status with the
+    paper-end bits and silently drops the print data (what a real one in that state may
+    do: the sender sees a good write). In OFFLINE it answers nothing (the transport
+    endpoint also drops connections).
+
+    ``on_cut``: called with each complete ticket as its cut is read, before any status
+    query after it is answered (tests use it to act "the moment the printer has the cut").
+    It runs with the stream's lock held: it must not call back into the stream.
     """
 
-    def __init__(self, state: PrinterState = PrinterState.OK) -> None:
+    def __init__(self, state: PrinterState = PrinterState.OK,
+                 on_cut: Callable[[ReceivedTicket], None] | None = None) -> None:
         self.state = PrinterState(state)
         self.tickets: list[ReceivedTicket] = []
         self.received = bytearray()
         self.swallowed = 0
         self.errors: list[str] = []
+        self.on_cut = on_cut
+        self._paper_left: int | None = None  # print bytes left on the roll (None: plenty)
         self._pending = bytearray()  # bytes not yet a complete command
         self._ticket = bytearray()  # commands of the ticket being printed
         self._cond = threading.Condition()
 
     def set_state(self, state: PrinterState) -> None:
-        """Switch to ``state`` (ok, paper_low, paper_out, offline, error)."""
+        """Switch to ``state`` (ok, paper_low, paper_out, offline, error); a new roll (any
+        state) also ends a pending :meth:`paper_out_after`."""
         with self._cond:
             self.state = PrinterState(state)
+            self._paper_left = None
+
+    def paper_out_after(self, nbytes: int) -> None:
+        """The roll ends after ``nbytes`` more print bytes (status queries do not count).
+
+        As a printer with "paper-end stop" (Epson ``ESC c 4``): the bytes that fit are
+        printed; the ticket in progress stays on the paper as it is, without its cut (kept
+        in :attr:`tickets` with ``cut`` False); the rest of the data is dropped; from then
+        on the printer answers paper end (and offline) until :meth:`set_state`.
+        ``nbytes`` 0: at the next print byte. Raises ValueError when negative.
+        """
+        if nbytes < 0:
+            raise ValueError("nbytes must be >= 0")
+        with self._cond:
+            self._paper_left = int(nbytes)
 
     def feed(self, data: bytes) -> bytes:
         """Take ``data`` as received; returns the status replies to send back."""
@@ -157,9 +184,26 @@ class PrinterStream:
         if self.state is PrinterState.PAPER_OUT or not answering:
             self.swallowed += len(cmd)
             return
+        if self._paper_left is not None:
+            if len(cmd) > self._paper_left:
+                self._run_out(cmd)
+                return
+            self._paper_left -= len(cmd)
         self._ticket += cmd
         if cmd[0] == GS and cmd[1] == ord("V"):
             self._finish(cut=True)
+        if self._paper_left == 0:
+            self._run_out()
+
+    def _run_out(self, cmd: bytes = b"") -> None:
+        """The roll ends inside ``cmd``: a text run prints the characters that fit, a
+        command is lost whole; the partial slip is kept uncut, the printer is out of paper."""
+        fit = self._paper_left if cmd[:1] >= b"\x20" else 0
+        self._ticket += cmd[:fit]
+        self.swallowed += len(cmd) - fit
+        if self._ticket:
+            self._finish(cut=False)
+        self.state, self._paper_left = PrinterState.PAPER_OUT, None
 
     def _finish(self, cut: bool) -> None:
         data = bytes(self._ticket)
@@ -171,8 +215,10 @@ class PrinterStream:
             return
         now = time.time()
         for t in parsed:
-            self.tickets.append(ReceivedTicket(t["lines"], t["large"], t["qr"], t["cut"] and cut,
-                                               qr_symbols(data), data, now))
+            ticket = ReceivedTicket(t["lines"], t["large"], t["qr"], t["cut"] and cut, qr_symbols(data), data, now)
+            self.tickets.append(ticket)
+            if ticket.cut and self.on_cut is not None:
+                self.on_cut(ticket)
 
     def end_of_stream(self, aborted: bool = False) -> None:
         """The connection ended: print what is left without a cut, or drop it when ``aborted``

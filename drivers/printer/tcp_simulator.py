@@ -9,12 +9,14 @@ lines, QR payloads and settings, cut). Faults on demand:
 - ``paper_out``: answers the paper-end bits and silently swallows print bytes (the write
   succeeds: the trap a sender must check the status for);
 - ``offline``: answers nothing, resets the open connection and every new one;
+- :meth:`TcpPrinterSimulator.paper_out_after`: the roll ends after N more print bytes (a
+  partial slip without a cut, the rest dropped, then paper_out);
 - :meth:`TcpPrinterSimulator.die_after`: the printer loses power after N more bytes (the
   connection is reset, the partial ticket lost).
 
 Standalone, for demos: ``python -m drivers.printer.tcp_simulator --port 9100``; tickets are
 printed to stdout; type ``ok``, ``paper_low``, ``paper_out``, ``offline`` or ``error`` and
-Enter to switch states.
+Enter to switch states, or ``runout N`` to end the roll after N more print bytes.
 """
 from __future__ import annotations
 
@@ -45,9 +47,10 @@ class TcpPrinterSimulator:
     connections served so far. Use as a context manager or call :meth:`start` / :meth:`stop`.
     """
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0, state: PrinterState = PrinterState.OK) -> None:
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, state: PrinterState = PrinterState.OK,
+                 on_cut=None) -> None:
         self.host, self.port = host, port
-        self.stream = PrinterStream(state)
+        self.stream = PrinterStream(state, on_cut=on_cut)
         self.connections = 0
         self._die_after: int | None = None
         self._listener: socket.socket | None = None
@@ -92,6 +95,10 @@ class TcpPrinterSimulator:
     def set_state(self, state: PrinterState | str) -> None:
         """Switch to ok, paper_low, paper_out, offline or error."""
         self.stream.set_state(PrinterState(state))
+
+    def paper_out_after(self, nbytes: int) -> None:
+        """The roll ends after ``nbytes`` more print bytes; see :meth:`PrinterStream.paper_out_after`."""
+        self.stream.paper_out_after(nbytes)
 
     def die_after(self, nbytes: int) -> None:
         """Reset the connection after ``nbytes`` more bytes (the job in progress is lost)."""
@@ -185,7 +192,13 @@ def main(argv: list[str] | None = None) -> int:
     try:
         for line in sys.stdin:
             word = line.strip().lower()
-            if word:
+            if word.startswith("runout "):
+                try:
+                    sim.paper_out_after(int(word.split()[1]))
+                    print(f"the roll ends after {word.split()[1]} more print bytes", file=sys.stderr, flush=True)
+                except ValueError:
+                    print("usage: runout N (N >= 0 print bytes)", file=sys.stderr)
+            elif word:
                 try:
                     sim.set_state(word)
                     print(f"state: {sim.state.value}", file=sys.stderr, flush=True)

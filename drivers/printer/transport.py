@@ -5,8 +5,12 @@ can read, how to read one reply; :class:`EscposTransport` does the rest:
 
 - ``print_ticket``: read the printer's status first (``DLE EOT 1`` and ``4``) and refuse with
   DeviceUnavailable unless it can print (a printer out of paper may take the bytes without a
-  word), send the ticket, then ask ``DLE EOT 1`` once more: the answer comes only after the
-  printer received every byte before it, so a printer that died mid-job is noticed here;
+  word), send the ticket, then ask ``DLE EOT 1`` and ``4`` once more: the first answer comes
+  only after the printer received every byte before it (the confirmation), and the two
+  bytes decide (:func:`.status.printed_whole`): paper end or offline means the slip was
+  cut short, and no answer that the printer died mid-job; both raise PrintInterrupted
+  (reprint it, marked). Any failure after the first byte of the job was written is
+  PrintInterrupted; before it, plain DeviceUnavailable (nothing reached the paper);
 - ``status``: the same query, never raising (an unreachable printer is OFFLINE);
 - every library or OS error (socket timeouts, ``ConnectionResetError``, ``BrokenPipeError``,
   ``serial.SerialException``, ``usb.core.USBError``, ``escpos.exceptions.*``) becomes
@@ -33,8 +37,9 @@ except ImportError:  # pragma: no cover - not POSIX
         pass
 
 from ..errors import DeviceError, DeviceUnavailable
-from .base import EscposTicketPrinter, PrinterState, PrinterStatus
-from .status import ERROR_OCCURRED, OFFLINE_BIT, PAPER_END, REASONS, decode_status, is_status_byte, query
+from .base import EscposTicketPrinter, PrinterState, PrinterStatus, PrintInterrupted
+from .status import (ERROR_OCCURRED, OFFLINE_BIT, PAPER_END, REASONS, decode_status, is_status_byte, printed_whole,
+                     query)
 
 #: Detail of an OK status on a transport that cannot read the printer's state.
 NO_READBACK = "tanpa status dari printer / no status read-back"
@@ -104,18 +109,33 @@ class EscposTransport(EscposTicketPrinter):
 
     # -- TicketPrinter --------------------------------------------------------------------
     def print_ticket(self, job: dict) -> None:
-        """Check the status, send the ticket, confirm the printer got it; see TicketPrinter."""
+        """Check the status, send the ticket, confirm it printed whole; see TicketPrinter.
+
+        Raises DeviceUnavailable (nothing sent: the printer cannot print now, or cannot be
+        reached), PrintInterrupted (sent, but not printed whole or not confirmed: reprint),
+        DeviceError (this job cannot print).
+        """
         data = self.render(job)
-        with self._lock, self._session() as printer:
-            if self.reads_status:
-                status = self._query(printer)
-                if not status.printable:
-                    raise DeviceUnavailable(status.detail or status.state.value)
-            printer._raw(data)
-            if self.reads_status:  # received, whatever it says (paper may end mid-ticket)
-                self._ask(printer, 1, self.confirm_timeout)
-            else:
-                self._answered()
+        sending = False
+        with self._lock:
+            try:
+                with self._session() as printer:
+                    if self.reads_status:
+                        status = self._query(printer)
+                        if not status.printable:
+                            raise DeviceUnavailable(status.detail or status.state.value)
+                    sending = True  # from here on part of the slip may reach the paper
+                    printer._raw(data)
+                    if self.reads_status:
+                        self._confirm(printer)
+                    else:
+                        self._answered()
+            except PrintInterrupted:
+                raise
+            except DeviceUnavailable as exc:
+                if sending:  # the link or the printer died during the job
+                    raise PrintInterrupted(f"{REASONS['interrupted']}: {exc}") from exc
+                raise
 
     def send(self, data: bytes) -> None:
         """Write raw bytes, without any status check (a paper-out printer may swallow them)."""
@@ -172,6 +192,24 @@ class EscposTransport(EscposTicketPrinter):
     def _answered(self) -> datetime:
         self.last_answer_at = datetime.now(timezone.utc)
         return self.last_answer_at
+
+    def _confirm(self, printer) -> None:
+        """After a job: ``DLE EOT 1`` (answered once every byte before it arrived) and ``4``,
+        and ``2`` / ``3`` for the reason when offline; PrintInterrupted unless the printer
+        is online with paper (:func:`.status.printed_whole`) or when it does not answer."""
+        try:
+            online = self._ask(printer, 1, self.confirm_timeout)
+            paper = self._ask(printer, 4)
+            cause = error = None
+            if online & OFFLINE_BIT and not paper & PAPER_END:
+                cause = self._ask(printer, 2)
+                if cause & ERROR_OCCURRED:
+                    error = self._ask(printer, 3)
+        except DeviceUnavailable as exc:
+            raise PrintInterrupted(f"{REASONS['no_confirmation']} ({self.where})") from exc
+        whole, _state, reason = printed_whole(online, paper, cause, error)
+        if not whole:
+            raise PrintInterrupted(f"{REASONS['interrupted']}: {reason}")
 
     def _query(self, printer) -> PrinterStatus:
         """``DLE EOT`` 1 and 4, and 2 / 3 to explain an offline printer."""

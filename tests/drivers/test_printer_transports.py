@@ -30,7 +30,9 @@ from tests.kiosk.test_agent import issue, wait_status
 from tests.live import free_port, wait_for
 
 STATUS_QUERIES = b"\x10\x04\x01\x10\x04\x04"  # DLE EOT 1, DLE EOT 4: before every ticket
-CONFIRM = b"\x10\x04\x01"  # after it: answered only once every byte before it arrived
+#: After it: DLE EOT 1 (answered only once every byte before it arrived) and DLE EOT 4 (paper
+#: end right after the job means it was cut short: reprint).
+CONFIRM = b"\x10\x04\x01\x10\x04\x04"
 
 #: What the simulator answers to DLE EOT 1, 2, 3, 4 and GS r 1, per state (Epson bit layout).
 STATUS_BYTES = {
