@@ -1,7 +1,8 @@
-"""The ``loket`` command: demo, serve, db upgrade, catalog load, simulate-day, staff/devices.
+"""The ``loket`` command: demo, serve, worker, db upgrade, catalog load, simulate-day, staff/devices.
 
-``demo`` and ``serve`` run on gevent; the monkey patch happens before anything else is
-imported (see ``main``).
+``demo``, ``serve`` and ``worker`` run on gevent; for ``demo`` and ``worker`` the monkey
+patch happens before anything else is imported (see ``main``; gunicorn's gevent workers
+patch themselves).
 """
 from __future__ import annotations
 
@@ -84,6 +85,24 @@ def serve(host: str, port: int, workers: int) -> None:
     if workers > 1 and not os.environ.get("LOKET_REDIS_URL"):
         raise click.UsageError("LOKET_REDIS_URL is required with more than one worker")
     run_gunicorn(host, port, workers)
+
+
+@cli.command()
+def worker() -> None:
+    """Run the scheduled work (day close, booking expiry, notice delivery) until SIGTERM/SIGINT.
+
+    One process per deployment next to `loket serve` (whose web workers run none of it),
+    same environment. A second one on PostgreSQL is a hot standby: it takes over within
+    LOKET_SCHEDULER_RETRY_S seconds (default 5) when the leader's database connection dies.
+    Jobs and intervals: server/scheduler/jobs.py (LOKET_DAY_CLOSE_CHECK_S, LOKET_NOTICE_DELIVERY_S ...).
+    """
+    from .scheduler.worker import run_worker
+
+    try:
+        code = run_worker()
+    except RuntimeError as exc:  # incomplete configuration, e.g. no LOKET_SECRET_KEY
+        raise click.ClickException(str(exc)) from exc
+    sys.exit(code)
 
 
 @cli.group()
@@ -257,7 +276,7 @@ def device_add(office, kind, name, keypad_counters, counters, channel) -> None:
 
 def main() -> None:
     """Console entry point."""
-    if len(sys.argv) > 1 and sys.argv[1] in ("demo",):
+    if len(sys.argv) > 1 and sys.argv[1] in ("demo", "worker"):
         _gevent_patch()
     cli()
 

@@ -33,6 +33,16 @@ class Config:
     HEARTBEAT_S = float(os.environ.get("LOKET_HEARTBEAT_S", "10"))
     # Seconds between end-of-day checks (tickets left waiting after closing time).
     DAY_CLOSE_CHECK_S = float(os.environ.get("LOKET_DAY_CLOSE_CHECK_S", "60"))
+    # Scheduled work (server/scheduler) runs once per deployment, in `loket worker`. True:
+    # this process runs it too, in the background (`loket demo`, one process); never in
+    # `loket serve`'s web workers.
+    SCHEDULER_IN_PROCESS = False
+    # Seconds between a standby scheduler's tries to take the lead (the PostgreSQL advisory
+    # lock), and between the leader's checks that it still holds it.
+    SCHEDULER_RETRY_S = float(os.environ.get("LOKET_SCHEDULER_RETRY_S", "5"))
+    # False: this process serves no screens and starts no per-worker stream tasks
+    # (realtime.tasks; `loket worker` sets it).
+    STREAM_TASKS = True
     # Notice providers (WhatsApp, SMS, e-mail): a TOML file with one table per channel,
     # e.g. [whatsapp] kind = "http" ... [email] kind = "smtp" ... (see
     # server/services/notices/providers). Unset: notices are not sent (none are queued).
@@ -68,10 +78,12 @@ class ProductionConfig(Config):
 
 
 class DemoConfig(Config):
-    """``loket demo``: SQLite in the data dir, migrations applied at start, demo office."""
+    """``loket demo``: SQLite in the data dir, migrations applied at start, demo office;
+    one process, so it runs the scheduled work itself."""
 
     AUTO_MIGRATE = True
     DEMO = True
+    SCHEDULER_IN_PROCESS = True
 
 
 class TestingConfig(Config):

@@ -1,54 +1,31 @@
-"""Background loops of each server process: the end-of-day check and the expiry of
-bookings not checked in (issue 6).
+"""Background tasks of a server process.
 
 :func:`start_background_tasks` starts them: :func:`start_stream_tasks` (what every web
-worker needs for its own screens) and :func:`start_scheduled_work` (what must run once
-per deployment: day close, booking expiry, notice delivery).
+worker needs for its own screens), and, only in a single-process server
+(``SCHEDULER_IN_PROCESS``: ``loket demo``), :func:`start_scheduled_work`. The scheduled
+work (day close, booking expiry, notice delivery: ``server/scheduler``) runs once per
+deployment: in ``loket worker``, never in ``loket serve``'s web workers.
 """
 from __future__ import annotations
 
 import logging
-
-from sqlalchemy import select
-
-from ..models import Office
-from ..services.booking.checkin import expire_due
-from ..services.queue import close_day
+import threading
 
 log = logging.getLogger(__name__)
 
 
-def day_close_loop(app) -> None:
-    """Every DAY_CLOSE_CHECK_S seconds (default 60): close tickets left waiting after
-    closing time, and expire bookings whose check-in window has ended (no-shows)."""
-    loket = app.extensions["loket"]
-    while True:
-        try:
-            with loket.db.session() as s:
-                for office in s.scalars(select(Office)):
-                    closed = close_day(s, office)
-                    if closed:
-                        log.info("office %s: %d tickets closed as not served", office.code, closed)
-                    try:
-                        with s.begin_nested():
-                            expired = expire_due(s, office)
-                    except Exception:  # one office's bad booking settings must not stop the others
-                        log.exception("office %s: booking expiry failed", office.code)
-                        expired = 0
-                    if expired:
-                        log.info("office %s: %d bookings expired (not checked in)", office.code, expired)
-        except Exception:
-            log.exception("end-of-day check failed")
-        loket.socketio.sleep(app.config["DAY_CLOSE_CHECK_S"])
-
-
 def start_background_tasks(app) -> None:
-    """Start the per-worker stream tasks and the scheduled work, in the Socket.IO server's
-    async mode (nothing in tests unless ``BACKGROUND_TASKS`` is set)."""
+    """Start the per-worker stream tasks, and the scheduled work when this process is the
+    whole server (``SCHEDULER_IN_PROCESS``), in the Socket.IO server's async mode. Nothing
+    in ``loket worker`` (``STREAM_TASKS`` off: it serves no screens; its scheduler runs in
+    the foreground), nor in tests unless ``BACKGROUND_TASKS`` is set."""
     if app.config.get("TESTING") and not app.config.get("BACKGROUND_TASKS", False):
         return
+    if not app.config.get("STREAM_TASKS", True):
+        return
     start_stream_tasks(app)
-    start_scheduled_work(app)
+    if app.config.get("SCHEDULER_IN_PROCESS"):
+        start_scheduled_work(app)
 
 
 def start_stream_tasks(app) -> None:
@@ -56,11 +33,13 @@ def start_stream_tasks(app) -> None:
     checks) is started by the app factory itself (``realtime.streams.start``), in tests too."""
 
 
-def start_scheduled_work(app) -> None:
-    """The end-of-day check and (when providers are configured) the notice delivery loop."""
-    from ..services.notices.loop import delivery_loop
+def start_scheduled_work(app) -> threading.Event:
+    """Run the scheduler (``server.scheduler``: leadership, then every registered job) in
+    the background of this process; returns the event that stops it (also kept as
+    ``app.extensions["loket_scheduler_stop"]``)."""
+    from ..scheduler import scheduler_for
 
-    socketio = app.extensions["loket"].socketio
-    socketio.start_background_task(day_close_loop, app)
-    if app.extensions.get("loket_notice_providers"):
-        socketio.start_background_task(delivery_loop, app, app.extensions["loket_notice_providers"])
+    stop = threading.Event()
+    app.extensions["loket_scheduler_stop"] = stop
+    app.extensions["loket"].socketio.start_background_task(scheduler_for(app).run, stop)
+    return stop
