@@ -1,4 +1,4 @@
-"""The kiosk agent: takes print jobs from the server over Socket.IO and prints them.
+"""The kiosk agent: takes print jobs from the server over Socket.IO and prints each once.
 
 The same program is a counter's resi printer (``loket agent printer``, a ``printer``
 device): both print whatever jobs the server sends to their device.
@@ -17,13 +17,30 @@ Optionally the kiosk also owns a QR camera and/or a barcode scanner (``--camera`
 ``scan`` and opens this kiosk's check-in screen with the booking code filled in; the
 camera and scanner are reported in ``health`` next to the printer.
 
-Rules: a job id is printed at most once; jobs print in arrival order; when the printer is
-unavailable the agent reports the failure at once (the kiosk page shows the ticket on
-screen) and keeps the job, polls ``printer.status()`` every ``poll_s`` and prints it when
-the printer is back, then reports success. Jobs still unprinted after ``job_ttl_s`` are
-dropped (the citizen has long left with the on-screen ticket). While idle the printer is
-polled every ``status_interval_s`` (a printer out of paper may accept bytes silently, so
-the agent trusts its status, not a write); every state change is reported at once.
+Rules (a slip in the tray is taken by the next citizen as theirs, so the agent never prints
+one twice, and prints them in the order the numbers were taken):
+
+- **Issue order.** Jobs print by their ``order`` (:mod:`kiosk.print_queue`). On every
+  connect the agent first pulls its backlog (``print_backlog``: its unprinted jobs in
+  order); ``print_job`` pushes arriving before that answer are held and merged with it,
+  deduplicated by job id. A job waits ``settle_s`` after arriving before it prints, so a
+  push whose handler thread ran late still takes its place.
+- **Journal** (:mod:`kiosk.journal`, ``--journal``): a job is journaled "started" before its
+  bytes are sent and "printed" once the printer confirmed it, before the result is
+  reported. A job journaled printed is never printed again: pulled in a backlog it is
+  reported printed instead. At start, a job left "started" (the agent died between sending
+  it and the confirmation) is taken as printed when the printer is printable then (a
+  duplicate would be taken by the next citizen; a missing slip is covered by the ticket on
+  the kiosk screen), and reprinted marked "CETAK ULANG / REPRINT" when it is not.
+- **Faults.** When the printer refuses a job (paper out, offline: nothing sent) the agent
+  reports the failure at once (the kiosk page shows the ticket on screen), keeps the job,
+  polls ``printer.status()`` every ``poll_s`` and prints it when the printer is back, then
+  reports success. A job cut short (``PrintInterrupted``: paper ran out or power was lost
+  mid-slip) is handled the same way but printed again marked as a reprint. Jobs still
+  unprinted after ``job_ttl_s`` are dropped (the citizen has long left with the on-screen
+  ticket). While idle the printer is polled every ``status_interval_s`` (a printer out of
+  paper may accept bytes silently, so the agent trusts its status, not a write); every
+  state change is reported at once.
 
 Command line (``loket agent kiosk ...`` or ``python -m kiosk.agent ...``): see :func:`main`.
 """
@@ -31,32 +48,23 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
-import signal
 import sys
 import threading
 import time
-from collections import OrderedDict, deque
-from dataclasses import dataclass, field
-from pathlib import Path
 
-from drivers.errors import DeviceError, DeviceUnavailable
-from drivers.printer.base import PrinterState, PrinterStatus, TicketPrinter
+from drivers.errors import DeviceUnavailable
+from drivers.printer.base import PrinterState, PrinterStatus, PrintInterrupted, TicketPrinter
 from drivers.qr.decoders import Decoder
-from drivers.qr.reading import add_reading_options, devices_from_args
 from drivers.qr.sources import FrameSource, ScannerReader
 from drivers.station import DeviceHealth, StationAgent
 
-from .scanning import DEFAULT_HOLD_S, KioskScanning, demo_scanner
+from .journal import FINISHED, PRINTED, STARTED, UNFINISHED, PrintJournal
+from .print_queue import Pending, PrintQueue
+from .scanning import DEFAULT_HOLD_S, KioskScanning
 
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class _Pending:
-    job: dict
-    received: float = field(default_factory=time.monotonic)
-    failure_reported: bool = False
+#: Failed ``print_backlog`` calls (no answer) on one connection before printing pushes as they come.
+BACKLOG_TRIES = 2
 
 
 def _well_formed(job) -> bool:
@@ -76,10 +84,11 @@ class KioskAgent(StationAgent):
     ``poll_s``: seconds between printer status checks while it is unavailable.
     ``status_interval_s``: seconds between status checks while idle. ``job_ttl_s``: seconds
     after which an unprinted job is dropped. ``report_timeout_s``: seconds to wait for the
-    server's ack. ``done_limit``: job ids remembered. ``camera``/``scanner``: the kiosk's
-    own QR camera (FrameSource) and barcode scanner (ScannerReader), both optional;
-    ``decoder``, ``fps``, ``hold_s``: see :class:`kiosk.scanning.KioskScanning`. Other
-    options: see StationAgent.
+    server's ack. ``journal``: the :class:`kiosk.journal.PrintJournal` (default: in memory,
+    keeping ``done_limit`` finished jobs). ``settle_s``: seconds a job waits after arriving
+    before it prints. ``camera``/``scanner``: the kiosk's own QR camera (FrameSource) and
+    barcode scanner (ScannerReader), both optional; ``decoder``, ``fps``, ``hold_s``: see
+    :class:`kiosk.scanning.KioskScanning`. Other options: see StationAgent.
     """
 
     name = "kiosk"
@@ -87,16 +96,21 @@ class KioskAgent(StationAgent):
     def __init__(self, server_url: str, token: str, printer: TicketPrinter, *, poll_s: float = 2.0,
                  status_interval_s: float = 5.0, job_ttl_s: float = 600.0, report_timeout_s: float = 5.0,
                  done_limit: int = 1000, max_backoff_s: float = 10.0, health_interval_s: float = 5.0,
+                 journal: PrintJournal | None = None, settle_s: float = 0.05,
                  camera: FrameSource | None = None, scanner: ScannerReader | None = None,
                  decoder: Decoder | None = None, fps: float = 10.0, hold_s: float = DEFAULT_HOLD_S) -> None:
         super().__init__(server_url, token, health_interval_s=health_interval_s, ack_timeout_s=report_timeout_s,
                          max_backoff_s=max_backoff_s)
         self.printer = printer
         self.poll_s, self.status_interval_s, self.job_ttl_s = poll_s, status_interval_s, job_ttl_s
-        self.done_limit = done_limit
+        self.settle_s = settle_s
+        self.journal = journal if journal is not None else PrintJournal(None, keep=done_limit)
         self.sio.on("print_job", self._on_print_job)
-        self._jobs: deque[_Pending] = deque()
-        self._done: OrderedDict[str, None] = OrderedDict()
+        self._queue = PrintQueue()
+        self._backlog_sid: str | None = None  # the connection whose backlog is merged
+        self._backlog_wanted = threading.Event()
+        self._unacked: set[str] = set()  # job ids whose result the server has not acked
+        self._rereported: set[str] = set()  # finished jobs reported again after a backlog
         self._blocked = False
         self._printer_status: PrinterStatus | None = None
         self._next_poll = 0.0
@@ -107,15 +121,22 @@ class KioskAgent(StationAgent):
 
     # -- StationAgent ---------------------------------------------------------------------
     def started(self) -> None:
+        self._resume_journal()  # before any job is taken
+        self.spawn(self._backlog_loop)
         self.spawn(self._worker_loop)
         if self.scanning is not None:
             self.scanning.start()
+
+    def on_connected(self) -> None:
+        self._backlog_wanted.set()
 
     def stop(self, timeout: float = 10.0) -> None:
         """Stop printing and disconnect; queued jobs and unsent results are kept in memory."""
         self.stopping.set()
         self._work.set()
+        self._backlog_wanted.set()
         super().stop(timeout)
+        self.journal.close()
 
     def health(self) -> dict[str, DeviceHealth]:
         """``{"printer": DeviceHealth}`` from the last status reading (none before the first),
@@ -128,26 +149,95 @@ class KioskAgent(StationAgent):
         return out
 
     def pending_jobs(self) -> list[str]:
-        """Ids of the jobs waiting to be printed, in order."""
+        """Ids of the jobs waiting to be printed, in print order."""
         with self._jobs_lock:
-            return [p.job["job_id"] for p in self._jobs]
+            return self._queue.ids()
 
     def pending_reports(self) -> int:
         """Number of results not yet acknowledged by the server."""
         return self.pending()
 
-    # -- socket events --------------------------------------------------------------------
+    # -- taking jobs ----------------------------------------------------------------------
     def _on_print_job(self, job=None) -> None:
         if not _well_formed(job):
             log.warning("ignored malformed print job: %r", job)
             return
-        job_id = str(job["job_id"])
+        job = dict(job, job_id=str(job["job_id"]))
         with self._jobs_lock:
-            if job_id in self._done or any(p.job["job_id"] == job_id for p in self._jobs):
-                log.info("print job %s already received: not printed again", job_id)
+            if self._backlog_sid is None or self._backlog_sid != self.sio.get_sid():
+                self._queue.hold(job)  # merged with this connection's backlog
                 return
-            self._jobs.append(_Pending(dict(job, job_id=job_id)))
+            self._take(job, pulled=False)
         self._work.set()
+
+    def _take(self, job: dict, pulled: bool) -> None:
+        """Queue ``job`` unless it is queued or finished (caller holds the lock). A finished
+        job listed in a backlog (``pulled``) has its result reported again, once."""
+        if job["job_id"] in self._queue:
+            return
+        entry = self.journal.entry(job)
+        if entry is not None and entry.state in FINISHED:
+            if pulled and job["job_id"] not in self._unacked and job["job_id"] not in self._rereported:
+                self._rereported.add(job["job_id"])
+                self._report(job, entry.state == PRINTED, None if entry.state == PRINTED else entry.why or "dropped")
+            else:
+                log.info("print job %s already %s: not printed again", job["job_id"], entry.state)
+            return
+        if entry is not None and entry.state in UNFINISHED:  # sent before: what comes out now is a reprint
+            job = dict(entry.job or job, reprint=True)
+        self._queue.add(job)
+
+    def _backlog_loop(self) -> None:
+        """On every connect: pull ``print_backlog`` and merge it with the held pushes."""
+        asked, tries = None, 0
+        while not self.stopping.is_set():
+            self._backlog_wanted.wait(0.5)
+            self._backlog_wanted.clear()
+            sid = self.sio.get_sid() if self.sio.connected else None
+            if sid is None or sid == self._backlog_sid or self.stopping.is_set():
+                continue
+            if sid != asked:
+                asked, tries = sid, 0
+            answer = self._call("print_backlog", {})
+            if self.sio.get_sid() != sid:
+                continue  # reconnected meanwhile: ask that connection
+            if isinstance(answer, dict) and answer.get("ok") and isinstance(answer.get("jobs"), list):
+                jobs = answer["jobs"]
+            elif answer is None and (tries := tries + 1) < BACKLOG_TRIES:
+                self._backlog_wanted.set()
+                continue
+            else:
+                log.warning("no print backlog from the server (%r): printing pushed jobs as they come", answer)
+                jobs = []
+            with self._jobs_lock:
+                for job in jobs:
+                    if _well_formed(job):
+                        self._take(dict(job, job_id=str(job["job_id"])), pulled=True)
+                for job in self._queue.take_held():
+                    self._take(job, pulled=False)
+                self._backlog_sid = sid
+            log.info("print backlog merged: %d jobs from the server, %d queued", len(jobs), len(self.pending_jobs()))
+            self._work.set()
+
+    def _resume_journal(self) -> None:
+        """Decide the jobs the journal left started or interrupted (module docstring)."""
+        unfinished = self.journal.unfinished()
+        if not unfinished:
+            return
+        status = self._check_printer()
+        for state, job in unfinished:
+            if state == STARTED and status.printable:
+                log.warning("print job %s was being sent when the agent stopped; printer %s: taken as printed",
+                            job["job_id"], status.state.value)
+                self._journal("printed", job, assumed=True)
+                self._report(job, True, None)
+                continue
+            job = dict(job, reprint=True)
+            log.warning("print job %s %s before the agent stopped; printer %s: reprinted, marked", job["job_id"],
+                        "was cut short" if state != STARTED else "was being sent", status.state.value)
+            self._journal("interrupted", job)
+            with self._jobs_lock:
+                self._queue.add(job)
 
     # -- printing -------------------------------------------------------------------------
     def _worker_loop(self) -> None:
@@ -155,7 +245,7 @@ class KioskAgent(StationAgent):
             self._work.clear()
             self._expire_jobs()
             with self._jobs_lock:
-                head = self._jobs[0] if self._jobs else None
+                head = self._queue.head()
             if head is not None and self._blocked:
                 status = self._check_printer()
                 if not status.printable:
@@ -163,62 +253,77 @@ class KioskAgent(StationAgent):
                     self._work.wait(self.poll_s)
                     continue
             if head is not None:
+                settle = head.received + self.settle_s - time.monotonic()
+                if settle > 0:  # an earlier job pushed at the same moment may still be on its way
+                    self._work.wait(settle)
+                    continue
                 self._print(head)
                 continue
             if time.monotonic() >= self._next_poll:
                 self._check_printer()
             self._work.wait(max(0.05, self._next_poll - time.monotonic()))
 
-    def _print(self, pending: _Pending) -> None:
+    def _print(self, pending: Pending) -> None:
         job = pending.job
+        self._journal("started", job)
         try:
             self.printer.print_ticket(job)
-        except DeviceUnavailable as exc:
-            log.warning("print job %s waiting: %s", job["job_id"], exc)
-            self._blocked = True
-            self._report_waiting(str(exc))
-            self._check_printer()
-            self._work.wait(self.poll_s)
+        except PrintInterrupted as exc:  # part of the slip may be out: print it again, marked
+            pending.job = dict(job, reprint=True)
+            self._journal("interrupted", pending.job)
+            self._wait_for_printer(pending, exc)
+            return
+        except DeviceUnavailable as exc:  # refused before any byte was sent
+            self._journal("unsent", job)
+            self._wait_for_printer(pending, exc)
             return
         except Exception as exc:  # DeviceError or a bad job: this job never prints
             log.error("print job %s failed: %s", job["job_id"], exc)
+            self._journal("dropped", job, str(exc) or type(exc).__name__)
             self._finish(pending, ok=False, error=str(exc) or type(exc).__name__)
             return
+        self._journal("printed", job)
         self._blocked = False
-        log.info("print job %s printed", job["job_id"])
+        log.info("print job %s printed%s", job["job_id"], " (reprint)" if job.get("reprint") else "")
         self._finish(pending, ok=True, error=None)
         self._check_printer()  # paper may have run low (or out) on this ticket
 
-    def _finish(self, pending: _Pending, ok: bool, error: str | None) -> None:
-        """Take the job off the queue, remember its id, and report its result."""
-        job_id = pending.job["job_id"]
+    def _wait_for_printer(self, pending: Pending, exc: Exception) -> None:
+        log.warning("print job %s waiting: %s", pending.job["job_id"], exc)
+        self._blocked = True
+        self._report_waiting(str(exc))
+        self._check_printer()
+        self._work.wait(self.poll_s)
+
+    def _journal(self, what: str, job: dict, *args, **kwargs) -> None:
+        """Write one journal line; a failing disk is logged, printing goes on."""
+        try:
+            getattr(self.journal, what)(job, *args, **kwargs)
+        except OSError as exc:
+            log.error("print journal %s: %s not recorded for %s: %s", self.journal.path, what, job.get("job_id"), exc)
+
+    def _finish(self, pending: Pending, ok: bool, error: str | None) -> None:
+        """Take the job off the queue and report its result."""
         with self._jobs_lock:
-            if self._jobs and self._jobs[0] is pending:
-                self._jobs.popleft()
-            else:
-                self._jobs = deque(p for p in self._jobs if p is not pending)
-            self._done[job_id] = None
-            while len(self._done) > self.done_limit:
-                self._done.popitem(last=False)
+            self._queue.remove(pending)
         if ok or not pending.failure_reported:
             self._report(pending.job, ok, error)
 
     def _report_waiting(self, reason: str) -> None:
         """Report the failure of every queued job not yet reported (they stay queued)."""
         with self._jobs_lock:
-            fresh = [p for p in self._jobs if not p.failure_reported]
-            for p in fresh:
-                p.failure_reported = True
+            fresh = self._queue.unreported()
         for p in fresh:
             self._report(p.job, False, reason)
 
     def _expire_jobs(self) -> None:
-        now = time.monotonic()
         with self._jobs_lock:
-            old = [p for p in self._jobs if now - p.received > self.job_ttl_s]
+            old = self._queue.older_than(self.job_ttl_s)
         for p in old:
             log.warning("print job %s dropped after %.0f s unprinted", p.job["job_id"], self.job_ttl_s)
-            self._finish(p, ok=False, error="kedaluwarsa, tidak tercetak / expired unprinted")
+            reason = "kedaluwarsa, tidak tercetak / expired unprinted"
+            self._journal("dropped", p.job, reason)
+            self._finish(p, ok=False, error=reason)
 
     def _check_printer(self) -> PrinterStatus:
         """Read the printer's status, keep it for :meth:`health`, report a change at once."""
@@ -240,8 +345,10 @@ class KioskAgent(StationAgent):
             report = {"job_id": job["job_id"], "application_id": job["application_id"], "ok": ok, "error": error}
         else:
             report = {"job_id": job["job_id"], "ticket_id": job["ticket_id"], "ok": ok, "error": error}
+        self._unacked.add(job["job_id"])
 
         def acked(answer) -> None:
+            self._unacked.discard(report["job_id"])
             if not (isinstance(answer, dict) and answer.get("ok")):
                 log.warning("server rejected print result %s: %r", report["job_id"], answer)
 
@@ -249,118 +356,33 @@ class KioskAgent(StationAgent):
 
 
 def start_demo_agent(app, base_url: str, token: str, key: str = "", scanner: bool = False) -> KioskAgent:
-    """Run a kiosk (or counter printer) agent with a simulated printer inside the demo
-    server's process; with ``scanner``, also a simulated booking scanner: the named pipe
-    ``<DATA_DIR>/kiosk-scanner`` (``echo <booking QR text> > …/kiosk-scanner`` scans it).
+    """The in-process agent of ``loket demo`` on a simulated printer: see
+    :func:`kiosk.demo_agent.start_demo_agent`."""
+    from .demo_agent import start_demo_agent as start
 
-    The printer is stored as ``app.extensions["loket_demo_printer"]`` (and the agent as
-    ``"loket_demo_agent"``); with ``key`` (e.g. "counter_printer") as
-    ``"loket_demo_<key>"`` and ``"loket_demo_<key>_agent"``. Each printed slip is written
-    as text to ``<DATA_DIR>/printed/<job_id>.txt``. The agent keeps retrying until the
-    server is up.
-    """
-    from drivers.printer.simulator import SimulatedPrinter
-
-    printer = SimulatedPrinter(width_mm=80, tz=_office_timezone(app, token),
-                               paper_dir=Path(app.config["DATA_DIR"]) / "printed")
-    reader = demo_scanner(Path(app.config["DATA_DIR"]) / "kiosk-scanner") if scanner else None
-    agent = KioskAgent(base_url, token, printer, scanner=reader)
-    app.extensions[f"loket_demo_{key}" if key else "loket_demo_printer"] = printer
-    app.extensions[f"loket_demo_{key}_agent" if key else "loket_demo_agent"] = agent
-    agent.start()
-    return agent
+    return start(app, base_url, token, key=key, scanner=scanner)
 
 
-def _office_timezone(app, token: str) -> str | None:
-    """The time zone of the kiosk's office (for the printed issue time), None if unknown."""
-    from server.models import Office
-    from server.services.accounts import authenticate_device
-
-    try:
-        with app.extensions["loket"].db.session() as s:
-            device = authenticate_device(s, token)
-            office = s.get(Office, device.office_id) if device is not None else None
-            return office.timezone if office is not None else None
-    except Exception as exc:  # the ticket then shows the time as sent (UTC)
-        log.warning("office time zone unknown: %s", exc)
-        return None
-
-
-# -- command line -------------------------------------------------------------------------
+# -- command line (kiosk.agent_cli) ---------------------------------------------------------
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    """Options of ``loket agent kiosk``."""
-    parser = argparse.ArgumentParser(
-        prog="loket agent kiosk",
-        description="Kiosk or counter printer agent: prints the tickets issued at this kiosk, or the resi "
-                    "sent to this counter printer (`loket agent printer` is the same program).",
-        epilog="Printer URIs: tcp://HOST[:9100], serial:///dev/ttyUSB0?baudrate=19200, usb://VVVV:PPPP, "
-               "file:///dev/usb/lp0, sim:// (see drivers/printer/README.md).")
-    parser.add_argument("--server", required=True, help="Loket server base URL, e.g. https://antrian.example.go.id")
-    parser.add_argument("--token", default=os.environ.get("LOKET_DEVICE_TOKEN"),
-                        help="this kiosk's device token (default: $LOKET_DEVICE_TOKEN; keeps it out of `ps`)")
-    parser.add_argument("--printer", required=True, help="printer URI")
-    parser.add_argument("--paper", type=int, choices=(58, 80), default=80, help="paper width in mm (default 80)")
-    parser.add_argument("--tz", default=None, help="IANA zone for the printed time when the job has none, e.g. Asia/Jakarta")
-    parser.add_argument("--poll", type=float, default=2.0, help="status check interval (s) while the printer is unavailable")
-    parser.add_argument("--status-interval", type=float, default=5.0, help="status check interval (s) while idle")
-    add_reading_options(parser, what="booking QR", hold_s=DEFAULT_HOLD_S)
-    parser.add_argument("--log-level", default="INFO", choices=("DEBUG", "INFO", "WARNING", "ERROR"))
-    args = parser.parse_args(argv)
-    if not args.token:
-        parser.error("--token (or $LOKET_DEVICE_TOKEN) is required")
-    return args
+    """Options of ``loket agent kiosk``: see :func:`kiosk.agent_cli.parse_args`."""
+    from .agent_cli import parse_args as parse
+
+    return parse(argv)
 
 
 def build_agent(args: argparse.Namespace) -> KioskAgent:
-    """The agent, its printer and its optional QR camera / scanner for parsed ``args``
-    (ValueError / DeviceError on a bad printer or decoder)."""
-    from drivers.printer.transports import printer_from_uri
+    """The agent for parsed ``args``: see :func:`kiosk.agent_cli.build_agent`."""
+    from .agent_cli import build_agent as build
 
-    printer = printer_from_uri(args.printer, width_mm=args.paper, tz=args.tz)
-    camera, scanner, decoder = devices_from_args(args)
-    return KioskAgent(args.server, args.token, printer, poll_s=args.poll, status_interval_s=args.status_interval,
-                      camera=camera, scanner=scanner, decoder=decoder, fps=args.fps, hold_s=args.hold)
-
-
-def _not_escpos_chatter(record: logging.LogRecord) -> bool:
-    """python-escpos logs each connection open/close on the root logger at INFO: drop those."""
-    return record.levelno >= logging.WARNING or f"{os.sep}escpos{os.sep}" not in record.pathname
+    return build(args)
 
 
 def main(argv: list[str] | None = None, stop: threading.Event | None = None) -> int:
-    """``loket agent kiosk --server URL --token T --printer URI [--paper 58|80] [--tz ZONE]
-    [--scanner PORT] [--camera SOURCE] [--decoder zxing|pyzbar] [--width W --height H] [--loop]``.
+    """``loket agent kiosk ...``: see :func:`kiosk.agent_cli.main` (exit status)."""
+    from .agent_cli import main as run
 
-    Runs until SIGINT / SIGTERM (or until ``stop`` is set, when given); logs to stderr.
-    Returns the exit status: 0 after a clean stop, 2 on a bad printer or decoder option.
-    """
-    args = parse_args(argv)
-    handler = logging.StreamHandler(sys.stderr)
-    handler.addFilter(_not_escpos_chatter)
-    # force: a library's module-level logging.info() may already have called basicConfig()
-    logging.basicConfig(level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-                        handlers=[handler], force=True)
-    try:
-        agent = build_agent(args)
-    except (ValueError, DeviceError) as exc:
-        log.error("printer %s / QR devices: %s", args.printer, exc)
-        return 2
-    stop = stop or threading.Event()
-    if threading.current_thread() is threading.main_thread():
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            signal.signal(sig, lambda *_: stop.set())
-    log.info("kiosk agent: server %s, printer %s (%d mm), scanner %s, camera %s", args.server, args.printer,
-             args.paper, args.scanner or "-", args.camera or "-")
-    agent.start()
-    try:
-        while not stop.wait(1.0):
-            pass
-    finally:
-        log.info("kiosk agent stopping (%d jobs unprinted, %d results unsent)", len(agent.pending_jobs()),
-                 agent.pending_reports())
-        agent.stop()
-        agent.printer.close()
-    return 0
+    return run(argv, stop)
 
 
 if __name__ == "__main__":

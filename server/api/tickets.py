@@ -1,22 +1,26 @@
 """Tickets: issue (kiosk or staff), public status, cancel, reprint."""
 from __future__ import annotations
 
+import logging
+
 from flask import current_app, g, jsonify, request
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
-from ..models import COUNTER_ROLES, Device, DeviceKind, Role, Ticket
+from ..models import COUNTER_ROLES, Device, DeviceKind, Office, Role, Service, Ticket, TicketStatus, utcnow
 from ..security import current_actor, require
 from ..services import printing
+from ..services.clock import epoch_ms, queue_day
 from ..services.errors import NotFound
 from ..services.queue import cancel_ticket, issue_ticket
-from ..services.queue.estimate import estimate_wait
+from ..services.queue.estimate import Estimate, estimate_wait
 from ..services.queue.issuing import find_by_request
 from ..services.snapshots import ticket_status
 from . import bp
 from .helpers import body, get_for_staff, get_office, int_arg, transaction
 
 STAFF = tuple(COUNTER_ROLES) + (Role.MANAGER,)
+log = logging.getLogger(__name__)
 
 
 def public_url() -> str:
@@ -29,7 +33,9 @@ def public_url() -> str:
 def issue(code: str):
     """Take a queue number. Body {"service": code, "priority_kind": null|"lansia"|
     "disabilitas"|"ibu_hamil", "request_id": optional idempotency key}. From a kiosk, the
-    ticket is also sent to its printer. A repeated request_id answers the first ticket (200).
+    ticket's print job for its printer is queued in the same transaction as the ticket. A
+    repeated request_id answers the first ticket and its first job id (200, no new job).
+    A lost database connection answers 503 (nothing issued: retry with the same request_id).
     ---
     post:
       tags: [tickets]
@@ -46,23 +52,33 @@ def issue(code: str):
                 request_id: {type: string, maxLength: 64, description: idempotency key of this tap}
       responses:
         201: {description: '{"ticket": status with people_ahead and estimated_wait_s (s), "status_url", "print": {"job_id"}|null, "repeated": false}'}
-        200: {description: 'the ticket already issued for this request_id ("repeated": true)'}
+        200: {description: 'the ticket already issued for this request_id, with its first job ("repeated": true)'}
         404: {description: unknown service}
         409: {description: service unavailable or office closed}
+        503: {description: 'database_unavailable: the connection to the database was lost; nothing was issued'}
     """
     data = body()
     request_id = str(data["request_id"]) if data.get("request_id") else None
     try:
-        return _issue(code, data, request_id)
-    except IntegrityError:
-        if request_id is None:
+        try:
+            return _issue(code, data, request_id)
+        except IntegrityError:
+            if request_id is None:
+                raise
+            return _issue(code, data, request_id)  # the same tap raced itself: answer the first
+    except DBAPIError as exc:  # a lost connection, a busy database: nothing was committed
+        if not (exc.connection_invalidated or isinstance(exc, OperationalError)):
             raise
-        return _issue(code, data, request_id)  # the same tap raced itself: answer the first
+        log.warning("ticket not issued, database unavailable: %s", str(exc).splitlines()[0][:200])
+        return jsonify(error="database_unavailable",
+                       message="Sistem sibuk, silakan coba lagi / database unavailable, please try again"), 503
 
 
 def _issue(code: str, data: dict, request_id: str | None):
-    """Two short transactions in one session: the number (which locks the service's day
-    sequence until commit) first; then the estimate, the print job and the answer."""
+    """One transaction: the ticket and, from a kiosk, its print job. The estimate is
+    computed before the number is taken and the answer after the commit, so the service's
+    day-sequence row lock (taken with the number, held until commit) covers only the
+    ticket's insert, its audit rows and the job's."""
     actor = current_actor()
     device = g.get("device")
     s = current_app.extensions["loket"].db.Session()
@@ -71,21 +87,35 @@ def _issue(code: str, data: dict, request_id: str | None):
             office = get_office(s, code)
             earlier = find_by_request(s, office.id, request_id) if request_id else None
             if earlier is not None:
-                return jsonify(_issued(s, earlier, None, repeated=True)), 200
-            ticket = issue_ticket(
-                s, office, str(data.get("service", "")), actor=actor,
-                priority_kind=data.get("priority_kind") or None,
-                channel="kiosk" if device is not None else "staff", request_id=request_id,
-                device_id=device.id if device is not None else None,
-            )
-        with s.begin():  # the objects stay loaded (expire_on_commit=False)
-            estimate = estimate_wait(s, ticket)
-            job = None
-            if device is not None:
-                job = printing.send_job(s, ticket, device.id, public_url(), actor=actor, estimate=estimate)
-            return jsonify(_issued(s, ticket, job, estimate=estimate)), 201
+                ticket, estimate, repeated = earlier, None, True
+                job = printing.repeat_job(s, earlier, public_url()) if device is not None else None
+            else:
+                now, service_code, repeated = utcnow(), str(data.get("service", "")), False
+                estimate = _estimate_before_number(s, office, service_code, now)
+                ticket = issue_ticket(
+                    s, office, service_code, actor=actor, priority_kind=data.get("priority_kind") or None,
+                    channel="kiosk" if device is not None else "staff", request_id=request_id,
+                    device_id=device.id if device is not None else None, now=now,
+                )
+                job = None
+                if device is not None:
+                    job = printing.send_job(s, ticket, device.id, public_url(), actor=actor, estimate=estimate)
+        # committed: the objects stay loaded (expire_on_commit=False); reads run in a new transaction
+        return jsonify(_issued(s, ticket, job, repeated=repeated, estimate=estimate)), 200 if repeated else 201
     finally:
         s.close()
+
+
+def _estimate_before_number(s, office: Office, service_code: str, now) -> Estimate | None:
+    """The estimate of the ticket about to be issued at ``now``, before its number is taken:
+    people ahead are the waiting tickets of the service sorting before ``now`` (as the new
+    ticket will). None when the service is unknown or inactive (issue_ticket refuses it)."""
+    service = s.scalars(select(Service).where(Service.office_id == office.id, Service.code == service_code)).first()
+    if service is None or not service.active:
+        return None
+    probe = Ticket(office_id=office.id, service_id=service.id, service=service, day=queue_day(office, now),
+                   status=TicketStatus.WAITING.value, sort_key=epoch_ms(now))  # transient: never added
+    return estimate_wait(s, probe, now)
 
 
 def _issued(s, ticket: Ticket, job: dict | None, repeated: bool = False, estimate=None) -> dict:
@@ -137,8 +167,9 @@ def cancel(ticket_id: int):
 @bp.post("/tickets/<int:ticket_id>/reprint")
 @require(roles=STAFF)
 def reprint(ticket_id: int):
-    """Print a citizen's ticket again on a kiosk printer. Body {"device_id": int|null}
-    (default: the kiosk that issued it, else the office's first kiosk).
+    """Print a citizen's ticket again on a kiosk printer, marked "CETAK ULANG / REPRINT".
+    Body {"device_id": int|null} (default: the kiosk that issued it, else the office's
+    first kiosk).
     ---
     post:
       tags: [tickets]
@@ -158,5 +189,5 @@ def reprint(ticket_id: int):
         if device_id is None:
             raise NotFound("no kiosk printer in this office")
         job = printing.send_job(s, ticket, device_id, public_url(), actor=current_actor(),
-                                attempt=printing.next_attempt(s, ticket))
+                                attempt=printing.next_attempt(s, ticket), reprint=True)
         return jsonify(job_id=job["job_id"], device_id=device_id)

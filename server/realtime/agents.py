@@ -6,6 +6,10 @@ Each handler answers an ack: ``{"ok": true, ...}`` or ``{"ok": false, "error": c
 - ``print_result`` {"job_id", "ticket_id", "ok", "error"}: a kiosk's print outcome of a
   ticket job; {"job_id", "application_id", "ok", "error"} of a resi job (kiosk or counter
   printer);
+- ``print_backlog`` {}: a kiosk or counter printer agent, on every connect, before it prints
+  anything pushed: answers ``{"ok": true, "jobs": [job, ...]}``, its own device's unprinted
+  jobs (tickets and resi) in issue order (``order`` ascending; ``printing.backlog``);
+  other agents get ``forbidden``;
 - ``health`` {"devices": {name: {kind, state, detail, last_answer_at}}}: any station;
 - ``keypad`` {"counter": number, "action": next|recall|skip|finish}: a display station's
   call keypad, acting like the counter console (answer carries the counter's state);
@@ -21,10 +25,12 @@ from flask import request
 
 from ..models import Counter, Device
 from ..services import devices as station
+from ..services import printing
 from ..services.applications import resi_print
 from ..services.booking import bookings, kiosk_scans
 from ..services.errors import LoketError
 from ..services.printing import record_result
+from ..services.resi import ResiSigner, derive_key
 from ..services.queue.access import current_ticket
 from ..services.queue.presenters import counter_public, ticket_stream
 
@@ -67,8 +73,22 @@ def register(socketio, app, sessions: dict) -> None:
                 resi_print.record_result(s, device, int(data["application_id"]), str(data.get("job_id") or ""),
                                          bool(data.get("ok")), data.get("error"))
             else:
-                record_result(s, device, int(data.get("ticket_id")), bool(data.get("ok")), data.get("error"))
+                record_result(s, device, int(data.get("ticket_id")), bool(data.get("ok")), data.get("error"),
+                              job_id=data.get("job_id"))
         return {"ok": True}
+
+    def resi_payload(office, application) -> str:
+        """The signed resi QR payload, with the signer ``server.api.resi`` makes (one per app)."""
+        signer = app.extensions.get("loket_resi_signer") or app.extensions.setdefault(
+            "loket_resi_signer", ResiSigner(derive_key(app.config["SECRET_KEY"])))
+        return signer.make_payload(application.id, office.code, application.resi_number)
+
+    @guarded
+    def on_print_backlog(device_id: int, data: dict) -> dict:
+        base_url = app.config.get("PUBLIC_URL") or request.host_url.rstrip("/")
+        with db.session() as s:
+            jobs = printing.backlog(s, device_id, base_url, resi_payload=resi_payload)
+        return {"ok": True, "jobs": jobs}
 
     @guarded
     def on_health(device_id: int, data: dict) -> dict:
@@ -106,6 +126,7 @@ def register(socketio, app, sessions: dict) -> None:
             return {"ok": True, "event": station.record_station_event(s, device_id, "card", data)}
 
     socketio.on("print_result")(on_print_result)
+    socketio.on("print_backlog")(on_print_backlog)
     socketio.on("health")(on_health)
     socketio.on("keypad")(on_keypad)
     socketio.on("scan")(on_scan)

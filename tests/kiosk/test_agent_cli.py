@@ -34,7 +34,8 @@ def test_cli_prints_issued_ticket_and_stops_on_sigterm(site, tmp_path):
         proc = subprocess.Popen(
             [sys.executable, "-m", "kiosk.agent", "--server", site.base, "--token", site.token,
              "--printer", site.sim.uri, "--paper", "58", "--tz", "Asia/Jakarta", "--status-interval", "0.5"],
-            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=err, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=err,
+            env={**os.environ, "PYTHONUNBUFFERED": "1", "LOKET_DATA_DIR": str(tmp_path)})  # its print journal
     try:
         wait_for(lambda: b"connected to" in log.read_bytes() or proc.poll() is not None, timeout=30, what="agent connected")
         assert proc.poll() is None, log.read_text()

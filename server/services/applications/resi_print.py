@@ -28,7 +28,8 @@ Job shape (``kind: "resi"``)::
      "resi_number": "DEMO-A-20261123-0001", "name": "B*** S******" (masked),
      "registered_at": ISO 8601 (UTC), "date": "2026-11-23" (office-local day),
      "due_date": "2026-12-07", "qr_payload": "LKT1....", "status_url": ".../r/LKT1....",
-     "pickup_instructions": ["...", ...] (Indonesian lines)}
+     "pickup_instructions": ["...", ...] (Indonesian lines),
+     "order": int|None (place in issue order on the device, set when queued)}
 
 ``ticket_id`` stays None so that an agent older than resi jobs drops the job as malformed
 rather than printing it with the ticket layout. The QR to print is ``status_url`` (a phone
@@ -36,9 +37,11 @@ camera opens the public status page; the pickup scanner's ``ResiSigner.verify`` 
 payload from the URL's last path segment). No NIK, phone or e-mail is in the job: only the
 masked name.
 
-Resi jobs are not re-sent when an agent reconnects (``printing.unprinted_jobs`` covers
-tickets): the officer sees the failure and reprints. Every job sent is audited
-(``application.print_resi``), and a reprint gets a new job id.
+Every job sent is audited (``application.print_resi``), and a reprint gets a new job id.
+The audit row's id is the job's ``order`` (its place in issue order on the device, shared
+with ticket jobs); a job not answered "printed" is in the device's backlog
+(``printing.backlog``), which its agent pulls on every connect, so a resi queued while the
+printer's PC was away prints when it comes back (within ``printing.RESEND_WINDOW_S``).
 """
 from __future__ import annotations
 
@@ -102,6 +105,7 @@ def build_resi_job(
         "qr_payload": payload,
         "status_url": status_url(public_url, payload),
         "pickup_instructions": pickup_instructions(office, app),
+        "order": None,
     }
 
 
@@ -158,12 +162,14 @@ def send_resi_job(
     session: Session, app: Application, payload: str, public_url: str, *, actor: Actor, device_id: int | None = None
 ) -> tuple[dict, Device]:
     """Queue the resi job of ``app`` for its printer (:func:`resi_printer`; sent after
-    commit), audited as ``application.print_resi``; returns (job, device). Raises NotFound
-    (no printer)."""
+    commit), audited as ``application.print_resi``; returns (job, device), the job with its
+    ``order``. Raises NotFound (no printer)."""
     device = resi_printer(session, app.office_id, device_id, counter_number_of(session, app))
     job = build_resi_job(session, app, payload, public_url, next_attempt(session, app))
-    audit.record(session, actor, ACTION, "application", app.id, office_id=app.office_id,
-                 data={"job_id": job["job_id"], "device_id": device.id, "resi_number": app.resi_number})
+    entry = audit.record(session, actor, ACTION, "application", app.id, office_id=app.office_id,
+                         data={"job_id": job["job_id"], "device_id": device.id, "resi_number": app.resi_number})
+    session.flush()  # the row's id is the job's place in issue order
+    job["order"] = entry.id
     events.publish_after_commit(session, events.DomainEvent(events.PRINT_JOB, app.office_id,
                                                             {"device_id": device.id, "job": job}))
     return job, device
