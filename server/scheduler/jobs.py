@@ -38,12 +38,14 @@ log = logging.getLogger(__name__)
 class JobContext:
     """What a job's work may use: the database, the app's config (read-only), the notice
     providers ({channel: NoticeProvider}), and ``stopping()``, true once the scheduler is
-    stopping or has lost the lead (a long run should check it between steps and return)."""
+    stopping or has lost the lead (a long run should check it between steps and return).
+    ``office_failures``: {(work name, office id): last error}, kept by :func:`for_each_office`."""
 
     db: Database
     config: Mapping[str, Any]
     notice_providers: dict = field(default_factory=dict)
     stopping: Callable[[], bool] = lambda: False
+    office_failures: dict = field(default_factory=dict)
 
     @classmethod
     def from_app(cls, app) -> "JobContext":
@@ -81,8 +83,9 @@ class Job:
 def for_each_office(fn: OfficeWork) -> Work:
     """Work that calls ``fn(session, office, now)`` for every office, each office in its own
     transaction: an office that fails (bad settings, an unknown time zone, a lock timeout) is
-    rolled back and logged, and the others go on. Returns the sum of what ``fn`` returned;
-    stops early when the context is stopping."""
+    rolled back and logged, and the others go on. The traceback is logged when an office
+    starts failing (or fails differently), a one-line error while it keeps failing the same
+    way. Returns the sum of what ``fn`` returned; stops early when the context is stopping."""
 
     def work(ctx: JobContext, now: datetime) -> int:
         with ctx.db.session() as s:
@@ -96,8 +99,15 @@ def for_each_office(fn: OfficeWork) -> Work:
                     office = s.get(Office, office_id)
                     if office is not None:  # deleted since the list was read
                         done += fn(s, office, now) or 0
-            except Exception:
-                log.exception("%s: office %s failed (rolled back; the other offices go on)", fn.__name__, code)
+            except Exception as exc:
+                error = f"{type(exc).__name__}: {exc}"
+                if ctx.office_failures.get((fn.__name__, office_id)) == error:
+                    log.error("%s: office %s still failing (%s)", fn.__name__, code, error)
+                else:
+                    log.exception("%s: office %s failed (rolled back; the other offices go on)", fn.__name__, code)
+                ctx.office_failures[(fn.__name__, office_id)] = error
+            else:
+                ctx.office_failures.pop((fn.__name__, office_id), None)
         return done
 
     work.__name__ = f"for_each_office({fn.__name__})"
