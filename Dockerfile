@@ -1,4 +1,4 @@
-# Loket server image: `docker build -t loket .` then `docker run loket serve` (see docker-compose.yml).
+# Loket server image: `docker build -t loket .` then `docker run loket serve` and `docker run loket worker` (see docker-compose.yml).
 # Configuration comes from the environment only: LOKET_DATABASE_URL, LOKET_REDIS_URL,
 # LOKET_SECRET_KEY, LOKET_PUBLIC_URL, LOKET_DATA_DIR (default /data here).
 
