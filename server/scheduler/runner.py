@@ -62,9 +62,10 @@ class Scheduler:
         while not stop.is_set():
             try:
                 leads = self.leadership.acquire()
-            except Exception as exc:
-                log.warning("scheduler: cannot take the lead (%s); trying again in %.0f s", exc, self.retry_s)
-                leads = False
+            except Exception as exc:  # the database is unreachable: nobody can lead
+                log.warning("scheduler: cannot take the lead (%s); trying again in %g s", exc, self.retry_s)
+                stop.wait(self.retry_s)
+                continue
             if not leads:
                 if not told_standby:
                     log.info("scheduler: standing by (%s); another process leads", self.leadership.describe())

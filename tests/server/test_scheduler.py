@@ -123,6 +123,33 @@ def test_a_job_that_raises_never_stops_the_scheduler(caplog):
     assert sum("job broken failed" in r.getMessage() for r in caplog.records) >= 5
 
 
+class FlakyLeadership(SoleLeadership):
+    """The database is unreachable for the first ``down`` tries, then this process leads."""
+
+    def __init__(self, down: int) -> None:
+        self.down = down
+
+    def acquire(self) -> bool:
+        if self.down:
+            self.down -= 1
+            raise ConnectionError("connection refused")
+        return True
+
+
+def test_the_scheduler_keeps_trying_while_the_database_is_unreachable(caplog):
+    runs = []
+    scheduler = Scheduler(JobContext(None, {}), FlakyLeadership(down=3),
+                          jobs=[Job("note", "NOTE_S", 1, lambda ctx, now: runs.append(now) or 0)], retry_s=0.05)
+    stop = threading.Event()
+    thread = threading.Thread(target=scheduler.run, args=(stop,), daemon=True)
+    with caplog.at_level(logging.WARNING, logger="server.scheduler.runner"):
+        thread.start()
+        wait_for(lambda: runs, what="it leads once the database answers")
+        stop.set()
+        thread.join(5)
+    assert sum("cannot take the lead (connection refused)" in r.getMessage() for r in caplog.records) == 3
+
+
 @pytest.mark.postgres
 def test_the_advisory_lock_has_one_holder_and_passes_on_when_its_connection_dies(pg_url):
     key = 7_000_000_001  # not the production key: tests never block a real scheduler
