@@ -3,8 +3,8 @@
 Run on the PC wired to the displays and keypads: ``loket agent display ...`` (this
 module's :func:`main`, the command line). The agent itself is
 :class:`display.station.DisplayAgent` (how it keeps the LEDs right and sends the presses),
-with its LED side in :mod:`display.leds`, its keypads in :mod:`display.keypads` and the
-stream numbering in :mod:`display.stream_order`; ``loket demo`` runs one on simulated
+with its LED side in :mod:`display.leds` and its keypads in :mod:`display.keypads` (the
+office stream through :mod:`drivers.stream`); ``loket demo`` runs one on simulated
 devices (:mod:`display.demo_agent`). Their names are importable from here as well.
 """
 from __future__ import annotations

@@ -2,8 +2,9 @@
 number per counter, flashes over it) and the loop that writes it to the displays.
 
 :class:`LedOutputs` is a mixin of :class:`display.station.DisplayAgent`, whose
-``__init__`` sets up the state it uses (``leds``, ``_desired``, ``_applied``, ``_flashes``,
-``_written``, ``_retry_at``, ``_order``, ``_state_lock``, ``_led_wake``).
+``__init__`` sets up the state it uses (``leds``, ``_desired``, ``_flashes``, ``_written``,
+``_retry_at``, ``_state_lock``, ``_led_wake``). Messages arrive in position order, one at
+a time (the stream cursor), so the newest message simply wins.
 """
 from __future__ import annotations
 
@@ -44,17 +45,10 @@ class LedOutputs:
             self._flashes[counter] = [("", now + 0.2), (text, until)]
         self._led_wake.set()
 
-    def _set_counter(self, number, text: str, seq=None, epoch=None) -> bool:
+    def _set_counter(self, number, text: str) -> bool:
         if number not in self.leds:
             return False
         with self._state_lock:
-            if self._order.epoch is not None and epoch is not None and epoch != self._order.epoch:
-                return False  # numbering restarted: the coming sync decides
-            if isinstance(seq, int):
-                last = self._applied.get(number)
-                if last is not None and last[0] == epoch and seq <= last[1]:
-                    return False  # an older message handled late by its thread
-                self._applied[number] = (epoch, seq)
             self._desired[number] = text
         self._led_wake.set()
         return True

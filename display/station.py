@@ -4,12 +4,11 @@ Run on the PC wired to the displays and keypads (``loket agent display ...``, se
 :func:`main`). It connects as a display device with ``agent: true``; the server puts it
 in its device room and in its office's display room, so it hears the public stream.
 
-LEDs: after each connect it asks ``sync`` and shows every counter's current number; then
-each ``counter`` event (and ``call``) updates that counter's LED: the ticket number
-("A012") or ``----`` when idle. Events carry ``seq``/``epoch``: the python-socketio client
-handles each message in its own thread, so per counter an event older than the one
-already applied is ignored, and a hole in the numbers that stays open for
-``hole_grace_s``, a heartbeat ahead of us, a new epoch or ``resync`` bring a new ``sync``.
+LEDs: the office stream comes through :class:`drivers.stream.client.OfficeStreamClient`
+(the same cursor as the TV page): after each connect it asks ``sync`` with its last
+position and gets what it missed (the full state the first time: every counter's current
+number); then each ``counter`` message (and ``call``) sets that counter's LED to the ticket
+number ("A012") or ``----`` when idle, strictly in position order, each message once.
 All LED writes happen in one loop: a failed display is retried every ``retry_s`` and
 every LED is re-sent every ``refresh_s`` (a write-only display that lost power comes back).
 
@@ -34,10 +33,10 @@ from collections import deque
 from drivers.serialdev.display import LedDisplay
 from drivers.serialdev.frames import IDLE_TEXT, KeyPress
 from drivers.station import DeviceHealth, StationAgent
+from drivers.stream.client import OfficeStreamClient
 
 from .keypads import KeypadBinding, KeypadInputs
 from .leds import LedOutputs, counter_text
-from .stream_order import StreamOrder
 
 log = logging.getLogger("display.agent")
 
@@ -54,7 +53,7 @@ class DisplayAgent(LedOutputs, KeypadInputs, StationAgent):
     def __init__(self, server_url: str, token: str, *, leds: dict[int, LedDisplay],
                  keypads: list[KeypadBinding] = (), flash_s: float = 2.0, repeat_guard_s: float = 0.5,
                  retry_s: float = 2.0, refresh_s: float = 30.0, press_ttl_s: float = 10.0,
-                 hole_grace_s: float = 1.0, **options) -> None:
+                 hole_grace_s: float = 0.5, **options) -> None:
         super().__init__(server_url, token, **options)
         self.leds = dict(leds)
         self.keypads = list(keypads)
@@ -63,73 +62,46 @@ class DisplayAgent(LedOutputs, KeypadInputs, StationAgent):
         self.results: deque[dict] = deque(maxlen=100)  # last keypad outcomes (diagnostics, tests)
         self._state_lock = threading.Lock()
         self._desired = {n: IDLE_TEXT for n in self.leds}
-        self._applied: dict[int, tuple[str | None, int]] = {}  # counter → (epoch, seq) shown
         self._flashes: dict[int, list[tuple[str, float]]] = {}
         self._written: dict[int, tuple[str, float]] = {}
         self._retry_at: dict[int, float] = {}
-        self._order = StreamOrder()
-        self._sync_wanted = True
-        self._sync_retry_at = 0.0
         self._presses: deque[tuple[KeypadBinding, KeyPress]] = deque()
         self._guard_until: dict[int, float] = {}
         self._led_wake, self._work = threading.Event(), threading.Event()
         for binding in self.keypads:
             binding.keypad.on_press = lambda press, b=binding: self._on_key(b, press)
             binding.keypad.on_state = lambda _state: self.health_changed()
-        for event, handler in (("counter", self._on_counter), ("call", self._on_call), ("ticket", self._on_ticket),
-                               ("heartbeat", self._on_heartbeat), ("resync", self._on_resync)):
-            self.sio.on(event, handler)
+        self.stream = OfficeStreamClient(self.sio, self._on_state, self._on_message, grace_ms=hole_grace_s * 1000,
+                                         sync_timeout_s=self.ack_timeout_s, retry_s=retry_s, own_connect=False)
+        self.sio.on("disconnect", self.stream.disconnected)
 
-    # -- socket events (each in its own thread) ---------------------------------------
+    # -- the office stream (in position order, one message at a time) ------------------
     def on_connected(self) -> None:
-        self._sync_wanted, self._sync_retry_at = True, 0.0
-        self._work.set()
+        self.stream.connected()
 
-    def _observe(self, data: dict) -> None:
+    def _on_state(self, state: dict) -> None:
+        counters = {c.get("number"): c for c in state.get("counters") or [] if isinstance(c, dict)}
         with self._state_lock:
-            need = self._order.saw(data.get("seq"), data.get("epoch"))
-        if need:
-            self._want_sync()
+            for number in self.leds:
+                self._desired[number] = counter_text(counters.get(number, {}))
+        log.info("synced at %s: %s", self.stream.cursor.position, {n: self._desired[n] for n in self.leds})
+        self._led_wake.set()
 
-    def _on_counter(self, data=None) -> None:
-        if not isinstance(data, dict):
-            return
-        self._observe(data)
-        counter = data.get("counter")
-        if isinstance(counter, dict):
-            self._set_counter(counter.get("number"), counter_text(counter), data.get("seq"), data.get("epoch"))
-
-    def _on_call(self, data=None) -> None:
-        if not isinstance(data, dict):
-            return
-        self._observe(data)
-        call, ticket = data.get("call") or {}, data.get("ticket") or {}
-        number, text = call.get("counter_number"), ticket.get("number")
-        if text and self._set_counter(number, str(text), data.get("seq"), data.get("epoch")) and data.get("recall"):
-            self.flash(number, str(text), 1.0)  # blink: the citizen is called again
-
-    def _on_ticket(self, data=None) -> None:
-        if isinstance(data, dict):
-            self._observe(data)
-
-    def _on_heartbeat(self, data=None) -> None:
-        if isinstance(data, dict):
-            with self._state_lock:
-                need = self._order.heard(data.get("seq"), data.get("epoch"))
-            if need:
-                self._want_sync()
-
-    def _on_resync(self, _data=None) -> None:
-        self._want_sync()
-
-    def _want_sync(self) -> None:
-        self._sync_wanted = True
-        self._work.set()
+    def _on_message(self, name: str, data: dict) -> None:
+        if name == "counter" and isinstance(data.get("counter"), dict):
+            counter = data["counter"]
+            self._set_counter(counter.get("number"), counter_text(counter))
+        elif name == "call":
+            call, ticket = data.get("call") or {}, data.get("ticket") or {}
+            number, text = call.get("counter_number"), ticket.get("number")
+            if text and self._set_counter(number, str(text)) and data.get("recall"):
+                self.flash(number, str(text), 1.0)  # blink: the citizen is called again
 
     # -- loops ------------------------------------------------------------------------
     def started(self) -> None:
         self.spawn(self._led_loop)
         self.spawn(self._work_loop)
+        self.spawn(self.stream.run, self.stopping.is_set)
         for binding in self.keypads:
             binding.keypad.start(spawn=self.sio.start_background_task)
 
@@ -146,40 +118,9 @@ class DisplayAgent(LedOutputs, KeypadInputs, StationAgent):
     def _work_loop(self) -> None:
         while not self.stopping.is_set():
             self._work.clear()
-            if self.connected and time.monotonic() >= self._sync_retry_at:
-                with self._state_lock:
-                    overdue = self._order.overdue(self.hole_grace_s)
-                if self._sync_wanted or overdue:
-                    self._sync()
             while self._presses and not self.stopping.is_set():
                 self._handle_press(*self._presses.popleft())
             self._work.wait(0.2)
-
-    def _sync(self) -> None:
-        self._sync_wanted = False
-        try:
-            answer = self.sio.call("sync", {}, timeout=self.ack_timeout_s)
-        except Exception as exc:
-            answer = {"error": str(exc)}
-        state = answer.get("state") if isinstance(answer, dict) else None
-        seq = answer.get("seq") if isinstance(answer, dict) else None
-        if not isinstance(state, dict) or not isinstance(seq, int) or seq < 0:
-            log.info("sync failed (%r); retrying", (answer or {}).get("error") if isinstance(answer, dict) else answer)
-            self._sync_wanted = True
-            self._sync_retry_at = time.monotonic() + self.retry_s
-            return
-        counters = {c.get("number"): c for c in state.get("counters") or [] if isinstance(c, dict)}
-        epoch = answer.get("epoch")
-        with self._state_lock:
-            self._order.reset(seq, epoch)
-            for number in self.leds:
-                last = self._applied.get(number)
-                if last is not None and last[0] == epoch and last[1] > seq:
-                    continue  # an event newer than the snapshot's number is already shown
-                self._desired[number] = counter_text(counters.get(number, {}))
-                self._applied[number] = (epoch, seq)
-        log.info("synced at %s: %s", seq, {n: self._desired[n] for n in self.leds})
-        self._led_wake.set()
 
     # -- health -----------------------------------------------------------------------
     def health(self) -> dict[str, DeviceHealth]:

@@ -20,10 +20,11 @@ log = logging.getLogger(__name__)
 class Loket:
     """Per-app objects, stored as ``app.extensions["loket"]``."""
 
-    def __init__(self, db: Database, socketio: SocketIO, emitter) -> None:
+    def __init__(self, db: Database, socketio: SocketIO, emitter, delivery=None) -> None:
         self.db = db
         self.socketio = socketio
         self.emitter = emitter
+        self.delivery = delivery  # this process's office-stream delivery (realtime.delivery)
 
 
 def create_app(config: type[Config] | None = None, **overrides) -> Flask:
@@ -38,7 +39,7 @@ def create_app(config: type[Config] | None = None, **overrides) -> Flask:
     from .migrations import upgrade
     from .ratelimit import init_ratelimit
     from .realtime import emitter as emitter_mod
-    from .realtime import handlers, tasks
+    from .realtime import handlers, streams, tasks
     from .security import init_security
     from .services import events
 
@@ -72,12 +73,13 @@ def create_app(config: type[Config] | None = None, **overrides) -> Flask:
         logger=False,
         engineio_logger=False,
     )
-    emitter = emitter_mod.Emitter(socketio, app.config["REDIS_URL"] or None)
+    emitter = emitter_mod.Emitter(socketio)
+    delivery = streams.build(app, db, socketio, emitter, redis_channel(app.config))
     events.install(db.Session, emitter.publish)
     from .services.survey.links import install_notice_links  # survey links in notices (issue 7)
 
     install_notice_links(db.Session, app.config["SECRET_KEY"], lambda: app.config.get("PUBLIC_URL"))
-    app.extensions["loket"] = Loket(db, socketio, emitter)
+    app.extensions["loket"] = Loket(db, socketio, emitter, delivery)
     app.extensions["loket_notice_providers"] = _notice_providers(app.config)
 
     login = LoginManager(app)
@@ -89,6 +91,7 @@ def create_app(config: type[Config] | None = None, **overrides) -> Flask:
     web.register(app)
     init_ratelimit(app)
     handlers.register(socketio, app)
+    streams.start(app)
     tasks.start_background_tasks(app)
     return app
 

@@ -29,8 +29,12 @@ class Config:
     PUBLIC_URL = os.environ.get("LOKET_PUBLIC_URL", "")
     DB_POOL_SIZE = int(os.environ.get("LOKET_DB_POOL_SIZE", "10"))
     SOCKETIO_ASYNC_MODE = os.environ.get("LOKET_ASYNC_MODE") or None
-    # Seconds between heartbeat events carrying the office's last sequence number.
-    HEARTBEAT_S = float(os.environ.get("LOKET_HEARTBEAT_S", "10"))
+    # Office streams (server/realtime/delivery.py): a missing position is awaited
+    # STREAM_GRACE_S before it is read from the database; every STREAM_POLL_S each worker
+    # compares the database heads with what it delivered; the checks run every STREAM_CHECK_S.
+    STREAM_GRACE_S = float(os.environ.get("LOKET_STREAM_GRACE_S", "0.3"))
+    STREAM_POLL_S = float(os.environ.get("LOKET_STREAM_POLL_S", "1.0"))
+    STREAM_CHECK_S = float(os.environ.get("LOKET_STREAM_CHECK_S", "0.1"))
     # Seconds between end-of-day checks (tickets left waiting after closing time).
     DAY_CLOSE_CHECK_S = float(os.environ.get("LOKET_DAY_CLOSE_CHECK_S", "60"))
     # Scheduled work (server/scheduler) runs once per deployment, in `loket worker`. True:
@@ -92,7 +96,6 @@ class TestingConfig(Config):
     TESTING = True
     AUTO_MIGRATE = True
     SECRET_KEY = "test-secret-key"
-    HEARTBEAT_S = 1.0
     # Many bookings from one test client: tests of the limits turn them on explicitly.
     BOOKING_RATE_LIMIT = ""
     BOOKING_NIK_RATE_LIMIT = ""

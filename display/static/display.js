@@ -1,19 +1,25 @@
 /* Waiting-room TV: shows and speaks the queue calls of one office.
  *
- * Calls arrive as `call` deltas on the office stream (LoketStream, auth {token}). Each new
- * call is queued; the queue is worked strictly one call at a time, in arrival order: the
- * call is shown big (with a flash), then its WAV (/api/v1/offices/<code>/voice/call.wav)
- * is played in the one <audio> element and the next call waits until it has ended. If the
- * voice fails (503, offline) the call stays on screen a few seconds and the queue moves on.
- * Calls that come with a full state (first load, reconnect, resync) are shown, never
- * spoken: they were spoken already, or are stale by now.
+ * Calls arrive as `call` messages on the office stream (LoketStream, auth {token}): live,
+ * replayed after a reconnect or a gap (in order), or inside a full state. Which of them
+ * are spoken is the CallAnnouncer's decision (stream_logic.js; the Python twin in
+ * drivers/stream/announcer.py runs the same cases): every call id once, and only while it
+ * is fresh (made at most office.speak_window_s seconds ago, server time), so after a short
+ * outage the missed calls are spoken in order and after a long one only the last ones; the
+ * rest are shown in the list. A recall is a call of its own and is spoken again. The ids
+ * decided are kept in localStorage for the day, so a reload speaks nothing twice.
+ *
+ * Spoken calls are queued and worked strictly one at a time, in arrival order: the call is
+ * shown big (with a flash), then its WAV (/api/v1/offices/<code>/voice/call.wav) is played
+ * in the one <audio> element and the next call waits until it has ended. If the voice
+ * fails (503, offline) the call stays on screen a few seconds and the queue moves on.
  *
  * Autoplay: Chromium blocks sound without a user gesture unless started with
  * --autoplay-policy=no-user-gesture-required. When play() is refused the calls keep being
  * shown and a "Ketuk untuk mengaktifkan suara" button unlocks the sound.
  *
  * For tests: window.LoketDisplay = {spoken: [{number, counter, kind, id, start, end}],
- * queue: [calls not yet shown], stream, skipped: [...], history: [...]}.
+ * queue: [calls not yet shown], stream, skipped: [...], history: [...], announcer}.
  */
 (function () {
   "use strict";
@@ -35,8 +41,10 @@
   const audio = $("voice");
   const LD = window.LoketDisplay = {spoken: [], queue: [], skipped: [], history: [], stream: null,
                                     audioLocked: false, current: null};
-  const known = new Set();        // call ids shown or queued
   const counters = new Map();     // counter id → counter
+  const MEMORY_KEY = "loket.tv." + CODE;
+  let announcer = null;           // made with the first state (its window and the day are in it)
+  let clockOffset = 0;            // server time - this TV's clock (ms)
   let office = null;
   let day = null;
   let pumping = false;
@@ -58,6 +66,7 @@
     const now = new Date();
     $("clock-time").textContent = fmt({hour: "2-digit", minute: "2-digit", second: "2-digit", hour12: false}, now).replace(/\./g, ":");
     $("clock-date").textContent = fmt({weekday: "long", day: "numeric", month: "long", year: "numeric"}, now);
+    if (LD.stream) $("resyncs").textContent = t("display.resyncs", {n: LD.stream.resyncs});  // syncs: connects, gaps, resyncs
   }
 
   /* ---------- rendering ---------- */
@@ -313,28 +322,58 @@
   }
   $("unlock-audio").addEventListener("click", unlockAudio);
 
+  /* ---------- which calls are spoken ---------- */
+  function serverNow() { return Date.now() + clockOffset; }
+
+  function restoreMemory(today) {
+    try {
+      const saved = JSON.parse(localStorage.getItem(MEMORY_KEY) || "null");
+      return saved && saved.day === today && Array.isArray(saved.known) ? saved.known : [];
+    } catch (e) { return []; }
+  }
+
+  function saveMemory() {
+    try { localStorage.setItem(MEMORY_KEY, JSON.stringify({day, known: announcer.known()})); } catch (e) { /* full or off */ }
+  }
+
+  function ensureAnnouncer(windowS) {
+    if (!announcer) announcer = new window.LoketStreamLogic.CallAnnouncer(windowS, restoreMemory(day));
+    else if (windowS !== undefined && windowS !== null) announcer.windowS = windowS;
+    LD.announcer = announcer;
+  }
+
+  /* A call not spoken: it joins the list, and becomes the big one unless calls are being spoken. */
+  function showOnly(call) {
+    remember(call);
+    if (!pumping && (!LD.current || LD.history[0].id !== LD.current.id)) {
+      LD.current = LD.history[0];
+      renderCurrent(!firstState);
+    }
+    renderHistory();
+  }
+
   /* ---------- stream ---------- */
   function onState(state) {
     office = state.office || office;
+    if (state.server_time) clockOffset = Date.parse(state.server_time) - Date.now();
+    if (state.day && day && state.day !== day) announcer = null;  // a new day: yesterday's ids are no use
     day = state.day || day;
+    ensureAnnouncer(office && office.speak_window_s);
     counters.clear();
     (state.counters || []).forEach((c) => counters.set(c.id, c));
-    // Calls in a full state are shown, never spoken. Only today's (office-local) count.
-    const calls = (state.calls || []).filter((c) => !day || localDay(c.at) === day);
+    const calls = (state.calls || []).filter((c) => !day || localDay(c.at) === day);  // only today's (office-local)
     LD.history = LD.history.filter((c) => !day || localDay(c.at) === day);
-    let fresh = false;
-    calls.slice().reverse().forEach((call) => {
-      if (known.has(call.id)) return;
-      known.add(call.id);
-      remember(call);
-      fresh = true;
-    });
-    if (!pumping) {
+    const speak = announcer.state(calls, serverNow());
+    const spoken = new Set(speak.map((c) => c.id));
+    calls.forEach((c) => { if (!spoken.has(c.id)) remember(c); });
+    if (!pumping && !speak.length) {
       const newest = LD.history[0] || null;
       const changed = newest && (!LD.current || newest.id !== LD.current.id);
       LD.current = newest;
-      renderCurrent(changed && fresh && !firstState);
+      renderCurrent(changed && !firstState);
     }
+    speak.forEach(enqueue);
+    saveMemory();
     firstState = false;
     renderOffice();
     tick();
@@ -346,12 +385,12 @@
   function onEvent(name, data) {
     if (name === "call" && data.call) {
       const call = data.call;
-      if (known.has(call.id)) return;
       const callDay = localDay(call.at);
       if (day && callDay && callDay < day) return;                    // yesterday's, late
-      if (day && callDay && callDay > day) { day = callDay; LD.history = []; }  // a new day
-      known.add(call.id);
-      enqueue(call);
+      if (day && callDay && callDay > day) { day = callDay; LD.history = []; announcer = null; ensureAnnouncer(office && office.speak_window_s); }
+      if (announcer.live(call, serverNow())) enqueue(call);
+      else if (!LD.history.some((c) => c.id === call.id)) showOnly(call);
+      saveMemory();
     } else if (name === "counter" && data.counter) {
       counters.set(data.counter.id, data.counter);
       renderCounters();

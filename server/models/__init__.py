@@ -15,6 +15,7 @@ from .device import Device, DeviceKind
 from .notice import FINAL_NOTICE_STATUSES, Notice, NoticeChannel, NoticeStatus
 from .office import Counter, CounterState, Office, Service, counter_services
 from .staff import COUNTER_ROLES, Role, StaffUser
+from .stream_log import StreamEntry, StreamHead
 from .survey import SURVEY_COMMENT_MAX, SURVEY_ELEMENTS, SurveyChannel, SurveyResponse
 from .ticket import (
     ACTIVE_STATUSES,
@@ -33,6 +34,6 @@ __all__ = [
     "ACTIVE_STATUSES", "AT_COUNTER_STATUSES", "Application", "ApplicationSequence", "ApplicationStatus",
     "AuditEntry", "Base", "COUNTER_ROLES", "Call", "ControlCardEntry", "Counter", "CounterState", "Device",
     "DeviceKind", "FINAL_NOTICE_STATUSES", "Notice", "NoticeChannel", "NoticeStatus", "OPEN_STATUSES", "Office",
-    "PriorityKind", "Role", "Service", "StaffUser",
+    "PriorityKind", "Role", "Service", "StaffUser", "StreamEntry", "StreamHead",
     "SURVEY_COMMENT_MAX", "SURVEY_ELEMENTS", "SurveyChannel", "SurveyResponse", "Ticket", "TicketSequence", "TicketStatus", "counter_services", "utcnow",
 ]

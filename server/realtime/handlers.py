@@ -1,11 +1,14 @@
-"""Socket.IO handlers: authenticate on connect, join rooms, answer ``sync`` with full state.
+"""Socket.IO handlers: authenticate on connect, join rooms, answer ``sync``.
 
 Clients connect with ``auth={"token": DEVICE_TOKEN}`` (kiosk, display), with the staff
 session cookie (counter consoles, worklists: any staff role), or with
 ``auth={"ticket": PUBLIC_ID}`` (public ticket page). After connecting, and whenever they
-see a sequence gap, they emit ``sync`` and get ``{"seq": n, "epoch": e, "state": {...}}``
-back: the state is read after the number, so any event with a number above ``n`` may
-already be included (deltas are idempotent upserts).
+see a gap, they emit ``sync`` with ``{"after": last position, "log": log id}`` (nothing
+the first time) and get the entries after that position, ``{"log", "position",
+"entries": [{"name", "data"}]}`` (``replay.sync_answer``), or the full state ``{"log",
+"position", "state"}`` when those entries are gone, too many, or of another log. The state
+is read after the position, so it may already include entries above it (deltas are
+idempotent upserts; calls are announced once by their id).
 """
 from __future__ import annotations
 
@@ -18,10 +21,9 @@ from sqlalchemy import select
 
 from ..models import Device, DeviceKind, Office, Role, Ticket
 from ..services.accounts import authenticate_device
-from ..services.snapshots import office_snapshot, ticket_status
 from ..services.printing import unprinted_jobs
-from . import agents, stations
-from .emitter import device_room, room, station_room, stream_of
+from . import agents, replay, stations
+from .emitter import device_room, room, station_room
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +40,7 @@ def register(socketio, app) -> None:
     sessions: dict[str, tuple[int, str, int | None]] = {}  # sid -> (office, audience, device)
     db = app.extensions["loket"].db
     emitter = app.extensions["loket"].emitter
+    delivery = app.extensions["loket"].delivery
 
     def _identify(auth: dict) -> tuple[int, str, int | None]:
         token = (auth or {}).get("token")
@@ -95,19 +98,14 @@ def register(socketio, app) -> None:
         office_id, audience, device_id = sessions.get(request.sid, (None, None, None))
         if office_id is None:
             return {"error": "not connected"}
+        audience = "display" if audience == "agent" else audience
         try:
-            seq, epoch = emitter.current_seq(office_id, stream_of("display" if audience == "agent" else audience))
-        except Exception:
-            seq, epoch = -1, None  # numbering unavailable (Redis down): the client will retry
-        with db.session() as s:
-            office = s.get(Office, office_id)
-            state = office_snapshot(s, office, "display" if audience == "agent" else audience)
-            state["device_id"] = device_id
-            if audience == "public" and data and data.get("ticket"):
-                ticket = s.scalars(select(Ticket).where(Ticket.public_id == str(data["ticket"]))).first()
-                if ticket is not None and ticket.office_id == office_id:
-                    state["ticket"] = ticket_status(s, ticket)
-        return {"seq": seq, "epoch": epoch, "state": state}
+            with db.session() as s:
+                return replay.sync_answer(s, delivery, office_id, audience, device_id,
+                                          data if isinstance(data, dict) else {})
+        except Exception as exc:  # database away: the client retries
+            log.warning("sync for office %s failed: %s", office_id, exc)
+            return {"error": "unavailable"}
 
     def resend_jobs(sid: str, device_id: int, base_url: str) -> None:
         socketio.sleep(0.2)  # let the connection settle first

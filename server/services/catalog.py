@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..models import Counter, Office, Service
-from . import audit
+from . import audit, events
 from .actors import Actor
 from .errors import ValidationError
 
@@ -120,4 +120,6 @@ def load_catalog(session: Session, data: dict, *, actor: Actor, overrides: dict 
     session.flush()
     audit.record(session, actor, "catalog.load", "office", office.id, office_id=office.id,
                  data={"services": len(listed), "counters": len(data.get("counters", [])), "created": created})
+    # screens load the new catalog (and a new office's event log begins here)
+    events.publish_after_commit(session, events.DomainEvent(events.OFFICE_CHANGED, office.id, {"reason": "catalog"}))
     return office

@@ -1,14 +1,18 @@
-"""Domain events: services record them; they are published only after the commit.
+"""Domain events: services record them; they are logged in the transaction and published
+only after the commit.
 
-A service calls :func:`publish_after_commit`; the events wait in ``session.info`` and
-``server.db`` hands them to the registered publisher (``server.realtime.emitter``) once the
-transaction has committed. A rollback drops them. Listener errors are logged, not raised.
+A service calls :func:`publish_after_commit`; the events wait in ``session.info``. Just
+before the commit, the ones a screen must hear are appended to their office's event log
+(``services.stream_log.append``: numbered in commit order, in the same transaction); once
+the transaction has committed, the events and their log entries go to the registered
+publisher (``server.realtime.emitter``). A rollback drops both. Publisher errors are
+logged, not raised.
 """
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from typing import Callable, Iterable
+from typing import Callable
 
 from sqlalchemy import event
 from sqlalchemy.orm import Session, sessionmaker
@@ -37,6 +41,7 @@ class DomainEvent:
 
 
 _KEY = "loket_pending_events"
+_ENTRIES = "loket_pending_entries"
 
 
 def publish_after_commit(session: Session, event_: DomainEvent) -> None:
@@ -44,18 +49,29 @@ def publish_after_commit(session: Session, event_: DomainEvent) -> None:
     session.info.setdefault(_KEY, []).append(event_)
 
 
-def install(factory: sessionmaker, publisher: Callable[[Iterable[DomainEvent]], None]) -> None:
-    """Hook ``factory``'s sessions so pending events go to ``publisher`` after each commit."""
+def install(factory: sessionmaker, publisher: Callable[[list[DomainEvent], list], None]) -> None:
+    """Hook ``factory``'s sessions: pending events are appended to the event log before each
+    commit, then ``publisher(events, entries)`` runs after it (entries: ``stream_log.Entry``)."""
+    from . import stream_log
+
+    @event.listens_for(factory, "before_commit")
+    def _before_commit(session: Session) -> None:
+        pending = session.info.get(_KEY)
+        if pending:
+            session.flush()  # the change first: the head row is locked only from here to the commit
+            session.info[_ENTRIES] = stream_log.append(session, pending)
 
     @event.listens_for(factory, "after_commit")
     def _after_commit(session: Session) -> None:
         pending = session.info.pop(_KEY, None)
+        entries = session.info.pop(_ENTRIES, None) or []
         if pending:
             try:
-                publisher(pending)
+                publisher(pending, entries)
             except Exception:  # a dead screen must never undo a committed call
                 log.exception("publishing %d events failed", len(pending))
 
     @event.listens_for(factory, "after_soft_rollback")
     def _after_rollback(session: Session, _previous) -> None:
         session.info.pop(_KEY, None)
+        session.info.pop(_ENTRIES, None)

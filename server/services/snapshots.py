@@ -4,10 +4,10 @@ Every snapshot is a dict without personal data: numbers, services, counters, cal
 """
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from ..models import AT_COUNTER_STATUSES, Call, Counter, Device, Office, Ticket, TicketStatus, utcnow
 from .clock import queue_day
@@ -16,6 +16,19 @@ from .booking import daily
 from .queue.presenters import call_public, counter_public, service_public, ticket_public, ticket_stream
 
 LAST_CALLS = 10
+#: at most this many calls in a full state, however many the speaking window holds
+MAX_CALLS = 100
+#: seconds: a TV speaks a call it has not spoken yet only while it is this fresh
+#: (office setting ``display.speak_window_s``; drivers/stream/announcer.py)
+SPEAK_WINDOW_S = 120
+
+
+def speak_window_s(office: Office) -> float:
+    """The office's speaking window in seconds (``settings["display"]["speak_window_s"]``,
+    default :data:`SPEAK_WINDOW_S`; a bad value falls back to the default)."""
+    value = ((office.settings or {}).get("display") or {}).get("speak_window_s", SPEAK_WINDOW_S)
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0 \
+        else float(SPEAK_WINDOW_S)
 
 
 def office_public(office: Office) -> dict:
@@ -29,6 +42,7 @@ def office_public(office: Office) -> dict:
         "timezone": office.timezone,
         "opening_time": office.opening_time.strftime("%H:%M"),
         "closing_time": office.closing_time.strftime("%H:%M"),
+        "speak_window_s": speak_window_s(office),
     }
 
 
@@ -52,14 +66,23 @@ def _waiting(session: Session, office: Office, day) -> list[dict]:
     return [ticket_stream(t) for t in tickets]
 
 
-def _last_calls(session: Session, office: Office, day) -> list[dict]:
-    """Today's last calls (office-local day), newest first: yesterday's never show."""
+def _last_calls(session: Session, office: Office, day, now: datetime) -> list[dict]:
+    """Today's calls (office-local day), newest first: the last :data:`LAST_CALLS`, and every
+    call of the speaking window (a TV speaks those it has not spoken yet), at most
+    :data:`MAX_CALLS`. Yesterday's never show."""
+    since = now - timedelta(seconds=speak_window_s(office))
     stmt = (
         select(Call).join(Ticket, Ticket.id == Call.ticket_id)
         .where(Call.office_id == office.id, Ticket.day == day)
-        .order_by(Call.id.desc()).limit(LAST_CALLS)
+        .order_by(Call.id.desc()).limit(MAX_CALLS)
+        .options(joinedload(Call.ticket).joinedload(Ticket.service), joinedload(Call.counter))
     )
-    return [call_public(c) for c in session.scalars(stmt)]
+    calls = []
+    for call in session.scalars(stmt):
+        if len(calls) >= LAST_CALLS and call.at < since:
+            break
+        calls.append(call_public(call))
+    return calls
 
 
 def office_snapshot(session: Session, office: Office, audience: str, now: datetime | None = None) -> dict:
@@ -77,7 +100,7 @@ def office_snapshot(session: Session, office: Office, audience: str, now: dateti
         "office": office_public(office),
         "services": [service_public(s) for s in office.services if s.active],
         "counters": _counters(session, office),
-        "calls": _last_calls(session, office, day),
+        "calls": _last_calls(session, office, day, now),
         "server_time": now.isoformat(),
         "day": day.isoformat(),
     }

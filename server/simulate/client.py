@@ -6,7 +6,6 @@ websocket transport with ``auth={"token": display token}`` (server/realtime/hand
 """
 from __future__ import annotations
 
-import threading
 import time
 
 import click
@@ -49,45 +48,27 @@ class Api:
 
 
 class Display:
-    """A waiting-room TV on the websocket: counts ``call`` events and sequence numbers.
-
-    Handlers run in threads of their own (python-engineio), so arrival order may differ
-    from emit order: ``gaps`` counts numbers never received (checked against a final
-    ``sync``), ``out_of_order`` counts arrivals with seq != last + 1.
-    """
+    """A waiting-room TV on the websocket that follows the TV page's logic
+    (:class:`server.simulate.tv.TvScreen`): counts the calls it shows and speaks."""
 
     def __init__(self, base: str, token: str) -> None:
-        self.sio = socketio.Client(reconnection=False)
-        self.lock = threading.Lock()
-        self.calls = 0
-        self.seqs: set[int] = set()
-        self.last = self.base_seq = 0
-        self.out_of_order = 0
-        for name in ("ticket", "call", "counter", "resync"):
-            self.sio.on(name, self._handler(name))
-        self.sio.connect(base, transports=["websocket"], auth={"token": token}, wait_timeout=10)
-        self.base_seq = self.last = int(self.sio.call("sync", {}, timeout=10)["seq"])
+        from .tv import TvScreen
 
-    def _handler(self, name: str):
-        def handle(data):
-            seq = int(data.get("seq", -1))
-            with self.lock:
-                self.calls += name == "call"
-                self.out_of_order += seq != self.last + 1
-                self.last = max(self.last, seq)
-                self.seqs.add(seq)
-        return handle
+        self.screen = TvScreen(base, token).start()
+        self.sio = self.screen.sio
 
     def finish(self, calls_made: int, timeout_s: float = 5.0) -> dict:
-        """Wait up to ``timeout_s`` seconds for ``calls_made`` call events, then disconnect;
-        {"calls_received", "calls_made", "gaps", "out_of_order", ...} (gaps up to a final sync)."""
+        """Wait up to ``timeout_s`` seconds for ``calls_made`` calls, then disconnect;
+        {"calls_received", "calls_made", "calls_spoken", "spoken_twice", "gaps" (calls
+        never shown), "syncs" (sync requests: connect, gaps, resyncs)}."""
+        screen = self.screen
         deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline and self.calls < calls_made:
+        while time.monotonic() < deadline and len(screen.received) < calls_made:
             time.sleep(0.05)
         time.sleep(0.2)
-        final = int(self.sio.call("sync", {}, timeout=10)["seq"])
-        self.sio.disconnect()
-        with self.lock:
-            missing = set(range(self.base_seq + 1, final + 1)) - self.seqs
-            return {"calls_received": self.calls, "calls_made": calls_made, "gaps": len(missing), "out_of_order": self.out_of_order,
-                    "messages_received": len(self.seqs), "last_seq": final}
+        screen.stop()
+        with screen.lock:
+            received, spoken = len(screen.received), screen.spoken
+            twice = len(spoken) - len(set(spoken))
+        return {"calls_received": received, "calls_made": calls_made, "calls_spoken": len(set(spoken)),
+                "spoken_twice": twice, "gaps": max(0, calls_made - received), "syncs": screen.stream.cursor.syncs}

@@ -9,7 +9,8 @@ tickets at their arrival times and one thread per officer runs the counter loop:
 call-next (finishing the previous ticket) → the citizen walks 30-90 s → start → serve →
 repeat; citizens who left are skipped (the catalog's ``skip_limit`` = 2 makes the second
 skip a no-show; when the queue is empty the officer calls skipped numbers again). A display
-client on the websocket counts the ``call`` events and sequence gaps it sees.
+client on the websocket follows the TV page's logic (``simulate.tv``) and counts the calls
+it shows and speaks.
 
 Ends when every citizen is served or no-show, or at 16:00 simulated; prints the day report
 with times converted back to simulated minutes (server seconds × speed / 60).

@@ -73,9 +73,9 @@ def format_report(report: dict) -> str:
     lines.append(f"priority tickets: {report['total'].get('priority', 0)}; waiting = issue to first call, "
                  "svc = start to finish")
     if disp:
-        lines.append(f"display: {disp.get('calls_received')} call events received for {disp.get('calls_made')} "
-                     f"calls made; {disp.get('gaps')} sequence gaps (numbers never received), "
-                     f"{disp.get('out_of_order')} out of order")
+        lines.append(f"display: {disp.get('calls_received')} calls shown for {disp.get('calls_made')} calls made, "
+                     f"{disp.get('calls_spoken')} spoken ({disp.get('spoken_twice')} twice); {disp.get('gaps')} never "
+                     f"shown; {disp.get('syncs')} syncs")
     if sim:
         lines.append(f"simulation: seed {sim.get('seed')}, {sim.get('counters')} counters, ended "
                      f"{sim.get('ended')} at {sim.get('end_clock')} simulated after {sim.get('real_seconds')} s "

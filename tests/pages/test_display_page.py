@@ -16,9 +16,9 @@ def _open(live_server, page_factory, **params):
     page = page_factory(*TV)
     page.goto(live_server.display_url(**params))
     expect(page.get_by_test_id("connection-status")).to_have_attribute("data-online", "true")
-    # the first full state has arrived: a call made before it is part of that state (shown,
-    # by design not spoken), a call made after it is a live call
-    page.wait_for_function("() => LoketDisplay.stream.lastSeq !== null")
+    # the first full state has arrived: a call made before it came inside that state (spoken
+    # when fresh and not spoken before), a call made after it is a live call
+    page.wait_for_function("() => LoketDisplay.stream.position !== null")
     return page
 
 
@@ -81,19 +81,19 @@ def test_calls_are_shown_and_spoken_in_order(live_server, page_factory, artifact
 
 
 @pytest.mark.slow
-def test_reconnect_resyncs_without_speaking_again(live_server, page_factory):
+def test_reconnect_replays_missed_calls_and_speaks_each_once(live_server, page_factory):
     fo1 = live_server.staff("fo1")
     fo1.act(1, "open")
-    for _ in range(3):
+    for _ in range(4):
         live_server.issue("ktp_el")
     page = _open(live_server, page_factory)
     fo1.act(1, "call-next")  # A001
     _wait_spoken(page, 1)
     resyncs = page.evaluate("() => LoketDisplay.stream.resyncs")
 
-    # a dropped connection: the stream reconnects and loads the full state again
+    # a dropped connection: the stream reconnects and asks for what it missed (nothing)
     page.evaluate("() => LoketDisplay.stream.socket.io.engine.close()")
-    page.wait_for_function(f"() => LoketDisplay.stream.resyncs > {resyncs} && LoketDisplay.stream.lastSeq !== null")
+    page.wait_for_function(f"() => LoketDisplay.stream.resyncs > {resyncs} && LoketDisplay.stream.position !== null")
     expect(page.get_by_test_id("connection-status")).to_have_attribute("data-online", "true")
     expect(page.get_by_test_id("resync-count")).to_contain_text(str(resyncs + 1))
     page.wait_for_timeout(1500)
@@ -101,24 +101,32 @@ def test_reconnect_resyncs_without_speaking_again(live_server, page_factory):
     assert page.evaluate("() => LoketDisplay.queue.length") == 0
     expect(page.get_by_test_id("current-number")).to_have_text("A001")
 
-    # a call made while the TV is offline is shown after the resync, but not spoken
+    # calls made while the TV is offline are replayed after the reconnect: shown and spoken, in order
     page.evaluate("() => { const m = LoketDisplay.stream.socket.io; m.reconnection(false); m.engine.close(); }")
     expect(page.get_by_test_id("connection-status")).to_have_attribute("data-online", "false")
     fo1.act(1, "start")
     fo1.act(1, "call-next", finish_current=True)  # A002 while the TV is away
+    fo1.act(1, "recall")                          # and called again
     page.evaluate("() => { const m = LoketDisplay.stream.socket.io; m.reconnection(true); LoketDisplay.stream.socket.connect(); }")
     expect(page.get_by_test_id("connection-status")).to_have_attribute("data-online", "true")
+    _wait_spoken(page, 3)
+    assert page.evaluate(SPOKEN) == [["A001", 1, "call"], ["A002", 1, "call"], ["A002", 1, "recall"]]
     expect(page.get_by_test_id("current-number")).to_have_text("A002")
     expect(page.get_by_test_id("last-calls")).to_contain_text("A001")
     expect(page.get_by_test_id("counter-1")).to_contain_text("A002")
-    page.wait_for_timeout(1500)
-    assert page.evaluate(SPOKEN) == [["A001", 1, "call"]]
 
-    # and the next live call is spoken again as usual
+    # the next live call is spoken as usual
     fo1.act(1, "start")
     fo1.act(1, "call-next", finish_current=True)  # A003
-    _wait_spoken(page, 2)
-    assert page.evaluate(SPOKEN)[1] == ["A003", 1, "call"]
+    _wait_spoken(page, 4)
+    assert page.evaluate(SPOKEN)[3] == ["A003", 1, "call"]
+
+    # a reload (power cut, browser restarted) remembers what this TV has spoken today
+    page.reload()
+    page.wait_for_function("() => LoketDisplay.stream && LoketDisplay.stream.position !== null")
+    expect(page.get_by_test_id("current-number")).to_have_text("A003")
+    page.wait_for_timeout(1500)
+    assert page.evaluate(SPOKEN) == []
 
 
 @pytest.mark.slow
@@ -181,8 +189,8 @@ def test_autoplay_blocked_shows_unlock_button(live_server, page_factory, artifac
     assert page.evaluate(SPOKEN) == [["A001", 1, "call"]]
 
 
-def test_busy_office_loads_calls_without_speaking(live_server, page_factory, artifacts):
-    """Calls made before the TV starts come with the full state: shown, never spoken."""
+def _busy_office(live_server) -> None:
+    """Five counters open, nine tickets, six calls (A003 the last, at counter 1)."""
     desks = {1: "fo1", 2: "fo2", 3: "fo3", 5: "fo4", 6: "fo5"}
     staff = {n: live_server.staff(user) for n, user in desks.items()}
     for n, s in staff.items():
@@ -198,6 +206,22 @@ def test_busy_office_loads_calls_without_speaking(live_server, page_factory, art
     staff[6].act(6, "finish")
     staff[6].act(6, "pause", reason="istirahat")
 
+
+def _speak_window(live_server, seconds: float) -> None:
+    from sqlalchemy import select
+
+    from server.models import Office
+
+    with live_server.db.session() as s:
+        office = s.scalars(select(Office).where(Office.code == live_server.office)).one()
+        office.settings = {**office.settings, "display": {"speak_window_s": seconds}}
+
+
+def test_busy_office_stale_calls_are_shown_not_spoken(live_server, page_factory, artifacts):
+    """Calls older than the office's speaking window come with the full state: shown, never spoken."""
+    _speak_window(live_server, 2)
+    _busy_office(live_server)
+    time.sleep(2.5)
     page = _open(live_server, page_factory)
     expect(page.get_by_test_id("current-number")).to_have_text("A003")
     expect(page.get_by_test_id("current-counter")).to_have_text("LOKET 1")
@@ -210,6 +234,25 @@ def test_busy_office_loads_calls_without_speaking(live_server, page_factory, art
     page.wait_for_timeout(1500)
     assert page.evaluate(SPOKEN) == []
     page.screenshot(path=str(artifacts / "display-busy.png"))
+
+
+@pytest.mark.slow
+def test_fresh_calls_in_the_first_state_are_spoken_once_in_order(live_server, page_factory):
+    """A TV switched on right after calls were made speaks the ones the room may have missed
+    (within the speaking window), oldest first, each once."""
+    from sqlalchemy import select
+
+    from server.models import Call
+
+    _busy_office(live_server)
+    with live_server.db.session() as s:
+        made = [(c.ticket.display_number, c.counter.number) for c in s.scalars(select(Call).order_by(Call.id))]
+    assert len(made) == 6
+    page = _open(live_server, page_factory)
+    _wait_spoken(page, 6, timeout=60000)
+    page.wait_for_timeout(1000)
+    assert [(n, c) for n, c, _kind in page.evaluate(SPOKEN)] == made
+    expect(page.get_by_test_id("current-number")).to_have_text("A003")
 
 
 def test_english_display(live_server, page_factory):

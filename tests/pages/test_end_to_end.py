@@ -33,7 +33,7 @@ def test_kiosk_to_console_to_tv_and_phone(live_server, page_factory, artifacts):
     tv = page_factory(1920, 1080)
     tv.goto(live_server.display_url())
     expect(tv.get_by_test_id("connection-status")).to_have_attribute("data-online", "true")
-    tv.wait_for_function("() => LoketDisplay.stream.lastSeq !== null")  # the first full state is in
+    tv.wait_for_function("() => LoketDisplay.stream.position !== null")  # the first full state is in
 
     # A citizen takes a KTP-el number at the kiosk.
     kiosk = page_factory(1080, 1920)
@@ -69,7 +69,7 @@ def test_kiosk_to_console_to_tv_and_phone(live_server, page_factory, artifacts):
     spoken = tv.evaluate("() => LoketDisplay.spoken.length")
     resyncs = tv.evaluate("() => LoketDisplay.stream.resyncs")
     tv.evaluate("() => LoketDisplay.stream.socket.io.engine.close()")
-    tv.wait_for_function(f"() => LoketDisplay.stream.resyncs > {resyncs} && LoketDisplay.stream.lastSeq !== null")
+    tv.wait_for_function(f"() => LoketDisplay.stream.resyncs > {resyncs} && LoketDisplay.stream.position !== null")
     expect(tv.get_by_test_id("current-number")).to_have_text("A001")
     tv.wait_for_timeout(1000)
     assert tv.evaluate("() => LoketDisplay.spoken.length") == spoken

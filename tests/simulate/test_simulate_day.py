@@ -65,6 +65,8 @@ def test_simulate_day_end_to_end(demo_server, tmp_path):
     assert display["calls_received"] >= total["served"] + total["no_show"]
     assert display["calls_received"] == display["calls_made"]
     assert display["gaps"] == 0
+    # the TV's own logic: every call spoken, none twice (a simulated day's calls are all fresh)
+    assert display["calls_spoken"] == display["calls_made"] and display["spoken_twice"] == 0
 
 
 def test_unreachable_server_gives_one_line_error(tmp_path):

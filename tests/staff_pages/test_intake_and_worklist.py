@@ -227,7 +227,7 @@ def test_worklist_and_control_card_follow_the_staff_stream(new_page, staff_serve
     kasi = new_page("kasi")
     kasi.goto(staff_server.url + "/worklist")
     expect(kasi.get_by_test_id("worklist-empty")).to_be_visible()
-    kasi.wait_for_function("() => window.LoketWorklist.stream && window.LoketWorklist.stream.lastSeq !== null")
+    kasi.wait_for_function("() => window.LoketWorklist.stream && window.LoketWorklist.stream.position !== null")
     r = fo_api.http.post(f"{staff_server.url}/api/v1/counters/{counter_id}/application", timeout=10, json={
         "nik": NIK, "name": "Siti Rahmawati", "phone": "081234567890", "confirmed": [0, 1, 2, 3, 4]})
     assert r.status_code == 201, r.text
@@ -244,7 +244,7 @@ def test_worklist_and_control_card_follow_the_staff_stream(new_page, staff_serve
     expect(card.get_by_test_id("card-notices")).to_contain_text("Pemberitahuan ke pemohon")
     expect(card.get_by_test_id("card-notices-none")).to_be_visible()
     for page in (kabid, card):
-        page.wait_for_function("() => window.LoketWorklist.stream && window.LoketWorklist.stream.lastSeq !== null")
+        page.wait_for_function("() => window.LoketWorklist.stream && window.LoketWorklist.stream.position !== null")
 
     r = staff_server.staff("kasi").http.post(f"{staff_server.url}/api/v1/applications/{app['id']}/approve",
                                              json={"expected_version": app["version"]}, timeout=10)

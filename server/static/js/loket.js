@@ -1,12 +1,12 @@
-/* Loket browser client: the office stream with sequence numbers, and small helpers.
+/* Loket browser client: the office stream, and small helpers.
  *
  * LoketStream connects to Socket.IO over the websocket transport only (several server
- * workers share one port without sticky sessions), asks for the full state ("sync") on
- * connect and reconnect, then applies deltas in order. Every delta carries `seq` and
- * `epoch`; a delta or heartbeat showing a number other than last+1, or another epoch (the
- * numbering started over: Redis or the server restarted), means something was lost, so
- * the stream asks for the full state again. Deltas that arrive
- * while a sync is in flight are buffered and replayed after it.
+ * workers share one port without sticky sessions) and feeds everything it hears to a
+ * StreamCursor (stream_logic.js, the same machine as the Python agents' drivers/stream):
+ * on connect and reconnect it asks `sync` with its last position and gets the messages it
+ * missed (or the full state the first time, or when they are gone); live messages are
+ * applied strictly in position order, each once; a missing one is asked for after a short
+ * grace. onState(state) replaces everything shown; onEvent(name, data) applies one message.
  *
  *   const stream = new LoketStream({auth: {token}, onState: s => ..., onEvent: (name, data) => ...,
  *                                   onStatus: online => ...});
@@ -17,61 +17,55 @@
 
   // "application" and "resi_print" are on the staff stream only (worklist, kartu kendali;
   // the console relays them as DOM events "loket:<name>", e.g. to the intake dialog).
-  const DELTAS = ["ticket", "call", "counter", "device", "application", "resi_print"];
+  const MESSAGES = ["ticket", "call", "counter", "device", "resync", "application", "resi_print"];
+  const TICK_MS = 100;
+  const RETRY_MS = 2000;
+  const SYNC_TIMEOUT_MS = 10000;
 
   class LoketStream {
     constructor(opts) {
-      this.opts = Object.assign({url: undefined, auth: {}, syncArgs: {}, onState() {}, onEvent() {}, onStatus() {}}, opts);
-      this.lastSeq = null;      // null until the first full state
-      this.epoch = null;
-      this.syncing = false;
-      this.buffer = [];
-      this.resyncs = 0;         // exposed for tests and the status badge
+      this.opts = Object.assign({url: undefined, auth: {}, syncArgs: {}, graceMs: 300,
+                                 onState() {}, onEvent() {}, onStatus() {}}, opts);
+      this.cursor = new global.LoketStreamLogic.StreamCursor(this.opts.graceMs);
       this.socket = null;
+      this.connection = 0;      // answers of an older connection are ignored
     }
+
+    /* for tests and the status badge */
+    get position() { return this.cursor.position; }
+    get resyncs() { return this.cursor.syncs; }
 
     start() {
       const s = io(this.opts.url, {transports: ["websocket"], auth: this.opts.auth,
                                    reconnectionDelay: 500, reconnectionDelayMax: 5000});
       this.socket = s;
-      s.on("connect", () => { this.opts.onStatus(true); this.sync("connect"); });
-      s.on("disconnect", () => { this.opts.onStatus(false); this.lastSeq = null; });
-      s.on("connect_error", (err) => { this.opts.onStatus(false, err && err.message); });
-      DELTAS.forEach((name) => s.on(name, (data) => this.delta(name, data)));
-      s.on("resync", () => this.sync("server"));
-      s.on("heartbeat", (data) => {
-        if (this.lastSeq !== null && !this.syncing && (data.seq !== this.lastSeq || data.epoch !== this.epoch)) {
-          this.sync("heartbeat");
-        }
+      s.on("connect", () => {
+        this.connection += 1;
+        this.opts.onStatus(true);
+        this.run(this.cursor.connect(Date.now()));
       });
+      s.on("disconnect", () => { this.cursor.disconnect(); this.opts.onStatus(false); });
+      s.on("connect_error", (err) => { this.opts.onStatus(false, err && err.message); });
+      MESSAGES.forEach((name) => s.on(name, (data) => this.run(this.cursor.event(name, data, Date.now()))));
+      setInterval(() => this.run(this.cursor.tick(Date.now())), TICK_MS);
       return this;
     }
 
-    delta(name, data) {
-      if (this.syncing || this.lastSeq === null) { this.buffer.push([name, data]); return; }
-      if (data.epoch !== this.epoch) { this.buffer.push([name, data]); this.sync("epoch"); return; }
-      if (data.seq <= this.lastSeq) return;            // already in the state
-      if (data.seq !== this.lastSeq + 1) { this.buffer.push([name, data]); this.sync("gap"); return; }
-      this.lastSeq = data.seq;
-      this.opts.onEvent(name, data);
+    run(actions) {
+      for (const action of actions) {
+        if (action[0] === "sync") this.sync(action[1]);
+        else if (action[0] === "state") this.opts.onState(action[1]);
+        else if (action[0] === "event") this.opts.onEvent(action[1], action[2]);
+        else if (action[0] === "retry") setTimeout(() => this.run(this.cursor.retry(Date.now())), RETRY_MS);
+      }
     }
 
-    sync(reason) {
-      if (this.syncing || !this.socket || !this.socket.connected) return;
-      this.syncing = true;
-      this.resyncs += 1;
-      this.socket.timeout(10000).emit("sync", this.opts.syncArgs, (err, answer) => {
-        this.syncing = false;
-        if (err || !answer || answer.error || answer.seq < 0) {
-          setTimeout(() => this.sync("retry"), 2000);
-          return;
-        }
-        this.lastSeq = answer.seq;
-        this.epoch = answer.epoch;
-        this.opts.onState(answer.state, reason);
-        const pending = this.buffer.filter((e) => e[1].epoch === this.epoch).sort((a, b) => a[1].seq - b[1].seq);
-        this.buffer = [];
-        pending.forEach(([name, data]) => this.delta(name, data));
+    sync(args) {
+      const connection = this.connection;
+      if (!this.socket || !this.socket.connected) { this.cursor.disconnect(); return; }
+      this.socket.timeout(SYNC_TIMEOUT_MS).emit("sync", Object.assign({}, this.opts.syncArgs, args), (err, answer) => {
+        if (connection !== this.connection) return;  // asked on a connection that has dropped since
+        this.run(this.cursor.answer(err ? {error: String(err)} : answer, Date.now()));
       });
     }
   }

@@ -1,0 +1,50 @@
+"""Wiring of the office streams in one server process: its Delivery, its bus, and the two
+loops that keep them going (see ``realtime.delivery`` and ``realtime.bus``).
+
+:func:`build` makes them (app factory); :func:`start` starts the bus reader and the check
+loop (every ``STREAM_CHECK_S``: gaps older than ``STREAM_GRACE_S`` and, every
+``STREAM_POLL_S``, the database heads). Both run in every process that serves clients, in
+tests too: delivery in order is not optional.
+"""
+from __future__ import annotations
+
+import logging
+
+from .bus import LocalBus, RedisStreamBus
+from .delivery import Delivery
+
+log = logging.getLogger(__name__)
+
+
+def build(app, db, socketio, emitter, channel: str) -> Delivery:
+    """The process's Delivery (emitting through ``emitter``) and its bus, set on ``emitter``."""
+    delivery = Delivery(emitter.emit_local, db, grace_s=app.config["STREAM_GRACE_S"],
+                        poll_s=app.config["STREAM_POLL_S"])
+    if app.config.get("REDIS_URL"):
+        emitter.bus = RedisStreamBus(delivery, app.config["REDIS_URL"], channel, sleep=socketio.sleep)
+    else:
+        emitter.bus = LocalBus(delivery)
+    return delivery
+
+
+def start(app) -> None:
+    """Start the bus reader and the check loop in the Socket.IO server's async mode."""
+    loket = app.extensions["loket"]
+    socketio, delivery, bus = loket.socketio, loket.delivery, loket.emitter.bus
+    interval = app.config["STREAM_CHECK_S"]
+
+    def prime_and_check() -> None:
+        try:
+            delivery.prime()
+        except Exception:
+            log.exception("office streams: reading the heads at start failed (retried by the checks)")
+        while True:
+            try:
+                delivery.check()
+            except Exception as exc:  # database away: the next check tries again
+                log.warning("office streams: check failed: %s", exc)
+            socketio.sleep(interval)
+
+    socketio.start_background_task(prime_and_check)
+    if isinstance(bus, RedisStreamBus):
+        socketio.start_background_task(bus.run)
