@@ -35,6 +35,8 @@ class Config:
     STREAM_GRACE_S = float(os.environ.get("LOKET_STREAM_GRACE_S", "0.3"))
     STREAM_POLL_S = float(os.environ.get("LOKET_STREAM_POLL_S", "1.0"))
     STREAM_CHECK_S = float(os.environ.get("LOKET_STREAM_CHECK_S", "0.1"))
+    # Seconds between prunings of the office event log (entries older than 36 h; scheduler).
+    STREAM_PRUNE_S = float(os.environ.get("LOKET_STREAM_PRUNE_S", "3600"))
     # Seconds between end-of-day checks (tickets left waiting after closing time).
     DAY_CLOSE_CHECK_S = float(os.environ.get("LOKET_DAY_CLOSE_CHECK_S", "60"))
     # Scheduled work (server/scheduler) runs once per deployment, in `loket worker`. True:

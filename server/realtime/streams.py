@@ -28,7 +28,10 @@ def build(app, db, socketio, emitter, channel: str) -> Delivery:
 
 
 def start(app) -> None:
-    """Start the bus reader and the check loop in the Socket.IO server's async mode."""
+    """Start the bus reader and the check loop in the Socket.IO server's async mode (not in
+    ``loket worker``: ``STREAM_TASKS`` off, it serves no screens)."""
+    if not app.config.get("STREAM_TASKS", True):
+        return
     loket = app.extensions["loket"]
     socketio, delivery, bus = loket.socketio, loket.delivery, loket.emitter.bus
     interval = app.config["STREAM_CHECK_S"]

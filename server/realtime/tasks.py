@@ -1,8 +1,9 @@
 """Background tasks of a server process.
 
-:func:`start_background_tasks` starts them: :func:`start_stream_tasks` (what every web
-worker needs for its own screens), and, only in a single-process server
-(``SCHEDULER_IN_PROCESS``: ``loket demo``), :func:`start_scheduled_work`. The scheduled
+:func:`start_background_tasks` starts, only in a single-process server
+(``SCHEDULER_IN_PROCESS``: ``loket demo``), :func:`start_scheduled_work`. (What every web
+worker needs for its own screens, the office-stream delivery, is started by the app
+factory: ``realtime.streams.start``.) The scheduled
 work (day close, booking expiry, notice delivery: ``server/scheduler``) runs once per
 deployment: in ``loket worker``, never in ``loket serve``'s web workers.
 """
@@ -15,22 +16,13 @@ log = logging.getLogger(__name__)
 
 
 def start_background_tasks(app) -> None:
-    """Start the per-worker stream tasks, and the scheduled work when this process is the
-    whole server (``SCHEDULER_IN_PROCESS``), in the Socket.IO server's async mode. Nothing
-    in ``loket worker`` (``STREAM_TASKS`` off: it serves no screens; its scheduler runs in
-    the foreground), nor in tests unless ``BACKGROUND_TASKS`` is set."""
+    """Start the scheduled work when this process is the whole server
+    (``SCHEDULER_IN_PROCESS``), in the Socket.IO server's async mode; nothing in tests
+    unless ``BACKGROUND_TASKS`` is set."""
     if app.config.get("TESTING") and not app.config.get("BACKGROUND_TASKS", False):
         return
-    if not app.config.get("STREAM_TASKS", True):
-        return
-    start_stream_tasks(app)
     if app.config.get("SCHEDULER_IN_PROCESS"):
         start_scheduled_work(app)
-
-
-def start_stream_tasks(app) -> None:
-    """Nothing any more: each worker's office-stream delivery (bus reader, gap and head
-    checks) is started by the app factory itself (``realtime.streams.start``), in tests too."""
 
 
 def start_scheduled_work(app) -> threading.Event:

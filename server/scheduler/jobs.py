@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 
 from ..db import Database
 from ..models import Office
+from ..services import stream_log
 from ..services.booking.checkin import expire_due
 from ..services.notices.loop import deliver_pending
 from ..services.queue import close_day
@@ -141,9 +142,17 @@ def deliver_notices(ctx: JobContext, now: datetime) -> int:
     return sum(counts.values())
 
 
+def prune_stream_log(ctx: JobContext, now: datetime) -> int:
+    """Delete office event-log entries older than ``stream_log.RETENTION`` (36 h): a screen
+    away longer loads the full state; returns how many."""
+    with ctx.db.session() as s:
+        return stream_log.prune(s, now)
+
+
 # -- the registry: append new jobs here ------------------------------------------------------------
 JOBS: list[Job] = [
     Job("day_close", "DAY_CLOSE_CHECK_S", 60, for_each_office(close_office_day)),
     Job("booking_expiry", "DAY_CLOSE_CHECK_S", 60, for_each_office(expire_office_bookings)),
     Job("notice_delivery", "NOTICE_DELIVERY_S", 5, deliver_notices, enabled=lambda ctx: bool(ctx.notice_providers)),
+    Job("stream_log_pruning", "STREAM_PRUNE_S", 3600, prune_stream_log),
 ]

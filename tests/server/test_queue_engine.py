@@ -301,15 +301,17 @@ def test_estimate_uses_measured_service_time_and_counters(database, office_id, o
 
 
 def test_events_are_published_only_after_commit(database, office_id):
-    published = []
-    events.install(database.Session, published.extend)
+    published, logged = [], []
+    events.install(database.Session, lambda evs, entries: (published.extend(evs), logged.extend(entries)))
     issue(database, office_id)
     assert [e.name for e in published] == ["ticket.issued"]
+    # logged in the transaction: one "ticket" entry in each office stream, at position 1
+    assert sorted((e.stream, e.position, e.name) for e in logged) == [("public", 1, "ticket"), ("staff", 1, "ticket")]
     with pytest.raises(RuntimeError):
         with database.session() as s:
             issue_ticket(s, office(s, office_id), "ktp_el", actor=PUBLIC, now=T0)
             raise RuntimeError("rolled back")
-    assert len(published) == 1
+    assert len(published) == 1 and len(logged) == 2
 
 
 def test_a_ticket_transferred_into_an_untouched_service_can_be_called(database, office_id, open_desk):
