@@ -67,9 +67,12 @@ class Database:
     """Holds one engine and its session factory; made by the app factory, never at import."""
 
     def __init__(self, url: str, *, pool_size: int = 10, echo: bool = False) -> None:
+        from .services.events import install_log
+
         self.url = url
         self.engine = make_engine(url, pool_size=pool_size, echo=echo)
         self.Session = sessionmaker(self.engine, expire_on_commit=False)
+        install_log(self.Session)  # every change a screen must hear is in the office event log
 
     @contextmanager
     def session(self) -> Iterator[Session]:

@@ -47,15 +47,32 @@ def prepared_env(database_url: str, redis_url: str, data_dir: Path) -> tuple[dic
 @contextmanager
 def loket_serve(env: dict, workers: int = 1):
     """Run `loket serve` on a free port; yields its base URL; stops it afterwards."""
+    with serve_process(env, workers) as (base, _proc):
+        yield base
+
+
+@contextmanager
+def serve_process(env: dict, workers: int = 1):
+    """Run `loket serve` on a free port; yields (base URL, the gunicorn master's Popen: its
+    children are the workers, see :func:`worker_pids`); stops it afterwards."""
     port = free_port()
     proc = subprocess.Popen([LOKET, "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)],
                             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
     base = f"http://127.0.0.1:{port}"
     try:
-        wait_http(f"{base}/api/v1/offices/DEMO")
-        yield base
+        wait_http(f"{base}/api/v1/offices/DEMO", proc=proc)
+        yield base, proc
     finally:
         stop_group(proc)
+
+
+def worker_pids(proc: subprocess.Popen) -> list[int]:
+    """The gunicorn worker processes of a `loket serve` master (its children, from /proc)."""
+    try:
+        text = Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text()
+    except OSError:
+        return []
+    return [int(pid) for pid in text.split()]
 
 
 def stop_group(proc: subprocess.Popen, timeout: float = 20.0) -> None:

@@ -49,10 +49,17 @@ def publish_after_commit(session: Session, event_: DomainEvent) -> None:
     session.info.setdefault(_KEY, []).append(event_)
 
 
-def install(factory: sessionmaker, publisher: Callable[[list[DomainEvent], list], None]) -> None:
-    """Hook ``factory``'s sessions: pending events are appended to the event log before each
-    commit, then ``publisher(events, entries)`` runs after it (entries: ``stream_log.Entry``)."""
+def install_log(factory: sessionmaker) -> None:
+    """Hook ``factory``'s sessions so pending events are appended to the event log before
+    each commit (every session of a ``server.db.Database`` has this, so a command-line
+    change reaches running screens too), and handed to the publishers registered with
+    :func:`install` after it. Idempotent."""
+    if getattr(factory, "_loket_publishers", None) is not None:
+        return
     from . import stream_log
+
+    publishers: list[Callable[[list[DomainEvent], list], None]] = []
+    factory._loket_publishers = publishers
 
     @event.listens_for(factory, "before_commit")
     def _before_commit(session: Session) -> None:
@@ -65,7 +72,7 @@ def install(factory: sessionmaker, publisher: Callable[[list[DomainEvent], list]
     def _after_commit(session: Session) -> None:
         pending = session.info.pop(_KEY, None)
         entries = session.info.pop(_ENTRIES, None) or []
-        if pending:
+        for publisher in publishers if pending else ():
             try:
                 publisher(pending, entries)
             except Exception:  # a dead screen must never undo a committed call
@@ -75,3 +82,10 @@ def install(factory: sessionmaker, publisher: Callable[[list[DomainEvent], list]
     def _after_rollback(session: Session, _previous) -> None:
         session.info.pop(_KEY, None)
         session.info.pop(_ENTRIES, None)
+
+
+def install(factory: sessionmaker, publisher: Callable[[list[DomainEvent], list], None]) -> None:
+    """Log ``factory``'s events (:func:`install_log`) and, after each commit, call
+    ``publisher(events, entries)`` (entries: the ``stream_log.Entry`` of that commit)."""
+    install_log(factory)
+    factory._loket_publishers.append(publisher)
