@@ -153,6 +153,11 @@ class KioskAgent(StationAgent):
         with self._jobs_lock:
             return self._queue.ids()
 
+    def held_jobs(self) -> int:
+        """Number of pushed jobs held until this connection's backlog is merged."""
+        with self._jobs_lock:
+            return self._queue.held
+
     def pending_reports(self) -> int:
         """Number of results not yet acknowledged by the server."""
         return self.pending()
@@ -213,10 +218,13 @@ class KioskAgent(StationAgent):
                 for job in jobs:
                     if _well_formed(job):
                         self._take(dict(job, job_id=str(job["job_id"])), pulled=True)
-                for job in self._queue.take_held():
+                held = self._queue.take_held()
+                for job in held:
                     self._take(job, pulled=False)
                 self._backlog_sid = sid
-            log.info("print backlog merged: %d jobs from the server, %d queued", len(jobs), len(self.pending_jobs()))
+                queued = len(self._queue)
+            log.info("print backlog merged: %d jobs from the server, %d pushes held, %d queued", len(jobs), len(held),
+                     queued)
             self._work.set()
 
     def _resume_journal(self) -> None:

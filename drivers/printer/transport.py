@@ -198,15 +198,16 @@ class EscposTransport(EscposTicketPrinter):
         and ``2`` / ``3`` for the reason when offline; PrintInterrupted unless the printer
         is online with paper (:func:`.status.printed_whole`) or when it does not answer."""
         try:
-            online = self._ask(printer, 1, self.confirm_timeout)
-            paper = self._ask(printer, 4)
-            cause = error = None
-            if online & OFFLINE_BIT and not paper & PAPER_END:
-                cause = self._ask(printer, 2)
-                if cause & ERROR_OCCURRED:
-                    error = self._ask(printer, 3)
+            with translated(self.where):  # a reset while asking: no confirmation either
+                online = self._ask(printer, 1, self.confirm_timeout)
+                paper = self._ask(printer, 4)
+                cause = error = None
+                if online & OFFLINE_BIT and not paper & PAPER_END:
+                    cause = self._ask(printer, 2)
+                    if cause & ERROR_OCCURRED:
+                        error = self._ask(printer, 3)
         except DeviceUnavailable as exc:
-            raise PrintInterrupted(f"{REASONS['no_confirmation']} ({self.where})") from exc
+            raise PrintInterrupted(f"{REASONS['no_confirmation']}: {exc}") from exc
         whole, _state, reason = printed_whole(online, paper, cause, error)
         if not whole:
             raise PrintInterrupted(f"{REASONS['interrupted']}: {reason}")

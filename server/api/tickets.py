@@ -98,7 +98,10 @@ def _issue(code: str, data: dict, request_id: str | None):
                     device_id=device.id if device is not None else None, now=now,
                 )
                 job = None
-                if device is not None:
+                if request_id is not None and ticket.issued_at != now:  # the first tap committed meanwhile
+                    estimate, repeated = None, True
+                    job = printing.repeat_job(s, ticket, public_url()) if device is not None else None
+                elif device is not None:
                     job = printing.send_job(s, ticket, device.id, public_url(), actor=actor, estimate=estimate)
         # committed: the objects stay loaded (expire_on_commit=False); reads run in a new transaction
         return jsonify(_issued(s, ticket, job, repeated=repeated, estimate=estimate)), 200 if repeated else 201
