@@ -1,15 +1,19 @@
-"""Call → display latency with many connected TV clients, over several workers and Redis.
+"""Call → TV latency with many connected TVs over 4 workers and Redis, side by side with a
+bare Flask-SocketIO app on the same stack (the floor), in the same run.
 
     python bench/call_latency.py [--clients 500] [--procs 5] [--calls 40] [--interval 0.5]
 
-Starts `loket serve --workers 4` on a fresh PostgreSQL database and a private Redis
-(see servers.private_redis), connects ``clients`` display clients (python-socketio
-``AsyncClient``, websocket transport, display token; ``procs`` processes with one asyncio
-loop each), then one officer opens counter 1 and makes ``calls`` calls (call-next with
-finish_current, then start). Every client stamps the receipt of each ``call`` event;
-latency = receipt - the moment just before the call-next request was sent (same machine
-clock, time.time()). Prints p50/p99/max, missed deliveries and sequence holes.
-AsyncClient needs aiohttp (not a Loket dependency; the bench pins aiohttp==3.14.5).
+Starts `loket serve --workers 4` on a fresh PostgreSQL database and a private Redis, and
+the bare app (bench/bare_socketio.py: Flask-SocketIO, the same Redis message queue, gunicorn
+with 4 gevent workers, no database) on the same Redis. ``clients`` TV clients connect to
+each (python-socketio ``AsyncClient``, websocket; ``procs`` processes, each holding its
+share of both). Then, alternately, one officer's ``call-next`` (finishing the previous
+ticket, then ``start``) on Loket and one ``POST /call`` on the bare app, ``interval`` s
+apart, ``calls`` times each. Every client stamps the receipt of each ``call``; latency =
+receipt − the moment just before the request was sent (one machine clock). Prints, per
+app: p50/p99/max, missed deliveries; for Loket also the positions each client saw
+(holes, out of order) and the call-next request time itself; and the p99 ratio.
+AsyncClient needs aiohttp (the bench extra).
 """
 from __future__ import annotations
 
@@ -18,6 +22,7 @@ import asyncio
 import multiprocessing as mp
 import os
 import queue
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -27,56 +32,59 @@ import requests
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import servers as ir  # noqa: E402
 
-CONNECT_TIMEOUT_S = 180.0
+CONNECT_TIMEOUT_S = 240.0
 DRAIN_S = 5.0
 
 
-async def _clients(base: str, token: str, count: int, stop, out) -> None:
+async def _clients(targets: list[tuple[str, str, dict]], count: int, stop, out) -> None:
+    """``count`` clients per target (name, base URL, auth), until ``stop``."""
     import socketio
 
-    receipts: list[dict[str, float]] = [{} for _ in range(count)]
-    seqs: list[set[int]] = [set() for _ in range(count)]
+    results = {name: {"receipts": [{} for _ in range(count)], "positions": [[] for _ in range(count)]}
+               for name, _base, _auth in targets}
     clients: list = []
-    gate = asyncio.Semaphore(20)  # connect a few at a time (each connect authenticates the token)
+    ok_count = {name: 0 for name, _b, _a in targets}
+    gate = asyncio.Semaphore(20)  # connect a few at a time (each Loket connect authenticates the token)
 
-    def make(i: int):
+    def make(name: str, i: int):
         sio = socketio.AsyncClient(reconnection=False)
+        rec, pos = results[name]["receipts"][i], results[name]["positions"][i]
 
         async def on_call(data):
-            receipts[i].setdefault(data["ticket"]["number"], time.time())
-            seqs[i].add(int(data.get("seq", -1)))
+            rec.setdefault(str(data["ticket"]["number"]), time.time())
+            if "position" in data:
+                pos.append(int(data["position"]))
 
         async def on_other(data):
-            seqs[i].add(int(data.get("seq", -1)))
+            if "position" in data:
+                pos.append(int(data["position"]))
 
         sio.on("call", on_call)
-        for name in ("ticket", "counter", "resync"):
-            sio.on(name, on_other)
+        for other in ("ticket", "counter", "resync", "device"):
+            sio.on(other, on_other)
         return sio
 
-    async def connect(i: int) -> bool:
+    async def connect(name: str, base: str, auth: dict, i: int) -> None:
         async with gate:
-            sio = make(i)
+            sio = make(name, i)
             try:
-                await sio.connect(base, transports=["websocket"], auth={"token": token}, wait_timeout=30)
-            except Exception:  # counted as a failed connection
-                return False
+                await sio.connect(base, transports=["websocket"], auth=auth, wait_timeout=30)
+            except Exception:
+                return
             clients.append(sio)
-            return True
+            ok_count[name] += 1
 
-    ok = await asyncio.gather(*(connect(i) for i in range(count)))
-    out.put(("connected", sum(ok), count - sum(ok)))
+    await asyncio.gather(*(connect(name, base, auth, i) for name, base, auth in targets for i in range(count)))
+    out.put(("connected", ok_count))
     while not stop.is_set():
         await asyncio.sleep(0.1)
-    still = sum(1 for c in clients if c.connected)
     await asyncio.gather(*(c.disconnect() for c in clients), return_exceptions=True)
-    holes = sum(max(s) - min(s) + 1 - len(s) for s in seqs if s)
-    out.put(("result", [r for r, good in zip(receipts, ok) if good], holes, still))
+    out.put(("result", results))
 
 
-def client_process(base: str, token: str, count: int, stop, out) -> None:
-    """One load process: ``count`` display clients in an asyncio loop until ``stop``."""
-    asyncio.run(_clients(base, token, count, stop, out))
+def client_process(targets, count: int, stop, out) -> None:
+    """One load process: ``count`` clients of each target in an asyncio loop until ``stop``."""
+    asyncio.run(_clients(targets, count, stop, out))
 
 
 def officer(base: str, password: str) -> tuple[requests.Session, int]:
@@ -93,75 +101,117 @@ def officer(base: str, password: str) -> tuple[requests.Session, int]:
     return s, cid
 
 
+def start_bare(redis_url: str, tmp: Path, workers: int) -> str:
+    """The bare Flask-SocketIO app under gunicorn (gevent, ``workers``) on a free port."""
+    port = ir.free_port()
+    env = {**os.environ, "BARE_REDIS_URL": redis_url}
+    proc = ir.spawn([sys.executable, "-m", "gunicorn", "--chdir", str(Path(__file__).resolve().parent),
+                     "-k", "gevent", "-w", str(workers), "--worker-connections", "2000", "-b", f"127.0.0.1:{port}",
+                     "bare_socketio:create()"], env, tmp / "bare.log")
+    base = f"http://127.0.0.1:{port}"
+    ir.wait_http(f"{base}/health", proc)
+    return base
+
+
+def _summary(latencies: list[float]) -> str:
+    lat = latencies or [0.0]
+    return (f"p50 {ir.percentile(lat, 50):.1f} ms, p99 {ir.percentile(lat, 99):.1f} ms, max {max(lat):.1f} ms")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--clients", type=int, default=500)
+    ap.add_argument("--clients", type=int, default=500, help="TV clients per app")
     ap.add_argument("--procs", type=int, default=5, help="client processes")
-    ap.add_argument("--calls", type=int, default=40, help="calls the officer makes (bounded)")
-    ap.add_argument("--interval", type=float, default=0.5, help="seconds between calls")
+    ap.add_argument("--calls", type=int, default=40, help="calls per app (bounded)")
+    ap.add_argument("--interval", type=float, default=0.5, help="seconds between two calls")
     ap.add_argument("--workers", type=int, default=4)
     ap.add_argument("--redis-url", default=None)
     args = ap.parse_args()
     tmp = ir.bench_dir("calls")
-    env, tokens, _url = ir.prepare_postgres(tmp, args.redis_url or ir.private_redis(tmp))
+    redis_url = args.redis_url or ir.private_redis(tmp)
+    env, tokens, _url = ir.prepare_postgres(tmp, redis_url)
     base = ir.start_serve(env, tmp, args.workers)
+    bare = start_bare(redis_url.rsplit("/", 1)[0] + "/13", tmp, args.workers)
     kiosk = {"Authorization": f"Bearer {tokens['kiosk']}"}
     for _ in range(args.calls):
         requests.post(f"{base}/api/v1/offices/DEMO/tickets", json={"service": "ktp_el"}, headers=kiosk,
                       timeout=30).raise_for_status()
+    targets = [("loket", base, {"token": tokens["display"]}), ("bare", bare, {})]
     ctx = mp.get_context("spawn")
     stop, out = ctx.Event(), ctx.Queue()
     shares = [args.clients // args.procs + (i < args.clients % args.procs) for i in range(args.procs)]
-    procs = [ctx.Process(target=client_process, args=(base, tokens["display"], n, stop, out), daemon=True)
-             for n in shares]
+    procs = [ctx.Process(target=client_process, args=(targets, n, stop, out), daemon=True) for n in shares]
     t_conn = time.time()
     for p in procs:
         p.start()
-    connected = failed = 0
+    connected = {"loket": 0, "bare": 0}
     try:
         for _ in procs:
-            _tag, ok, bad = out.get(timeout=CONNECT_TIMEOUT_S)
-            connected, failed = connected + ok, failed + bad
+            _tag, ok = out.get(timeout=CONNECT_TIMEOUT_S)
+            for k, v in ok.items():
+                connected[k] += v
     except queue.Empty:
         stop.set()
         raise SystemExit(f"clients not connected within {CONNECT_TIMEOUT_S:.0f} s ({connected} so far)")
     t_conn = time.time() - t_conn
     time.sleep(2.0)
     session, cid = officer(base, env["BENCH_FO_PASSWORD"])
-    sent: dict[str, float] = {}
+    plain = requests.Session()
+    sent: dict[str, dict[str, float]] = {"loket": {}, "bare": {}}
+    request_ms: list[float] = []
     load_avg = os.getloadavg()[0]
-    for _ in range(args.calls):
+    for i in range(args.calls):
         t = time.time()
         r = session.post(f"{base}/api/v1/counters/{cid}/call-next", json={"finish_current": True}, timeout=30)
+        request_ms.append((time.time() - t) * 1000)
         r.raise_for_status()
-        sent[r.json()["ticket"]["number"]] = t
+        sent["loket"][r.json()["ticket"]["number"]] = t
         session.post(f"{base}/api/v1/counters/{cid}/start", timeout=30).raise_for_status()
-        time.sleep(args.interval)
+        time.sleep(args.interval / 2)
+        number = f"Z{i + 1:03d}"
+        t = time.time()
+        plain.post(f"{bare}/call", json={"number": number, "id": i + 1}, timeout=30).raise_for_status()
+        sent["bare"][number] = t
+        time.sleep(args.interval / 2)
     time.sleep(DRAIN_S)
     stop.set()
-    latencies, missed, holes, still = [], 0, 0, 0
+    latencies = {"loket": [], "bare": []}
+    missed = {"loket": 0, "bare": 0}
+    holes = disorder = 0
     for _ in procs:
-        _tag, receipts, h, s = out.get(timeout=60)
-        holes, still = holes + h, still + s
-        for client in receipts:
-            for number, t_sent in sent.items():
-                if number in client:
-                    latencies.append((client[number] - t_sent) * 1000)
-                else:
-                    missed += 1
+        _tag, results = out.get(timeout=120)
+        for name, res in results.items():
+            for client in res["receipts"]:
+                if not client:
+                    continue
+                for number, t_sent in sent[name].items():
+                    if number in client:
+                        latencies[name].append((client[number] - t_sent) * 1000)
+                    else:
+                        missed[name] += 1
+            if name == "loket":
+                for pos in res["positions"]:
+                    if pos:
+                        holes += max(pos) - min(pos) + 1 - len(set(pos))
+                        disorder += sum(1 for a, b in zip(pos, pos[1:]) if b <= a)
     for p in procs:
         p.join(timeout=10)
     ir.stop_all()
-    lat = latencies or [0.0]
-    print(f"\n== call -> display latency == `loket serve --workers {args.workers}` (gunicorn gevent, PostgreSQL, Redis)")
-    print(f"   machine: {os.cpu_count()} cores shared by the server, Redis, PostgreSQL and {args.procs} client "
+    print(f"\n== call -> TV latency, side by side == {args.workers} gunicorn gevent workers each, one Redis")
+    print(f"   machine: {os.cpu_count()} cores shared by both servers, Redis, PostgreSQL and {args.procs} client "
           f"processes; 1-min load at the start of the calls {load_avg:.2f}")
-    print(f"   clients: {connected} connected of {args.clients} ({failed} failed) in {t_conn:.1f} s; "
-          f"{still} still connected at the end")
-    print(f"   {len(sent)} calls x {connected} clients = {len(sent) * connected} expected receipts; "
-          f"received {len(latencies)}, missed {missed}; sequence holes {holes}")
-    print(f"   latency p50 {ir.percentile(lat, 50):.1f} ms, p99 {ir.percentile(lat, 99):.1f} ms, "
-          f"max {max(lat):.1f} ms")
+    print(f"   clients connected: Loket {connected['loket']}, bare {connected['bare']} of {args.clients} each "
+          f"in {t_conn:.1f} s")
+    for name, label in (("bare", "bare Flask-SocketIO (POST /call → emit)"),
+                        ("loket", "Loket (call-next: transaction + event log → TV)")):
+        print(f"   {label}: {len(sent[name])} calls, received {len(latencies[name])}, missed {missed[name]}; "
+              f"{_summary(latencies[name])}")
+    print(f"   Loket positions per client: holes {holes}, out of order {disorder}; "
+          f"call-next request {_summary(request_ms)} (target p50 <= 10 ms)")
+    bare99 = ir.percentile(latencies["bare"] or [0.0], 99)
+    loket99 = ir.percentile(latencies["loket"] or [0.0], 99)
+    ratio = loket99 / bare99 if bare99 else float("inf")
+    print(f"   p99 ratio Loket / bare: {ratio:.2f} (target <= 2)")
 
 
 if __name__ == "__main__":
