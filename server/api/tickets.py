@@ -35,7 +35,8 @@ def issue(code: str):
     "disabilitas"|"ibu_hamil", "request_id": optional idempotency key}. From a kiosk, the
     ticket's print job for its printer is queued in the same transaction as the ticket. A
     repeated request_id answers the first ticket and its first job id (200, no new job).
-    A lost database connection answers 503 (nothing issued: retry with the same request_id).
+    A lost database connection answers 503: retry with the same request_id (the ticket and
+    its job were saved together or not at all).
     ---
     post:
       tags: [tickets]
@@ -55,7 +56,7 @@ def issue(code: str):
         200: {description: 'the ticket already issued for this request_id, with its first job ("repeated": true)'}
         404: {description: unknown service}
         409: {description: service unavailable or office closed}
-        503: {description: 'database_unavailable: the connection to the database was lost; nothing was issued'}
+        503: {description: 'database_unavailable: the connection to the database was lost; retry with the same request_id'}
     """
     data = body()
     request_id = str(data["request_id"]) if data.get("request_id") else None
@@ -75,10 +76,10 @@ def issue(code: str):
 
 
 def _issue(code: str, data: dict, request_id: str | None):
-    """One transaction: the ticket and, from a kiosk, its print job. The estimate is
-    computed before the number is taken and the answer after the commit, so the service's
-    day-sequence row lock (taken with the number, held until commit) covers only the
-    ticket's insert, its audit rows and the job's."""
+    """One transaction: the ticket and, from a kiosk, its print job. The estimate (the
+    queries) is computed before the number is taken, so the service's day-sequence row lock
+    (taken with the number, held until commit) covers only the ticket's insert, its audit
+    rows and the job's."""
     actor = current_actor()
     device = g.get("device")
     s = current_app.extensions["loket"].db.Session()
@@ -103,8 +104,8 @@ def _issue(code: str, data: dict, request_id: str | None):
                     job = printing.repeat_job(s, ticket, public_url()) if device is not None else None
                 elif device is not None:
                     job = printing.send_job(s, ticket, device.id, public_url(), actor=actor, estimate=estimate)
-        # committed: the objects stay loaded (expire_on_commit=False); reads run in a new transaction
-        return jsonify(_issued(s, ticket, job, repeated=repeated, estimate=estimate)), 200 if repeated else 201
+            answer = _issued(s, ticket, job, repeated=repeated, estimate=estimate)  # no query for a new ticket
+        return jsonify(answer), 200 if repeated else 201
     finally:
         s.close()
 
