@@ -44,7 +44,8 @@ class TcpPrinterSimulator:
     """An ESC/POS printer on ``host:port`` (port 0: a free one); see the module docstring.
 
     ``stream``: the :class:`PrinterStream` (tickets, received bytes, state). ``connections``:
-    connections served so far. Use as a context manager or call :meth:`start` / :meth:`stop`.
+    connections served so far. ``on_cut``: see :class:`PrinterStream` (also settable later
+    as ``stream.on_cut``). Use as a context manager or call :meth:`start` / :meth:`stop`.
     """
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0, state: PrinterState = PrinterState.OK,
