@@ -98,6 +98,9 @@ class TestingConfig(Config):
     TESTING = True
     AUTO_MIGRATE = True
     SECRET_KEY = "test-secret-key"
+    # One process (LocalBus delivers at once): no bus reader or database checks per app, so
+    # the many apps a test session makes leave no loops behind. Tests of them turn it on.
+    STREAM_TASKS = False
     # Many bookings from one test client: tests of the limits turn them on explicitly.
     BOOKING_RATE_LIMIT = ""
     BOOKING_NIK_RATE_LIMIT = ""

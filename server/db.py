@@ -70,6 +70,7 @@ class Database:
         from .services.events import install_log
 
         self.url = url
+        self.closed = False
         self.engine = make_engine(url, pool_size=pool_size, echo=echo)
         self.Session = sessionmaker(self.engine, expire_on_commit=False)
         install_log(self.Session)  # every change a screen must hear is in the office event log
@@ -85,5 +86,7 @@ class Database:
             session.close()
 
     def dispose(self) -> None:
-        """Close every pooled connection (after fork, at shutdown)."""
+        """Close every pooled connection (after fork, at shutdown); loops that watch
+        :attr:`closed` end."""
+        self.closed = True
         self.engine.dispose()

@@ -54,10 +54,13 @@ class _Stream:
 
 class Delivery:
     """See the module docstring. ``emit(name, payload, rooms)`` sends to local clients;
-    ``db``: the app's Database (gap fills and head checks read it)."""
+    ``db``: the app's Database (gap fills and head checks read it); ``clock``: seconds,
+    monotonic (tests pass their own)."""
 
-    def __init__(self, emit, db, *, grace_s: float = 0.3, poll_s: float = 1.0, cache_size: int = 512) -> None:
+    def __init__(self, emit, db, *, grace_s: float = 0.3, poll_s: float = 1.0, cache_size: int = 512,
+                 clock=time.monotonic) -> None:
         self._emit = emit
+        self._clock = clock
         self.db = db
         self.grace_s, self.poll_s, self.cache_size = grace_s, poll_s, cache_size
         self._streams: dict[tuple[int, str], _Stream] = {}
@@ -93,7 +96,7 @@ class Delivery:
                 self._emit(nxt.name, nxt.message(), [room(nxt.office_id, a) for a in STREAM_ROOMS[nxt.stream]])
             except Exception:  # a broken client must not stop the others' delivery
                 log.exception("emitting %s %s/%s failed", nxt.name, nxt.office_id, nxt.position)
-        st.gap_since = (st.gap_since or time.monotonic()) if st.held else None
+        st.gap_since = (st.gap_since or self._clock()) if st.held else None
 
     # -- the database as the source of truth ---------------------------------------------
     def prime(self) -> None:
@@ -110,7 +113,7 @@ class Delivery:
     def check(self, now: float | None = None) -> int:
         """Fill gaps open longer than ``grace_s`` and, every ``poll_s``, catch up with the
         database heads; returns the number of entries read from the database."""
-        now = time.monotonic() if now is None else now
+        now = self._clock() if now is None else now
         wanted: list[tuple[int, str, int, int, str]] = []
         with self._lock:
             for (office_id, stream), st in self._streams.items():

@@ -41,7 +41,7 @@ def start(app) -> None:
             delivery.prime()
         except Exception:
             log.exception("office streams: reading the heads at start failed (retried by the checks)")
-        while True:
+        while not delivery.db.closed:
             try:
                 delivery.check()
             except Exception as exc:  # database away: the next check tries again
