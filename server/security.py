@@ -184,7 +184,4 @@ def require(*, roles=(), devices=(), action: str | None = None):
 
 def office_allowed(office_id: int) -> bool:
     """True when the caller may act on ``office_id`` (admins without an office: any)."""
-    actor = current_actor()
-    if actor.type == "staff" and actor.role == Role.ADMIN.value and actor.office_id is None:
-        return True
-    return actor.office_id == office_id
+    return current_actor().may_access(office_id)

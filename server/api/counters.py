@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import jsonify
 from sqlalchemy import select
 
-from ..models import COUNTER_ROLES, Counter
+from ..models import COUNTER_ROLES, Call, Counter
 from ..security import current_actor, require
 from ..services import queue
 from ..services.errors import NotFound, ValidationError
@@ -21,6 +21,26 @@ def _answer(s, counter_id: int, **extra):
     current = current_ticket(s, counter)
     return jsonify(counter=counter_public(counter, current),
                    ticket=ticket_status(s, current) if current else None, **extra)
+
+
+#: actions after which the counter has no ticket; after the others the answer's ticket is
+#: the one the action returned (call-next, call, recall: a Call; start: the Ticket)
+_FREED = ("finish", "skip", "transfer")
+_STATE = ("open", "pause", "resume", "close")
+
+
+def _answer_after(s, counter_id: int, action: str, result) -> dict:
+    """The answer to ``action``, built in its transaction from what it loaded: the counter
+    is in the session already (no query), the ticket at it is known from the result (looked
+    up only after open, pause, resume and close)."""
+    counter = s.get(Counter, counter_id)
+    if action in _STATE:
+        current = current_ticket(s, counter)
+    elif action in _FREED or result is None:
+        current = None
+    else:
+        current = result.ticket if isinstance(result, Call) else result
+    return {"counter": counter_public(counter, current), "ticket": ticket_status(s, current) if current else None}
 
 
 def _check_office(s, counter_id: int) -> None:
@@ -115,7 +135,6 @@ def act(counter_id: int, action: str):
         raise NotFound(f"unknown action {action!r}")
     data = body()
     with transaction() as s:
-        _check_office(s, counter_id)
-        fn(s, counter_id, current_actor(), data)
-    with transaction() as s:
-        return _answer(s, counter_id)
+        result = fn(s, counter_id, current_actor(), data)  # office scope: queue.access.counter_for_action
+        answer = _answer_after(s, counter_id, action, result)
+    return jsonify(answer)

@@ -21,6 +21,14 @@ class Actor:
     def staff_id(self) -> int | None:
         return self.id if self.type == "staff" else None
 
+    def may_access(self, office_id: int | None) -> bool:
+        """True when this actor may read or act on ``office_id``'s data: an administrator
+        without an office (system-wide) and the system on any office, everyone else on their
+        own office only."""
+        if self.type == "system" or (self.type == "staff" and self.role == "admin" and self.office_id is None):
+            return True
+        return self.office_id is not None and self.office_id == office_id
+
 
 SYSTEM = Actor("system")
 PUBLIC = Actor("public")

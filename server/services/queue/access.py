@@ -15,12 +15,15 @@ from .presenters import counter_public, ticket_stream
 def counter_for_action(session: Session, counter_id: int, actor: Actor, *, must_be_open: bool = True) -> Counter:
     """Lock and return the counter, checking that ``actor`` operates it.
 
-    Staff must be the counter's current officer (admins may act on any counter); a device
-    must belong to the counter's office. Raises NotFound, Forbidden, CounterNotOpen.
+    Staff and devices must be of the counter's office (``Actor.may_access``); staff must be
+    the counter's current officer (admins may act on any counter of their office, a
+    system-wide admin on any). Raises NotFound, Forbidden, CounterNotOpen.
     """
     counter = lock_counter(session, counter_id)
     if counter is None:
         raise NotFound("counter not found")
+    if actor.type in ("staff", "device") and not actor.may_access(counter.office_id):
+        raise Forbidden("counter belongs to another office")
     if actor.type == "staff":
         if actor.role != Role.ADMIN.value and counter.officer_id != actor.id:
             raise Forbidden("you are not the officer of this counter")

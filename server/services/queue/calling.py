@@ -6,106 +6,23 @@ PostgreSQL, the write lock on SQLite), so two counters can never call the same t
 """
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ...db import is_postgres
-from ...models import Call, Counter, Office, Service, Ticket, TicketSequence, TicketStatus, utcnow
+from ...models import Call, Counter, Service, Ticket, TicketStatus, utcnow
 from .. import audit, events
 from ..actors import Actor
 from ..clock import epoch_ms, queue_day
 from ..errors import CounterBusy, InvalidState, NotFound, QueueEmpty, ValidationError
 from .access import counter_for_action, current_ticket, publish_counter, publish_ticket, require_current
 from .locking import calls_so_far, count_call
+from .picking import pick_next
 from .presenters import call_public
-from ..booking.settings import booked_ratio
 from .rules import QueueRules
 
 W, C, S = TicketStatus.WAITING.value, TicketStatus.CALLED.value, TicketStatus.SERVING.value
-
-
-def _waiting(session: Session, counter: Counter, day) -> "select":
-    """Callable tickets of the counter's services today: waiting and past any skip delay."""
-    service_ids = [s.id for s in counter.services if s.active]
-    return (
-        select(Ticket)
-        .outerjoin(  # no row yet when the only ticket of a service came by transfer
-            TicketSequence,
-            and_(
-                TicketSequence.office_id == Ticket.office_id,
-                TicketSequence.service_id == Ticket.service_id,
-                TicketSequence.day == Ticket.day,
-            ),
-        )
-        .where(
-            Ticket.office_id == counter.office_id,
-            Ticket.service_id.in_(service_ids),
-            Ticket.day == day,
-            Ticket.status == W,
-            Ticket.eligible_after_calls <= func.coalesce(TicketSequence.call_count, 0),
-        )
-    )
-
-
-def _first(session: Session, stmt) -> Ticket | None:
-    stmt = stmt.limit(1)
-    if is_postgres(session):
-        stmt = stmt.with_for_update(skip_locked=True, of=Ticket)
-    return session.scalars(stmt).first()
-
-
-def pick_next(session: Session, counter: Counter, rules: QueueRules, now: datetime) -> Ticket | None:
-    """Choose the ticket ``counter`` calls next, locking it; None when nothing is callable.
-
-    Order: (1) a ticket waiting longer than ``aging_limit_minutes`` (longest first);
-    (2) a priority ticket once the counter has called ``priority_regular_ratio`` regular
-    ones since its last priority call, or when no regular ticket waits; (3) the regular
-    ticket first in queue order (``sort_key``: issue time; transfers to the front sort lower;
-    a checked-in booking sorts at its slot's start), booked and walk-in tickets alternating
-    in the office's ``booked_ratio`` (see :func:`_regular`).
-    """
-    day = queue_day(counter.office, now)
-    base = _waiting(session, counter, day)
-    aged = _first(
-        session,
-        base.where(Ticket.waiting_since <= now - timedelta(minutes=rules.aging_limit_minutes))
-        .order_by(Ticket.waiting_since, Ticket.sort_key),
-    )
-    if aged is not None:
-        return aged
-    priority = _first(session, base.where(Ticket.priority_kind.is_not(None)).order_by(Ticket.sort_key))
-    if priority is not None and counter.regular_since_priority >= rules.priority_regular_ratio:
-        return priority
-    regular = _regular(session, counter, base.where(Ticket.priority_kind.is_(None)), now)
-    return regular or priority
-
-
-def _regular(session: Session, counter: Counter, regular, now: datetime) -> Ticket | None:
-    """The regular ticket to call: the first in queue order; but when a checked-in booking
-    (channel "booking", placed at its slot's start) and a walk-in who came after the slot
-    began both wait, booked tickets go first, ``booked_ratio`` of them (office booking
-    setting, default 2) then one walk-in, so walk-ins are never starved. The streak is read from this counter's latest calls, so
-    it needs no stored state (unlike ``regular_since_priority``)."""
-    first = _first(session, regular.order_by(Ticket.sort_key, Ticket.id))
-    ratio = booked_ratio(counter.office)
-    if first is None or ratio <= 0:
-        return first
-    booked = first if first.channel == "booking" else _first(
-        session, regular.where(Ticket.channel == "booking").order_by(Ticket.sort_key, Ticket.id))
-    walkin = first if first.channel != "booking" else _first(
-        session, regular.where(Ticket.channel != "booking").order_by(Ticket.sort_key, Ticket.id))
-    if booked is None or walkin is None or booked.sort_key > epoch_ms(now) or walkin.sort_key < booked.sort_key:
-        return first  # one kind waits, the slot has not begun, or the walk-in came before the slot
-    recent = session.scalars(
-        select(Ticket.channel).join(Call, Call.ticket_id == Ticket.id)
-        .where(Call.office_id == counter.office_id, Call.counter_id == counter.id, Call.kind != "recall",
-               Ticket.priority_kind.is_(None))
-        .order_by(Call.id.desc()).limit(ratio)
-    ).all()
-    streak = len(recent) == ratio and all(ch == "booking" for ch in recent)
-    return walkin if streak else booked
 
 
 def _call(session: Session, counter: Counter, ticket: Ticket, actor: Actor, now: datetime, kind: str) -> Call:

@@ -11,18 +11,21 @@ from datetime import date
 
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from ...db import is_postgres
 from ...models import Counter, TicketSequence
 
 
 def lock_counter(session: Session, counter_id: int) -> Counter | None:
-    """Load ``counter_id`` holding its row lock for the rest of the transaction."""
-    stmt = select(Counter).where(Counter.id == counter_id).execution_options(populate_existing=True)
+    """Load ``counter_id`` holding its row lock for the rest of the transaction, with its
+    services and office in the same query (the call path reads them; no lazy loads)."""
+    stmt = (select(Counter).where(Counter.id == counter_id)
+            .options(joinedload(Counter.services), joinedload(Counter.office))
+            .execution_options(populate_existing=True))
     if is_postgres(session):
-        stmt = stmt.with_for_update()
-    return session.scalars(stmt).first()
+        stmt = stmt.with_for_update(of=Counter)
+    return session.scalars(stmt).unique().first()
 
 
 def _upsert(session: Session):
