@@ -3,7 +3,7 @@ by its slot, printed on the kiosk like a walk-in ticket. Rules in
 ``server.services.booking.checkin``."""
 from __future__ import annotations
 
-from flask import current_app, g, jsonify
+from flask import g, jsonify
 
 from ..models import DeviceKind
 from ..security import current_actor, require
@@ -14,7 +14,7 @@ from ..services.errors import ValidationError
 from ..services.queue.estimate import estimate_wait
 from . import bp
 from .bookings import booking_signer
-from .helpers import body, get_office
+from .helpers import body, get_office, transaction
 from .tickets import STAFF, _issued, public_url
 
 
@@ -24,8 +24,9 @@ def checkin(code: str):
     """Check in a booking at the kiosk: body {"ref": typed code or scanned QR payload,
     "nik_suffix": the NIK's last 6 digits (required from a kiosk; staff may omit it)}.
     Answers 201 {"ticket", "status_url", "print", "repeated": false, "booking"} (the ticket
-    as for a walk-in, sent to this kiosk's printer); a booking already checked in answers
-    its ticket again, 200 with "repeated": true and no new print.
+    as for a walk-in, its print job for this kiosk's printer saved in the same transaction);
+    a booking already checked in answers its ticket again, 200 with "repeated": true and the
+    first job's id (no new job; pushed again while still unprinted).
     ---
     post:
       tags: [booking]
@@ -43,20 +44,16 @@ def checkin(code: str):
     if nik is None and device is not None:
         raise ValidationError("ketik 6 angka terakhir NIK / type the last 6 digits of the NIK", field="nik_suffix")
     actor = current_actor()
-    s = current_app.extensions["loket"].db.Session()
-    try:
-        with s.begin():  # the number (locks the service's day sequence until commit) and the booking
-            office = get_office(s, code)
-            result = check_in(s, office, str(data.get("ref") or ""), nik=nik, signer=booking_signer(), actor=actor,
-                              device_id=device.id if device is not None else None)
-        with s.begin():  # the estimate, the print job and the answer (objects stay loaded)
-            ticket = result.ticket
-            estimate = estimate_wait(s, ticket)
-            job = None
-            if device is not None and not result.repeated:
-                job = printing.send_job(s, ticket, device.id, public_url(), actor=actor, estimate=estimate)
-            answer = _issued(s, ticket, job, repeated=result.repeated, estimate=estimate)
-            answer["booking"] = booking_view(office, result.booking, booking_signer(), public_url())
-            return jsonify(answer), 200 if result.repeated else 201
-    finally:
-        s.close()
+    with transaction() as s:  # one transaction: the ticket and its print job are saved together or not at all
+        office = get_office(s, code)
+        result = check_in(s, office, str(data.get("ref") or ""), nik=nik, signer=booking_signer(), actor=actor,
+                          device_id=device.id if device is not None else None)
+        ticket = result.ticket
+        estimate = estimate_wait(s, ticket)
+        job = None
+        if device is not None:
+            job = (printing.repeat_job(s, ticket, public_url()) if result.repeated
+                   else printing.send_job(s, ticket, device.id, public_url(), actor=actor, estimate=estimate))
+        answer = _issued(s, ticket, job, repeated=result.repeated, estimate=estimate)
+        answer["booking"] = booking_view(office, result.booking, booking_signer(), public_url())
+    return jsonify(answer), 200 if result.repeated else 201

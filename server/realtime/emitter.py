@@ -73,14 +73,6 @@ class Emitter:
         except Exception as exc:  # the kiosk page times out and shows the on-screen ticket
             log.warning("print job %s not delivered: %s", job.get("job_id"), exc)
 
-    def resend_print_jobs(self, sid: str, jobs: list[dict]) -> None:
-        """Send unprinted jobs to a kiosk agent that has just connected (sid)."""
-        for job in jobs:
-            try:
-                self.socketio.emit("print_job", job, to=sid)
-            except Exception as exc:
-                log.warning("print job %s not re-sent: %s", job.get("job_id"), exc)
-
     def _send_station_event(self, data: dict) -> None:
         try:
             self.socketio.emit(data["kind"], data["event"], to=station_room(data["device_id"]))

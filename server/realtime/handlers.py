@@ -21,7 +21,6 @@ from sqlalchemy import select
 
 from ..models import Device, DeviceKind, Office, Role, Ticket
 from ..services.accounts import authenticate_device
-from ..services.printing import unprinted_jobs
 from . import agents, replay, stations
 from .emitter import device_room, room, station_room
 
@@ -39,7 +38,6 @@ def register(socketio, app) -> None:
     """Attach the connect/sync handlers to ``socketio``."""
     sessions: dict[str, tuple[int, str, int | None]] = {}  # sid -> (office, audience, device)
     db = app.extensions["loket"].db
-    emitter = app.extensions["loket"].emitter
     delivery = app.extensions["loket"].delivery
 
     def _identify(auth: dict) -> tuple[int, str, int | None]:
@@ -81,8 +79,7 @@ def register(socketio, app) -> None:
             kind = agent_kind(device_id)
             if kind == DeviceKind.DISPLAY.value:  # LED displays follow the counters
                 join_room(room(office_id, "display"))
-            elif kind == DeviceKind.KIOSK.value:  # jobs sent while it was away
-                socketio.start_background_task(resend_jobs, request.sid, device_id, public_url())
+            # printing agents pull their unprinted jobs themselves (agents.print_backlog)
         else:
             join_room(room(office_id, audience))
             if audience == "kiosk":  # its own agent's booking scans (booking.kiosk_scans)
@@ -106,15 +103,6 @@ def register(socketio, app) -> None:
         except Exception as exc:  # database away: the client retries
             log.warning("sync for office %s failed: %s", office_id, exc)
             return {"error": "unavailable"}
-
-    def resend_jobs(sid: str, device_id: int, base_url: str) -> None:
-        socketio.sleep(0.2)  # let the connection settle first
-        with db.session() as s:
-            jobs = unprinted_jobs(s, device_id, base_url)
-        emitter.resend_print_jobs(sid, jobs)
-
-    def public_url() -> str:
-        return app.config.get("PUBLIC_URL") or request.host_url.rstrip("/")
 
     def agent_kind(device_id: int) -> str | None:
         with db.session() as s:

@@ -202,12 +202,6 @@ def _resi_job(session: Session, row: AuditEntry, public_url: str,
     return job
 
 
-def unprinted_jobs(session: Session, device_id: int, public_url: str, now=None) -> list[dict]:
-    """The ticket jobs of :func:`backlog` (what ``server.realtime.handlers`` pushes to a kiosk
-    agent that connects; the agent now pulls :func:`backlog` itself and drops repeats)."""
-    return [job for job in backlog(session, device_id, public_url, now=now) if job.get("kind") == "ticket"]
-
-
 def record_result(session: Session, device: Device, ticket_id: int, ok: bool, error: str | None,
                   job_id: str | None = None) -> Ticket:
     """Store a kiosk agent's print result on the ticket and tell the screens; ``job_id`` (the

@@ -127,22 +127,16 @@ def test_devices_page_for_managers_only(app):
     assert staff_client(app, "fo1").get("/devices").status_code == 403
 
 
-def test_a_kiosk_agent_that_connects_late_gets_the_unprinted_jobs(app):
-    import time
-
-    ticket = kiosk_issue(app).get_json()["ticket"]  # no agent connected: the job went nowhere
+def test_a_kiosk_agent_that_connects_late_pulls_its_unprinted_jobs(app):
+    ticket = kiosk_issue(app).get_json()["ticket"]  # no agent connected: the push went nowhere
     kiosk = agent(app, "kiosk")
-    deadline = time.monotonic() + 5
-    jobs = []
-    while not jobs and time.monotonic() < deadline:
-        time.sleep(0.1)
-        jobs = [m["args"][0] for m in kiosk.get_received() if m["name"] == "print_job"]
-    assert [j["job_id"] for j in jobs] == [f"t{ticket['id']}-1"]
-    assert kiosk.emit("print_result", {"job_id": jobs[0]["job_id"], "ticket_id": ticket["id"], "ok": True},
+    answer = kiosk.emit("print_backlog", {}, callback=True)
+    assert answer["ok"] and [j["job_id"] for j in answer["jobs"]] == [f"t{ticket['id']}-1"]
+    assert not [m for m in kiosk.get_received() if m["name"] == "print_job"], "nothing pushed on connect"
+    assert kiosk.emit("print_result", {"job_id": answer["jobs"][0]["job_id"], "ticket_id": ticket["id"], "ok": True},
                       callback=True) == {"ok": True}
-    again = agent(app, "kiosk")  # printed now: nothing is sent again
-    time.sleep(0.5)
-    assert not [m for m in again.get_received() if m["name"] == "print_job"]
+    again = agent(app, "kiosk")  # printed now: nothing to pull
+    assert again.emit("print_backlog", {}, callback=True) == {"ok": True, "jobs": []}
 
 
 def test_device_tokens_never_look_like_a_command_line_option(app):
