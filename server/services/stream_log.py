@@ -19,14 +19,14 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import datetime, timedelta
 from typing import Iterable
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from ..db import is_postgres
 from ..models import StreamEntry, StreamHead, utcnow
 from ..models.stream_log import PUBLIC, STAFF, STREAMS
 from . import events as ev
@@ -88,8 +88,17 @@ class Head:
         return self.public if stream == PUBLIC else self.staff
 
 
-def _upsert(session: Session):
-    return postgresql.insert if is_postgres(session) else sqlite.insert
+@lru_cache(maxsize=None)
+def _bump(dialect: str):
+    """The head upsert for ``dialect`` (built once: it runs in every transaction that logs)."""
+    ins = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(StreamHead).values(
+        office_id=bindparam("office_id"), public_position=bindparam("public"), staff_position=bindparam("staff"),
+        log_id=bindparam("log_id"))
+    return ins.on_conflict_do_update(
+        index_elements=["office_id"],
+        set_={"public_position": StreamHead.public_position + ins.excluded.public_position,
+              "staff_position": StreamHead.staff_position + ins.excluded.staff_position},
+    ).returning(StreamHead.public_position, StreamHead.staff_position, StreamHead.log_id)
 
 
 def append(session: Session, events: Iterable[ev.DomainEvent], now: datetime | None = None) -> list[Entry]:
@@ -108,24 +117,19 @@ def append(session: Session, events: Iterable[ev.DomainEvent], now: datetime | N
     if not per_office:
         return []
     at = now or utcnow()
+    connection = session.connection()  # Core: no ORM bookkeeping on the hot path
     entries: list[Entry] = []
     for office_id in sorted(per_office):
         routed = per_office[office_id]
         adds = {s: sum(1 for _n, streams, _d in routed if s in streams) for s in STREAMS}
-        stmt = _upsert(session)(StreamHead).values(
-            office_id=office_id, public_position=adds[PUBLIC], staff_position=adds[STAFF], log_id=secrets.token_hex(6))
-        stmt = stmt.on_conflict_do_update(
-            index_elements=["office_id"],
-            set_={"public_position": StreamHead.public_position + adds[PUBLIC],
-                  "staff_position": StreamHead.staff_position + adds[STAFF]},
-        ).returning(StreamHead.public_position, StreamHead.staff_position, StreamHead.log_id)
-        public_last, staff_last, log = session.execute(stmt).one()
+        public_last, staff_last, log = connection.execute(_bump(connection.dialect.name), {
+            "office_id": office_id, "public": adds[PUBLIC], "staff": adds[STAFF], "log_id": secrets.token_hex(6)}).one()
         nxt = {PUBLIC: public_last - adds[PUBLIC], STAFF: staff_last - adds[STAFF]}
         for name, streams, data in routed:
             for stream in streams:
                 nxt[stream] += 1
                 entries.append(Entry(office_id, stream, nxt[stream], log, name, data))
-    session.execute(insert(StreamEntry), [
+    connection.execute(StreamEntry.__table__.insert(), [
         {"office_id": e.office_id, "stream": e.stream, "position": e.position, "name": e.name, "data": e.data, "at": at}
         for e in entries])
     return entries
