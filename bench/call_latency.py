@@ -107,6 +107,7 @@ def start_bare(redis_url: str, tmp: Path, workers: int) -> str:
     env = {**os.environ, "BARE_REDIS_URL": redis_url}
     proc = ir.spawn([sys.executable, "-m", "gunicorn", "--chdir", str(Path(__file__).resolve().parent),
                      "-k", "gevent", "-w", str(workers), "--worker-connections", "2000", "-b", f"127.0.0.1:{port}",
+                     "--no-control-socket",
                      "bare_socketio:create()"], env, tmp / "bare.log")
     base = f"http://127.0.0.1:{port}"
     ir.wait_http(f"{base}/health", proc)

@@ -82,6 +82,9 @@ def create_app(config: type[Config] | None = None, **overrides) -> Flask:
     app.extensions["loket"] = Loket(db, socketio, emitter, delivery)
     app.extensions["loket_notice_providers"] = _notice_providers(app.config)
 
+    from .web.user_cache import UserCache
+
+    app.extensions["loket_user_cache"] = UserCache(db.Session)  # Flask-Login's loader reads it
     login = LoginManager(app)
     login.login_view = "web.login"
     login.user_loader(lambda uid: web.auth.load_user(app, uid))

@@ -35,6 +35,10 @@ def run_gunicorn(host: str, port: int, workers: int) -> None:
         "graceful_timeout": 20,
         "keepalive": 5,
         "accesslog": None,
+        # gunicorn's control socket sits at one path per user ($HOME/.gunicorn/gunicorn.ctl):
+        # two servers on one host (a hot standby, tests, benchmarks) would take it from each
+        # other, and Loket does not use gunicornc
+        "control_socket_disable": True,
     }).run()
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import logging
+import queue
 import time
 
 from ..services.stream_log import Entry
@@ -43,7 +44,12 @@ class LocalBus:
 
 class RedisStreamBus:
     """Several processes sharing one Redis Stream ``loket:log:<channel>``; see the module
-    docstring. ``sleep``: the async mode's sleep (``socketio.sleep``)."""
+    docstring. ``sleep``: the async mode's sleep (``socketio.sleep``).
+
+    Appending to Redis is off the request path: :meth:`publish` delivers here and queues the
+    entries; :meth:`send` (a background task, started with :meth:`run`) appends them, all
+    that are queued in one ``XADD``. Until the sender runs (or when it is not started),
+    :meth:`publish` appends itself."""
 
     def __init__(self, delivery, redis_url: str, channel: str, sleep=time.sleep) -> None:
         import redis
@@ -53,12 +59,32 @@ class RedisStreamBus:
         self.sleep = sleep
         self._writer = redis.Redis.from_url(redis_url, socket_timeout=2, socket_connect_timeout=2)
         self._reader = redis.Redis.from_url(redis_url, socket_timeout=BLOCK_MS / 1000 + 5, socket_connect_timeout=2)
+        self._queue: queue.SimpleQueue = queue.SimpleQueue()
+        self._sending = False
         self.published = self.publish_failures = 0
 
     def publish(self, entries: list[Entry]) -> None:
-        """Deliver here, then append for the other workers (a failure is logged: they find
-        the entries in the database)."""
+        """Deliver here, then have them appended for the other workers (a failure is
+        logged: they find the entries in the database)."""
         self.delivery.receive(entries)
+        if self._sending:
+            self._queue.put(entries)
+        else:
+            self._append(entries)
+
+    def send(self, stopping=lambda: False) -> None:
+        """Append queued entries to the stream until ``stopping()`` (background task)."""
+        self._sending = True
+        while not stopping():
+            try:
+                batch = list(self._queue.get(timeout=1.0))
+            except queue.Empty:
+                continue
+            while not self._queue.empty():
+                batch += self._queue.get_nowait()
+            self._append(batch)
+
+    def _append(self, entries: list[Entry]) -> None:
         try:
             self._writer.xadd(self.key, {"e": json.dumps([e.as_dict() for e in entries])},
                               maxlen=STREAM_MAXLEN, approximate=True)

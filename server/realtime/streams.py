@@ -1,8 +1,8 @@
-"""Wiring of the office streams in one server process: its Delivery, its bus, and the two
+"""Wiring of the office streams in one server process: its Delivery, its bus, and the
 loops that keep them going (see ``realtime.delivery`` and ``realtime.bus``).
 
-:func:`build` makes them (app factory); :func:`start` starts the bus reader and the check
-loop (every ``STREAM_CHECK_S``: gaps older than ``STREAM_GRACE_S`` and, every
+:func:`build` makes them (app factory); :func:`start` starts the bus reader and sender
+and the check loop (every ``STREAM_CHECK_S``: gaps older than ``STREAM_GRACE_S`` and, every
 ``STREAM_POLL_S``, the database heads). Both run in every process that serves clients, in
 tests too: delivery in order is not optional.
 """
@@ -51,3 +51,4 @@ def start(app) -> None:
     socketio.start_background_task(prime_and_check)
     if isinstance(bus, RedisStreamBus):
         socketio.start_background_task(bus.run)
+        socketio.start_background_task(bus.send)

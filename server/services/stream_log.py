@@ -129,9 +129,9 @@ def append(session: Session, events: Iterable[ev.DomainEvent], now: datetime | N
             for stream in streams:
                 nxt[stream] += 1
                 entries.append(Entry(office_id, stream, nxt[stream], log, name, data))
-    connection.execute(StreamEntry.__table__.insert(), [
+    connection.execute(StreamEntry.__table__.insert().values([  # one multi-row INSERT, not an executemany
         {"office_id": e.office_id, "stream": e.stream, "position": e.position, "name": e.name, "data": e.data, "at": at}
-        for e in entries])
+        for e in entries]))
     return entries
 
 

@@ -19,17 +19,13 @@ class LoginForm(FlaskForm):
 
 
 def load_user(app, user_id: str) -> StaffUser | None:
-    """Flask-Login loader: the active staff user with ``user_id``, detached, or None."""
+    """Flask-Login loader: the active staff user with ``user_id``, detached, or None; from
+    the per-process cache (``web.user_cache``: a change made elsewhere within 5 s)."""
     try:
         uid = int(user_id)
     except (TypeError, ValueError):
         return None
-    with app.extensions["loket"].db.session() as s:
-        user = s.get(StaffUser, uid)
-        if user is None or not user.active:
-            return None
-        s.expunge(user)
-        return user
+    return app.extensions["loket_user_cache"].get(uid)
 
 
 def _safe_next(target: str | None) -> str:

@@ -1,7 +1,9 @@
 """Shared look-ups and checks of the queue engine: the counter's current ticket, who may act."""
 from __future__ import annotations
 
-from sqlalchemy import select
+from functools import lru_cache
+
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from ...models import AT_COUNTER_STATUSES, Counter, CounterState, Role, Ticket
@@ -37,12 +39,15 @@ def counter_for_action(session: Session, counter_id: int, actor: Actor, *, must_
     return counter
 
 
+@lru_cache(maxsize=None)
+def _current_statement():
+    return (select(Ticket).where(Ticket.counter_id == bindparam("counter_id"), Ticket.status.in_(AT_COUNTER_STATUSES))
+            .order_by(Ticket.called_at.desc()).with_for_update())
+
+
 def current_ticket(session: Session, counter: Counter) -> Ticket | None:
     """The ticket called to or being served at ``counter`` (at most one), locked on PostgreSQL."""
-    stmt = select(Ticket).where(
-        Ticket.counter_id == counter.id, Ticket.status.in_(AT_COUNTER_STATUSES)
-    ).order_by(Ticket.called_at.desc()).with_for_update()
-    return session.scalars(stmt).first()
+    return session.scalars(_current_statement(), {"counter_id": counter.id}).first()
 
 
 def require_current(session: Session, counter: Counter, *statuses: str) -> Ticket:

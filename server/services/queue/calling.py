@@ -37,13 +37,14 @@ def _call(session: Session, counter: Counter, ticket: Ticket, actor: Actor, now:
         counter.regular_since_priority = 0
     else:
         counter.regular_since_priority += 1
-    count_call(session, ticket.office_id, ticket.service_id, ticket.day)
+    with session.no_autoflush:  # every change of the call goes out in the one flush below
+        count_call(session, ticket.office_id, ticket.service_id, ticket.day)
     call = Call(office_id=ticket.office_id, ticket=ticket, counter=counter, officer_id=ticket.officer_id, kind=kind, at=now)
     session.add(call)
-    session.flush()
     audit.record(session, actor, f"ticket.{kind}", "ticket", ticket.id, office_id=ticket.office_id,
                  from_state=from_state, to_state=C, at=now,
                  data={"number": ticket.display_number, "counter": counter.number})
+    session.flush()  # the call's id (the TV announces each call id once)
     publish_ticket(session, ticket, events.TICKET_CALLED, call=call_public(call), recall=False)
     publish_counter(session, counter, ticket)
     return call
@@ -68,7 +69,8 @@ def call_next(
             raise CounterBusy(f"ticket {current.display_number} is still {current.status} at this counter")
         _finish(session, counter, current, actor, now)
         finished = True
-    ticket = pick_next(session, counter, QueueRules.for_office(counter.office), now)
+    with session.no_autoflush:  # a finish above is flushed with the call (its rows do not wait)
+        ticket = pick_next(session, counter, QueueRules.for_office(counter.office), now)
     if ticket is None:
         if finished:
             return None  # the finish stands; nobody is waiting

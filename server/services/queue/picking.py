@@ -12,8 +12,9 @@ neither waits for the other.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from functools import lru_cache
 
-from sqlalchemy import and_, func, literal, select, union_all
+from sqlalchemy import and_, bindparam, func, literal, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from ...db import is_postgres
@@ -27,32 +28,27 @@ W = TicketStatus.WAITING.value
 MAX_RETRIES = 20
 
 
-def _callable(counter: Counter, day, skipped: set[int]) -> list:
-    """Conditions of the counter's callable tickets today: waiting, of a service it serves,
-    past any skip delay (``eligible_after_calls`` against the service's calls today)."""
-    service_ids = [s.id for s in counter.services if s.active]
-    cond = [
-        Ticket.office_id == counter.office_id,
-        Ticket.service_id.in_(service_ids),
-        Ticket.day == day,
+@lru_cache(maxsize=None)
+def _heads_statement():
+    """The four-line read (built once; bind parameters: office_id, services (list), day,
+    aged_before, skipped (list)). A ticket is callable when it waits today in one of the
+    counter's services and is past its skip delay: never skipped (``eligible_after_calls``
+    0), or its service has had that many calls today (read only for skipped tickets)."""
+    calls_today = (select(func.coalesce(func.max(TicketSequence.call_count), 0))
+                   .where(TicketSequence.office_id == Ticket.office_id, TicketSequence.service_id == Ticket.service_id,
+                          TicketSequence.day == Ticket.day)
+                   .scalar_subquery())
+    callable_ = (
+        Ticket.office_id == bindparam("office_id"),
+        Ticket.service_id.in_(bindparam("services", expanding=True)),
+        Ticket.day == bindparam("day"),
         Ticket.status == W,
-        Ticket.eligible_after_calls <= func.coalesce(TicketSequence.call_count, 0),
-    ]
-    if skipped:
-        cond.append(Ticket.id.not_in(skipped))
-    return cond
-
-
-def _heads(session: Session, counter: Counter, day, rules: QueueRules, now: datetime, skipped: set[int]) -> dict:
-    """{"aged"|"priority"|"booked"|"walkin": (id, sort_key, channel)} of the first ticket of
-    each line (missing keys: that line is empty), in one query."""
-    cond = _callable(counter, day, skipped)
-    join = and_(TicketSequence.office_id == Ticket.office_id, TicketSequence.service_id == Ticket.service_id,
-                TicketSequence.day == Ticket.day)  # no row yet when a service's only ticket came by transfer
+        or_(Ticket.eligible_after_calls == 0, Ticket.eligible_after_calls <= calls_today),
+        Ticket.id.not_in(bindparam("skipped", expanding=True)),
+    )
     regular = Ticket.priority_kind.is_(None)
     lines = (
-        ("aged", Ticket.waiting_since <= now - timedelta(minutes=rules.aging_limit_minutes),
-         (Ticket.waiting_since, Ticket.sort_key)),
+        ("aged", Ticket.waiting_since <= bindparam("aged_before"), (Ticket.waiting_since, Ticket.sort_key)),
         ("priority", Ticket.priority_kind.is_not(None), (Ticket.sort_key, Ticket.id)),
         ("booked", and_(regular, Ticket.channel == "booking"), (Ticket.sort_key, Ticket.id)),
         ("walkin", and_(regular, Ticket.channel != "booking"), (Ticket.sort_key, Ticket.id)),
@@ -60,10 +56,18 @@ def _heads(session: Session, counter: Counter, day, rules: QueueRules, now: date
     parts = []
     for tag, extra, order in lines:
         sub = (select(literal(tag).label("line"), Ticket.id, Ticket.sort_key, Ticket.channel)
-               .select_from(Ticket).outerjoin(TicketSequence, join)
-               .where(*cond, extra).order_by(*order).limit(1).subquery())
+               .where(*callable_, extra).order_by(*order).limit(1).subquery())
         parts.append(select(sub))
-    return {line: (tid, sort_key, channel) for line, tid, sort_key, channel in session.execute(union_all(*parts))}
+    return union_all(*parts)
+
+
+def _heads(session: Session, counter: Counter, day, rules: QueueRules, now: datetime, skipped: set[int]) -> dict:
+    """{"aged"|"priority"|"booked"|"walkin": (id, sort_key, channel)} of the first ticket of
+    each line (missing keys: that line is empty), in one query."""
+    rows = session.execute(_heads_statement(), {
+        "office_id": counter.office_id, "services": [s.id for s in counter.services if s.active], "day": day,
+        "aged_before": now - timedelta(minutes=rules.aging_limit_minutes), "skipped": sorted(skipped)})
+    return {line: (tid, sort_key, channel) for line, tid, sort_key, channel in rows}
 
 
 def _choose(session: Session, counter: Counter, heads: dict, rules: QueueRules, now: datetime) -> int | None:

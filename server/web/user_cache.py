@@ -1,0 +1,72 @@
+"""A short per-process cache of the signed-in staff users, so a counter action does not
+read its officer's row on every request (the call path's first query, issue 12).
+
+What is cached: the active ``StaffUser`` by id, detached and read-only (views read its
+id, role, office and names; nothing adds it to a session or changes it), for
+``TTL_S`` seconds (cachetools ``TTLCache``). How it stays correct:
+
+- a commit through this process's session factory that inserted, changed or deleted a
+  ``StaffUser`` (deactivation, a new role or office, a password) empties it at once;
+- a change made by another process reaches this one within ``TTL_S``: for at most that
+  long a deactivated officer's open session may still act here. Signing out needs no
+  cache: it removes the user id from the session cookie.
+"""
+from __future__ import annotations
+
+import threading
+
+from cachetools import TTLCache
+from sqlalchemy import event
+from sqlalchemy.orm import Session, sessionmaker
+
+from ..models import StaffUser
+
+TTL_S = 5.0
+_CHANGED = "loket_staff_changed"
+
+
+class UserCache:
+    """Active staff users by id for ``TTL_S`` seconds (see the module docstring); one per app."""
+
+    def __init__(self, factory: sessionmaker, ttl_s: float = TTL_S, maxsize: int = 4096) -> None:
+        self._factory = factory
+        self._users: TTLCache = TTLCache(maxsize=maxsize, ttl=ttl_s)
+        self._lock = threading.Lock()
+
+        @event.listens_for(factory, "after_flush")
+        def _note(session: Session, _ctx) -> None:
+            if any(isinstance(o, StaffUser) for o in (*session.new, *session.dirty, *session.deleted)):
+                session.info[_CHANGED] = True
+
+        @event.listens_for(factory, "after_commit")
+        def _clear(session: Session) -> None:
+            if session.info.pop(_CHANGED, False):
+                self.clear()
+
+        @event.listens_for(factory, "after_soft_rollback")
+        def _forget(session: Session, _previous) -> None:
+            session.info.pop(_CHANGED, None)
+
+    def get(self, user_id: int) -> StaffUser | None:
+        """The active user ``user_id`` (detached), from memory or one query; None when
+        unknown or inactive (not cached: a login must see a reactivation at once)."""
+        with self._lock:
+            user = self._users.get(user_id)
+        if user is not None:
+            return user
+        session = self._factory()
+        try:
+            user = session.get(StaffUser, user_id)
+            if user is None or not user.active:
+                return None
+            session.expunge(user)
+        finally:
+            session.close()
+        with self._lock:
+            self._users[user_id] = user
+        return user
+
+    def clear(self) -> None:
+        """Forget every cached user."""
+        with self._lock:
+            self._users.clear()
