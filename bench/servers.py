@@ -83,6 +83,26 @@ def private_redis(tmp: Path) -> str:
     return f"redis://127.0.0.1:{port}/14"
 
 
+def restartable_redis(tmp: Path):
+    """A private redis-server as in :func:`private_redis` (no persistence: a restart loses
+    every key, the harshest case); returns (URL, stop(), start())."""
+    binary = shutil.which("redis-server") or "/usr/bin/redis-server"
+    port = free_port()
+    args = [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+    state = {"proc": spawn(args, os.environ.copy(), tmp / "redis.log")}
+
+    def stop() -> None:
+        state["proc"].terminate()
+        state["proc"].wait(timeout=10)
+
+    def start() -> None:
+        state["proc"] = spawn(args, os.environ.copy(), tmp / "redis-2.log")
+        time.sleep(0.3)
+
+    time.sleep(0.5)
+    return f"redis://127.0.0.1:{port}/14", stop, start
+
+
 def bench_dir(name: str) -> Path:
     """A temporary directory removed at exit, after the servers are stopped; SIGTERM and
     SIGHUP exit cleanly so the servers are stopped then too."""
@@ -100,10 +120,11 @@ def cli(env: dict, *args: str) -> str:
     return r.stdout
 
 
-def prepare_postgres(tmp: Path, redis_url: str) -> tuple[dict, dict, str]:
-    """A fresh database with the demo office open all day, a kiosk, a display and an
-    officer (bench-fo / password in the env dict's BENCH_FO_PASSWORD); returns
-    (env for `loket serve`, {"kiosk", "display"} tokens, database URL)."""
+def prepare_postgres(tmp: Path, redis_url: str, catalog: Path | None = None) -> tuple[dict, dict, str]:
+    """A fresh database with the demo office (or ``catalog``, office code DEMO) open all day,
+    a kiosk, a display and an officer (bench-fo / password in the env dict's
+    BENCH_FO_PASSWORD); returns (env for `loket serve`, {"kiosk", "display"} tokens,
+    database URL)."""
     import psycopg
 
     name = f"loket_bench_{os.getpid()}_{secrets.token_hex(3)}"
@@ -115,7 +136,7 @@ def prepare_postgres(tmp: Path, redis_url: str) -> tuple[dict, dict, str]:
            "LOKET_SECRET_KEY": secrets.token_hex(16), "LOKET_INSECURE_COOKIES": "1",
            "BENCH_FO_PASSWORD": secrets.token_urlsafe(12)}
     cli(env, "db", "upgrade")
-    cli(env, "catalog", "load", str(ROOT / "server/catalog/demo_office.toml"))
+    cli(env, "catalog", "load", str(catalog or ROOT / "server/catalog/demo_office.toml"))
     with psycopg.connect(url.replace("+psycopg", ""), autocommit=True) as conn:
         conn.execute("UPDATE offices SET opening_time='00:00', closing_time='23:59' WHERE code='DEMO'")
     cli(env, "staff-add", "bench-fo", "--role", "front_office", "--full-name", "Bench Officer", "--office", "DEMO",
