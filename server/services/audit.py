@@ -1,12 +1,29 @@
-"""Writing the audit log (every state change, same transaction as the change)."""
+"""Writing the audit log (every state change, same transaction as the change).
+
+Two ways to write a row, the same columns either way:
+
+- :func:`record` adds an ``AuditEntry`` to the session (flushed with the change it
+  describes); most services use it.
+- :func:`row` + :func:`insert_rows` write one or more rows with one ``INSERT … VALUES
+  (…), (…) RETURNING id`` (built once per row count), without ORM bookkeeping: the
+  kiosk's ticket issue writes the ticket's row and its print job's row this way
+  (``services.printing.issue_with_job``).
+"""
 from __future__ import annotations
 
 from datetime import datetime
+from functools import lru_cache
 
+from sqlalchemy import bindparam, text
 from sqlalchemy.orm import Session
 
 from ..models import AuditEntry, utcnow
 from .actors import Actor
+
+AUDIT = AuditEntry.__table__
+#: the columns a row dict of :func:`row` holds (every column but ``id``)
+COLUMNS = ("at", "office_id", "actor_type", "actor_id", "action", "entity_type", "entity_id", "from_state",
+           "to_state", "data")
 
 
 def record(
@@ -37,3 +54,53 @@ def record(
     )
     session.add(entry)
     return entry
+
+
+def row(
+    actor: Actor,
+    action: str,
+    entity_type: str,
+    entity_id: int | None,
+    *,
+    office_id: int | None,
+    from_state: str | None = None,
+    to_state: str | None = None,
+    data: dict | None = None,
+    at: datetime | None = None,
+) -> dict:
+    """The values of the row :func:`record` would add, as a dict (keys :data:`COLUMNS`)
+    for :func:`insert_rows`."""
+    return {"at": at or utcnow(), "office_id": office_id, "actor_type": actor.type, "actor_id": actor.id,
+            "action": action, "entity_type": entity_type, "entity_id": entity_id, "from_state": from_state,
+            "to_state": to_state, "data": data or {}}
+
+
+@lru_cache(maxsize=8)
+def _insert(count: int):
+    """``INSERT INTO audit_log (…) VALUES (…), … RETURNING id, action, entity_id`` for
+    ``count`` rows, bind parameters ``<column>_<i>`` typed as their columns (the same
+    statement on SQLite and PostgreSQL). A text statement: SQLAlchemy does not cache the
+    compiled form of a multi-row ``insert().values([...])``, so that one would be compiled
+    on every call."""
+    rows = ", ".join("(" + ", ".join(f":{c}_{i}" for c in COLUMNS) + ")" for i in range(count))
+    return text(f"INSERT INTO {AUDIT.name} ({', '.join(COLUMNS)}) VALUES {rows} RETURNING id, action, entity_id") \
+        .bindparams(*(bindparam(f"{c}_{i}", type_=AUDIT.c[c].type) for i in range(count) for c in COLUMNS))
+
+
+def insert_rows(session: Session, rows: list[dict]) -> list[int]:
+    """Insert ``rows`` (from :func:`row`) in the session's transaction with one statement;
+    returns their ids in the order given.
+
+    Ids grow in the order of the VALUES list (a PostgreSQL sequence is drawn row by row,
+    SQLite numbers rows as it inserts them); rows are matched to the returned ids by
+    (action, entity id), and rows alike by ascending id, so the answer does not depend on
+    the order RETURNING lists them. Pending ORM changes are not flushed first: the caller
+    flushes when a row refers to one."""
+    params = {f"{c}_{i}": r[c] for i, r in enumerate(rows) for c in COLUMNS}
+    returned = sorted(session.connection().execute(_insert(len(rows)), params).all())
+    ids = []
+    for r in rows:
+        match = next(x for x in returned if x[1] == r["action"] and x[2] == r["entity_id"])
+        returned.remove(match)
+        ids.append(match[0])
+    return ids
