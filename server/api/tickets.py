@@ -3,21 +3,23 @@ from __future__ import annotations
 
 import logging
 
-from flask import current_app, g, jsonify, request
+from flask import abort, current_app, g, jsonify, request
 from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
-from ..models import COUNTER_ROLES, Device, DeviceKind, Office, Role, Service, Ticket, TicketStatus, utcnow
-from ..security import current_actor, require
-from ..services import printing
+from ..models import COUNTER_ROLES, Device, DeviceKind, Role, Ticket, utcnow
+from ..security import current_actor, office_allowed, require
+from ..services import audit, printing
+from ..services.booking import catalog_cache
 from ..services.clock import epoch_ms, queue_day
 from ..services.errors import NotFound
-from ..services.queue import cancel_ticket, issue_ticket
-from ..services.queue.estimate import Estimate, estimate_wait
-from ..services.queue.issuing import find_by_request
+from ..services.queue import cancel_ticket
+from ..services.queue.estimate import FiguresCache, from_figures
+from ..services.queue.issuing import insert_ticket, look_ahead
+from ..services.queue.rules import QueueRules
 from ..services.snapshots import ticket_status
 from . import bp
-from .helpers import body, get_for_staff, get_office, int_arg, transaction
+from .helpers import body, get_for_staff, int_arg, transaction
 
 STAFF = tuple(COUNTER_ROLES) + (Role.MANAGER,)
 log = logging.getLogger(__name__)
@@ -76,54 +78,73 @@ def issue(code: str):
 
 
 def _issue(code: str, data: dict, request_id: str | None):
-    """One transaction: the ticket and, from a kiosk, its print job. The estimate (the
-    queries) is computed before the number is taken, so the service's day-sequence row lock
-    (taken with the number, held until commit) covers only the ticket's insert, its audit
-    rows and the job's."""
+    """One transaction: the ticket and, from a kiosk, its print job (``printing.issue_with_job``).
+
+    Read before the transaction, without a query on a warm worker: the office and its
+    services from the per-process catalog cache (``booking.catalog_cache``: 5 s, emptied
+    on this process's commits that change them), the kiosk from the request's
+    authentication (``g.device``). In the transaction: one statement for the people ahead
+    and a ticket already issued for ``request_id`` (``issuing.look_ahead``), the service's
+    mean service time and effective counters from a per-process cache
+    (``estimate.FiguresCache``, 5 s), so the estimate is computed before the number; then
+    the number, the ticket row and its audit rows. The service's day-sequence row lock
+    (taken with the number, held until commit) covers only those inserts and the event
+    log's. A first tap of the same ``request_id`` that commits after the look-up makes the
+    ticket insert fail (unique request id); :func:`issue` then answers it as repeated."""
     actor = current_actor()
     device = g.get("device")
+    catalog = catalog_cache.for_app(current_app.extensions, current_app.extensions["loket"].db.Session).get(code)
+    office = catalog.office
+    if not office_allowed(office.id):
+        abort(403)
+    service_code = str(data.get("service", ""))
+    service = catalog.services.get(service_code)
+    now, base_url = utcnow(), public_url()
+    day, sort_key = queue_day(office, now), epoch_ms(now)
     s = current_app.extensions["loket"].db.Session()
     try:
         with s.begin():
-            office = get_office(s, code)
-            earlier = find_by_request(s, office.id, request_id) if request_id else None
-            if earlier is not None:
-                ticket, estimate, repeated = earlier, None, True
-                job = printing.repeat_job(s, earlier, public_url()) if device is not None else None
+            ahead, earlier_id = look_ahead(s, office.id, service.id if service is not None else -1, day, sort_key,
+                                           request_id)
+            if earlier_id is not None:  # a repeated tap: the first ticket and its first job
+                ticket = s.get(Ticket, earlier_id)
+                job = printing.repeat_job(s, ticket, base_url) if device is not None else None
+                answer, status = _issued(s, ticket, job, repeated=True, base_url=base_url), 200
             else:
-                now, service_code, repeated = utcnow(), str(data.get("service", "")), False
-                estimate = _estimate_before_number(s, office, service_code, now)
-                ticket = issue_ticket(
-                    s, office, service_code, actor=actor, priority_kind=data.get("priority_kind") or None,
-                    channel="kiosk" if device is not None else "staff", request_id=request_id,
-                    device_id=device.id if device is not None else None, now=now,
-                )
-                job = None
-                if request_id is not None and ticket.issued_at != now:  # the first tap committed meanwhile
-                    estimate, repeated = None, True
-                    job = printing.repeat_job(s, ticket, public_url()) if device is not None else None
-                elif device is not None:
-                    job = printing.send_job(s, ticket, device.id, public_url(), actor=actor, estimate=estimate)
-            answer = _issued(s, ticket, job, repeated=repeated, estimate=estimate)  # no query for a new ticket
-        return jsonify(answer), 200 if repeated else 201
+                estimate = None
+                if service is not None and service.active:  # else insert_ticket refuses it
+                    window = QueueRules.for_office(office).estimate_window
+                    estimate = from_figures(ahead, estimate_figures().get(s, service, day, window))
+                kwargs = dict(actor=actor, priority_kind=data.get("priority_kind") or None, request_id=request_id,
+                              now=now)
+                if device is not None:
+                    ticket, job = printing.issue_with_job(s, office, service, service_code, device,
+                                                          public_url=base_url, estimate=estimate, **kwargs)
+                else:
+                    ticket, row = insert_ticket(s, office, service, service_code, channel="staff", **kwargs)
+                    audit.insert_rows(s, [row])
+                    job = None
+                answer, status = _issued(s, ticket, job, estimate=estimate, office=office, base_url=base_url), 201
+        return jsonify(answer), status
     finally:
         s.close()
 
 
-def _estimate_before_number(s, office: Office, service_code: str, now) -> Estimate | None:
-    """The estimate of the ticket about to be issued at ``now``, before its number is taken:
-    people ahead are the waiting tickets of the service sorting before ``now`` (as the new
-    ticket will). None when the service is unknown or inactive (issue_ticket refuses it)."""
-    service = s.scalars(select(Service).where(Service.office_id == office.id, Service.code == service_code)).first()
-    if service is None or not service.active:
-        return None
-    probe = Ticket(office_id=office.id, service_id=service.id, service=service, day=queue_day(office, now),
-                   status=TicketStatus.WAITING.value, sort_key=epoch_ms(now))  # transient: never added
-    return estimate_wait(s, probe, now)
+def estimate_figures() -> FiguresCache:
+    """The app's per-process cache of each service's estimate figures (made once per app)."""
+    cache = current_app.extensions.get("loket_estimate_figures")
+    if cache is None:
+        cache = current_app.extensions.setdefault("loket_estimate_figures", FiguresCache())
+    return cache
 
 
-def _issued(s, ticket: Ticket, job: dict | None, repeated: bool = False, estimate=None) -> dict:
-    return {"ticket": ticket_status(s, ticket, estimate=estimate), "status_url": printing.status_url(public_url(), ticket),
+def _issued(s, ticket, job: dict | None, repeated: bool = False, estimate=None, office=None,
+            base_url: str | None = None) -> dict:
+    """The issue answer (shape in :func:`issue`'s OpenAPI block; also the kiosk check-in's,
+    ``api.checkin``); ``ticket`` a ``Ticket`` or a new ``issuing.NewTicket``; ``base_url``
+    default :func:`public_url`."""
+    return {"ticket": ticket_status(s, ticket, estimate=estimate, office=office),
+            "status_url": printing.status_url(base_url or public_url(), ticket),
             "print": {"job_id": job["job_id"]} if job else None, "repeated": repeated}
 
 

@@ -2,10 +2,11 @@
 
 The server never touches a printer (DEVELOPERS.md: device I/O only in drivers/ and the
 agents). Issuing a ticket at a kiosk queues a print job for that kiosk's agent in the same
-transaction as the ticket (:func:`send_job`: ``print_status`` "queued", audit
-``ticket.print`` {"job_id", "device_id", "reprint"?}, a ``print.job`` event pushed after
-commit); the agent prints through drivers/printer and answers ``print_result``. A ticket
-whose print failed is still valid: the kiosk shows it with its QR code.
+transaction as the ticket (:func:`issue_with_job` for a kiosk tap, :func:`send_job` for a
+ticket already issued: ``print_status`` "queued", audit ``ticket.print`` {"job_id",
+"device_id", "reprint"?}, a ``print.job`` event pushed after commit); the agent prints
+through drivers/printer and answers ``print_result``. A ticket whose print failed is still
+valid: the kiosk shows it with its QR code.
 
 The audit row of a job is its persistent record, so no table of its own is needed: its id
 is the job's ``order``, the place in issue order on its device (rows are numbered as they
@@ -31,11 +32,12 @@ from typing import Callable
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ..models import Application, AuditEntry, Device, DeviceKind, Office, Ticket, utcnow
+from ..models import Application, AuditEntry, Device, DeviceKind, Office, Service, Ticket, utcnow
 from . import audit, events
 from .actors import Actor
 from .applications import resi_print
 from .errors import Forbidden, NotFound, ValidationError
+from .queue import issuing
 from .queue.estimate import Estimate, estimate_wait
 from .queue.presenters import ticket_stream
 
@@ -51,20 +53,27 @@ def status_url(public_url: str, ticket: Ticket) -> str:
     return f"{public_url.rstrip('/')}/t/{ticket.public_id}"
 
 
+def job_id(ticket_id: int, attempt: int = 1) -> str:
+    """The id of a ticket's print job: "t<ticket id>-<attempt>" (attempt 1: the first job)."""
+    return f"t{ticket_id}-{attempt}"
+
+
 def build_job(
     session: Session, ticket: Ticket, public_url: str, attempt: int = 1, lang: str = "id", estimate: Estimate | None = None,
-    reprint: bool = False,
+    reprint: bool = False, office: Office | None = None,
 ) -> dict:
     """The print job of ``ticket`` (shape in the module docstring; ``order`` None);
-    ``estimate`` saves recomputing one the caller already has; ``reprint`` marks the slip."""
+    ``estimate`` saves recomputing one the caller already has; ``reprint`` marks the slip;
+    ``office``: the ticket's office when the caller has it (default ``ticket.service.office``)."""
     est = estimate or estimate_wait(session, ticket)
-    office = ticket.service.office
+    office = office or ticket.service.office
+    service = ticket.service
     return {
-        "job_id": f"t{ticket.id}-{attempt}",
+        "job_id": job_id(ticket.id, attempt),
         "ticket_id": ticket.id,
         "kind": "ticket",
         "office": {"name": office.name, "address": office.address, "timezone": office.timezone},
-        "service": {"letter": ticket.service.letter, "name_id": ticket.service.name_id, "name_en": ticket.service.name_en},
+        "service": {"letter": service.letter, "name_id": service.name_id, "name_en": service.name_en},
         "number": ticket.display_number,
         "priority_kind": ticket.priority_kind,
         "issued_at": ticket.issued_at.isoformat(),
@@ -109,6 +118,39 @@ def send_job(
     job["order"] = entry.id
     events.publish_after_commit(session, events.DomainEvent(events.PRINT_JOB, ticket.office_id, {"device_id": device_id, "job": job}))
     return job
+
+
+def issue_with_job(
+    session: Session, office: Office, service: Service | None, service_code: str, device: Device, *, actor: Actor,
+    public_url: str, estimate: Estimate, priority_kind: str | None = None, request_id: str | None = None,
+    now: datetime,
+) -> tuple[issuing.NewTicket, dict]:
+    """Issue a ticket at kiosk ``device`` and queue its print job, in the caller's
+    transaction; returns (ticket, job) (the ticket a plain ``issuing.NewTicket``; the job
+    with its ``order``).
+
+    What :func:`send_job` does for a ticket already issued, without its queries: the
+    device is the request's authenticated kiosk (``g.device``, detached: checked here, not
+    read again), the ticket row is written with ``print_status`` "queued" (no UPDATE), and
+    the ticket's audit row and the job's (``ticket.print`` {"job_id", "device_id"}: its id
+    is the job's ``order``) are inserted with one statement. ``estimate`` (computed before
+    the number, ``queue.estimate``) goes on the slip. ``office`` and ``service`` may be
+    detached read-only rows (``booking.catalog_cache``). Raises what
+    ``issuing.insert_ticket`` raises; NotFound when ``device`` is not an active kiosk of
+    ``office``.
+    """
+    if device.kind != DeviceKind.KIOSK.value or device.office_id != office.id or not device.active:
+        raise NotFound("no kiosk printer for this ticket")
+    ticket, issued_row = issuing.insert_ticket(
+        session, office, service, service_code, actor=actor, priority_kind=priority_kind, channel="kiosk",
+        request_id=request_id, device_id=device.id, now=now, print_status="queued")
+    job = build_job(session, ticket, public_url, estimate=estimate, office=office)
+    job_row = audit.row(actor, JOB_ACTION, "ticket", ticket.id, office_id=office.id, at=now,
+                        data={"job_id": job["job_id"], "device_id": device.id})
+    _issued_id, job["order"] = audit.insert_rows(session, [issued_row, job_row])
+    events.publish_after_commit(session, events.DomainEvent(events.PRINT_JOB, office.id,
+                                                            {"device_id": device.id, "job": job}))
+    return ticket, job
 
 
 def _attempt(job_id: str) -> int:

@@ -132,13 +132,16 @@ def follow_transfers(session: Session, ticket: Ticket) -> Ticket:
     return ticket
 
 
-def ticket_status(session: Session, ticket: Ticket, now: datetime | None = None, estimate=None) -> dict:
+def ticket_status(session: Session, ticket: Ticket, now: datetime | None = None, estimate=None,
+                  office: Office | None = None) -> dict:
     """A citizen's ticket with position and estimate: the public ticket status page's data.
 
-    ``estimate``: an :class:`Estimate` of ``ticket`` the caller already computed.
+    ``estimate``: an :class:`Estimate` of ``ticket`` the caller already computed (then no
+    query is made for a waiting ticket). ``office``: the ticket's office when the caller
+    has it (default ``ticket.service.office``; the kiosk issue passes its cached row).
 
-    Adds {"people_ahead": int, "estimated_wait_s": float|None, "service": {...},
-    "office": {...}} to the ticket's public view.
+    Adds {"people_ahead": int, "estimated_wait_s": int|None (seconds, rounded),
+    "service": {...}, "office": {...}} to the ticket's public view.
     """
     ticket = follow_transfers(session, ticket)
     est = estimate or estimate_wait(session, ticket, now)
@@ -147,5 +150,5 @@ def ticket_status(session: Session, ticket: Ticket, now: datetime | None = None,
         "people_ahead": est.people_ahead,
         "estimated_wait_s": None if est.wait_s is None else round(est.wait_s),
         "service": service_public(ticket.service),
-        "office": office_public(ticket.service.office),
+        "office": office_public(office or ticket.service.office),
     }

@@ -1,12 +1,14 @@
 """A short per-process cache of an office and its services for the public booking POST
 (issue 6: the opening burst, when thousands of citizens book within minutes and every
-request would otherwise read the same office row and service row).
+request would otherwise read the same office row and service row) and the ticket issue
+(issue 12: ``server.api.tickets``; one cache per app, :func:`for_app`).
 
 What is cached: the ``Office`` with its ``settings`` (the booking rules, the challenge
 bits) and its ``Service`` rows by code, loaded in a session of their own and kept
 detached and read-only: callers read attributes and ids only, never add these objects to
-a session or change them (``bookings.book`` sets ``service_id``, not the relationship).
-Misses (unknown office codes) are not cached.
+a session or change them (``bookings.book`` sets ``service_id``, not the relationship;
+a ticket issued at a kiosk is inserted with Core and its transient ``Ticket`` only points
+at the cached service). Misses (unknown office codes) are not cached.
 
 How it stays correct:
 
@@ -17,7 +19,8 @@ How it stays correct:
 - a change made by another process (another gunicorn worker, ``loket catalog load``, SQL
   by hand) reaches this one within ``TTL_S``: for at most 5 s a worker may still take
   bookings for a service just made unbookable, with the old horizon, opening hour or
-  challenge setting. Places are unaffected: they are counted in the database
+  challenge setting, and issue tickets of a service just made inactive, with the old
+  opening hours, queue rules or daily quotas. Places are unaffected: they are counted in the database
   (``capacity``), whose rows keep the quota they were made with anyway.
 """
 from __future__ import annotations
@@ -33,6 +36,9 @@ from ..errors import NotFound
 
 TTL_S = 5.0
 _CHANGED = "loket_catalog_changed"
+#: the app extension holding the app's one cache (``server.api.bookings.booking_catalog``
+#: uses the same key, so the booking POST and the ticket issue share it)
+EXTENSION = "loket_booking_catalog"
 
 
 @dataclass(frozen=True)
@@ -92,3 +98,12 @@ class CatalogCache:
     def clear(self) -> None:
         """Forget every office (the next request reads the rows again)."""
         self._entries.clear()
+
+
+def for_app(extensions: dict, factory: sessionmaker) -> CatalogCache:
+    """The app's cache (``app.extensions[EXTENSION]``), made on first use over the app's
+    session ``factory``."""
+    cache = extensions.get(EXTENSION)
+    if cache is None:
+        cache = extensions.setdefault(EXTENSION, CatalogCache(factory))
+    return cache

@@ -1,28 +1,172 @@
-"""Issuing and cancelling tickets."""
+"""Issuing and cancelling tickets.
+
+A ticket is issued in four steps, in the caller's transaction:
+
+1. :func:`look_ahead` (optional, before anything is locked): the people ahead of a ticket
+   issued now and the ticket already issued for the request's ``request_id``, in one
+   statement; the estimate is computed from it, before the number.
+2. :func:`validate`: the rules that need no database (unknown or inactive service, office
+   closed, bad priority, channel or request id).
+3. :func:`insert_ticket`: the daily quota (``booking.daily``), the number and the ticket
+   row, then the ``ticket.issued`` event. The number is taken with one atomic ``INSERT …
+   ON CONFLICT DO UPDATE … RETURNING`` on the per-service day-sequence row (row lock on
+   PostgreSQL, held until the commit; the write lock on SQLite, where every transaction is
+   ``BEGIN IMMEDIATE``), so it is never duplicated or skipped however many processes issue
+   at once; everything between it and the commit is a few inserts.
+4. the ticket's audit row (``audit.insert_rows``), which :func:`insert_ticket` returns
+   unwritten so that the kiosk path writes it with its print job's row in one statement
+   (``services.printing.issue_with_job``); :func:`issue_ticket` writes it alone.
+
+Statements are Core, built once (bind parameters), with no ORM flush: a kiosk issue costs
+the look-up, the number, the ticket row and the audit rows (plus the office event log's
+two statements at the commit, ``services.stream_log``).
+"""
 from __future__ import annotations
 
 import secrets
-from datetime import datetime
+from datetime import date, datetime
+from functools import lru_cache
+from types import SimpleNamespace
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import bindparam, insert, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session, make_transient_to_detached
 
 from ..booking import daily
-from ...models import Office, PriorityKind, Service, Ticket, TicketStatus, utcnow
+from ...models import Office, PriorityKind, Service, Ticket, TicketSequence, TicketStatus, utcnow
 from .. import audit, events
 from ..actors import Actor
 from ..clock import epoch_ms, is_open, queue_day
 from ..errors import InvalidState, NotFound, OfficeClosed, ServiceUnavailable, ValidationError
-from .locking import next_number
+from .estimate import ahead_query
 from .presenters import ticket_stream
 from .rules import QueueRules
 
 CHANNELS = ("kiosk", "web", "staff", "booking")
+PRIORITY_KINDS = frozenset(p.value for p in PriorityKind)
+TICKETS = Ticket.__table__
+#: every column of a new ticket row but ``id`` (the insert binds them all)
+COLUMNS = tuple(c.name for c in TICKETS.c if c.name != "id")
+
+
+class NewTicket(SimpleNamespace):
+    """A ticket row just inserted, as a plain object (no session, no ORM state): every
+    column under ``Ticket``'s attribute names, ``service`` (the row it was issued for, maybe
+    a detached cached one) and ``counter`` (None). What the presenters
+    (``presenters.ticket_public``), the print job and the issue answer read."""
+
+    @property
+    def is_priority(self) -> bool:
+        return self.priority_kind is not None
 
 
 def format_number(letter: str, number: int) -> str:
     """The citizen-facing number: service letter + at least 3 digits (A001 ... A999, A1000)."""
     return f"{letter}{number:03d}"
+
+
+@lru_cache(maxsize=None)
+def _look_stmt():
+    """(people ahead, id of the ticket of ``request_id`` or NULL): one SELECT of two scalar
+    subqueries; binds office_id, service_id, day, sort_key, request_id."""
+    earlier = select(TICKETS.c.id).where(TICKETS.c.office_id == bindparam("office_id"),
+                                         TICKETS.c.request_id == bindparam("request_id"))
+    return select(ahead_query().scalar_subquery(), earlier.scalar_subquery())
+
+
+def look_ahead(session: Session, office_id: int, service_id: int, day: date, sort_key: int,
+               request_id: str | None) -> tuple[int, int | None]:
+    """(people ahead, earlier ticket id) for a ticket of ``service_id`` about to be issued
+    with ``sort_key`` (epoch ms) on ``day``: the waiting tickets of the service and day that
+    sort before it (``estimate.ahead_query``, as ``estimate_wait`` counts them), and the id
+    of the ticket already issued in the office for ``request_id`` (None when there is none
+    or no request id). One statement."""
+    people, earlier = session.connection().execute(_look_stmt(), {
+        "office_id": office_id, "service_id": service_id, "day": day, "sort_key": sort_key,
+        "request_id": request_id}).one()
+    return people or 0, earlier
+
+
+@lru_cache(maxsize=None)
+def _number_stmt(dialect: str):
+    """The day-sequence upsert for ``dialect``: binds office_id, service_id, day; returns
+    the new last_number (1 for the day's first ticket)."""
+    ins = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(TicketSequence).values(
+        office_id=bindparam("office_id"), service_id=bindparam("service_id"), day=bindparam("day"),
+        last_number=1, call_count=0)
+    return ins.on_conflict_do_update(
+        index_elements=["office_id", "service_id", "day"], set_={"last_number": TicketSequence.last_number + 1},
+    ).returning(TicketSequence.last_number)
+
+
+@lru_cache(maxsize=None)
+def _insert_stmt():
+    """INSERT of one ticket row, every column bound by name (:data:`COLUMNS`), RETURNING id."""
+    return insert(TICKETS).values({c: bindparam(c, type_=TICKETS.c[c].type) for c in COLUMNS}).returning(TICKETS.c.id)
+
+
+def validate(office: Office, service: Service | None, service_code: str, *, priority_kind: str | None,
+             channel: str, request_id: str | None, now: datetime) -> Service:
+    """Check a ticket may be issued; returns ``service``. Raises ValidationError (request id
+    not 1-64 characters, unknown priority kind or channel), NotFound (``service`` None:
+    no service ``service_code``), ServiceUnavailable (inactive), OfficeClosed (outside
+    opening hours when the office enforces them, ``QueueRules.enforce_hours``)."""
+    if request_id is not None and not (1 <= len(request_id) <= 64):
+        raise ValidationError("request_id must have 1-64 characters", field="request_id")
+    if priority_kind is not None and priority_kind not in PRIORITY_KINDS:
+        raise ValidationError(f"unknown priority kind {priority_kind!r}", field="priority_kind")
+    if channel not in CHANNELS:
+        raise ValidationError(f"unknown channel {channel!r}", field="channel")
+    if service is None:
+        raise NotFound(f"service {service_code!r} not found", field="service")
+    if not service.active:
+        raise ServiceUnavailable(f"service {service_code!r} is not available")
+    if QueueRules.for_office(office).enforce_hours and not is_open(office, now):
+        raise OfficeClosed("the office is closed")
+    return service
+
+
+def insert_ticket(
+    session: Session, office: Office, service: Service | None, service_code: str, *, actor: Actor,
+    priority_kind: str | None = None, channel: str = "kiosk", request_id: str | None = None,
+    device_id: int | None = None, sort_key: int | None = None, now: datetime, print_status: str | None = None,
+) -> tuple[NewTicket, dict]:
+    """Validate (:func:`validate`), take the daily quota's place (not for ``booking``: a
+    booking took it when made), the number, and insert the ticket; publish
+    ``ticket.issued`` after the commit. Returns (ticket, its audit row), the row NOT yet
+    written: the caller writes it in this transaction (``audit.insert_rows``).
+
+    ``office`` and ``service`` may be detached read-only rows (``booking.catalog_cache``):
+    only their attributes are read. The ticket returned is a :class:`NewTicket` (no ORM
+    object: building one costs more than the insert): enough for the presenters and the
+    print job. ``print_status``: "queued" when the caller queues
+    its print job in this transaction (written with the row, no UPDATE).
+    Raises what :func:`validate` raises, and ServiceFullToday (``booking.daily``).
+    """
+    service = validate(office, service, service_code, priority_kind=priority_kind, channel=channel,
+                       request_id=request_id, now=now)
+    day = queue_day(office, now)
+    values = {"public_id": secrets.token_urlsafe(12), "office_id": office.id, "service_id": service.id, "day": day,
+              "transfer_seq": 0, "status": TicketStatus.WAITING.value, "priority_kind": priority_kind,
+              "channel": channel, "sort_key": epoch_ms(now) if sort_key is None else int(sort_key),
+              "skip_count": 0, "recall_count": 0, "eligible_after_calls": 0, "issued_at": now, "waiting_since": now,
+              "first_called_at": None, "called_at": None, "started_at": None, "finished_at": None,
+              "counter_id": None, "officer_id": None, "transferred_from_id": None, "end_reason": None,
+              "request_id": request_id, "device_id": device_id, "print_status": print_status}
+    if channel != "booking":
+        daily.take(session, office, service, day)
+    connection = session.connection()
+    values["number"] = number = connection.execute(_number_stmt(connection.dialect.name), {
+        "office_id": office.id, "service_id": service.id, "day": day}).scalar_one()
+    values["display_number"] = format_number(service.letter, number)
+    ticket_id = connection.execute(_insert_stmt(), values).scalar_one()
+    ticket = NewTicket(id=ticket_id, service=service, counter=None, **values)
+    row = audit.row(actor, "ticket.issue", "ticket", ticket_id, office_id=office.id, to_state=ticket.status, at=now,
+                    data={"number": ticket.display_number, "service": service.code, "priority": priority_kind,
+                          "channel": channel})
+    events.publish_after_commit(
+        session, events.DomainEvent(events.TICKET_ISSUED, office.id, {"ticket": ticket_stream(ticket)}))
+    return ticket, row
 
 
 def issue_ticket(
@@ -38,7 +182,8 @@ def issue_ticket(
     sort_key: int | None = None,
     now: datetime | None = None,
 ) -> Ticket:
-    """Give the next number of ``service_code`` today and put the ticket in the queue.
+    """Give the next number of ``service_code`` today and put the ticket in the queue;
+    returns the ticket, persistent in ``session`` (its service loaded).
 
     ``device_id``: the kiosk issuing it (its printer prints and reprints the ticket).
     ``request_id`` (1-64 chars, optional) makes the call idempotent: a repeated request
@@ -59,57 +204,21 @@ def issue_ticket(
     ``services.booking.daily``).
     """
     now = now or utcnow()
-    if request_id is not None:
-        if not (1 <= len(request_id) <= 64):
-            raise ValidationError("request_id must have 1-64 characters", field="request_id")
+    if request_id is not None and 1 <= len(request_id) <= 64:
         existing = find_by_request(session, office.id, request_id)
         if existing is not None:
             return existing
-    if priority_kind is not None and priority_kind not in {p.value for p in PriorityKind}:
-        raise ValidationError(f"unknown priority kind {priority_kind!r}", field="priority_kind")
-    if channel not in CHANNELS:
-        raise ValidationError(f"unknown channel {channel!r}", field="channel")
     service = session.scalars(
         select(Service).where(Service.office_id == office.id, Service.code == service_code)
     ).first()
-    if service is None:
-        raise NotFound(f"service {service_code!r} not found", field="service")
-    if not service.active:
-        raise ServiceUnavailable(f"service {service_code!r} is not available")
-    if QueueRules.for_office(office).enforce_hours and not is_open(office, now):
-        raise OfficeClosed("the office is closed")
-
-    day = queue_day(office, now)
-    if channel != "booking":  # a booking took its place in the daily quota when it was made
-        daily.take(session, office, service, day)
-    number = next_number(session, office.id, service.id, day)
-    ticket = Ticket(
-        public_id=secrets.token_urlsafe(12),
-        office_id=office.id,
-        service_id=service.id,
-        service=service,
-        day=day,
-        number=number,
-        display_number=format_number(service.letter, number),
-        status=TicketStatus.WAITING.value,
-        priority_kind=priority_kind,
-        channel=channel,
-        sort_key=epoch_ms(now) if sort_key is None else int(sort_key),
-        issued_at=now,
-        waiting_since=now,
-        request_id=request_id,
-        device_id=device_id,
-    )
+    session.flush()  # the rows the ticket refers to, if the caller made them in this transaction
+    new, row = insert_ticket(session, office, service, service_code, actor=actor, priority_kind=priority_kind,
+                                channel=channel, request_id=request_id, device_id=device_id, sort_key=sort_key,
+                                now=now)
+    audit.insert_rows(session, [row])
+    ticket = Ticket(**vars(new))
+    make_transient_to_detached(ticket)  # the row is in the database: the object becomes its persistent copy
     session.add(ticket)
-    session.flush()
-    audit.record(
-        session, actor, "ticket.issue", "ticket", ticket.id, office_id=office.id,
-        to_state=ticket.status, at=now,
-        data={"number": ticket.display_number, "service": service.code, "priority": priority_kind, "channel": channel},
-    )
-    events.publish_after_commit(
-        session, events.DomainEvent(events.TICKET_ISSUED, office.id, {"ticket": ticket_stream(ticket)})
-    )
     return ticket
 
 
