@@ -8,9 +8,10 @@ the queue engine takes row locks (``SELECT ... FOR UPDATE``) where it needs them
 from __future__ import annotations
 
 from contextlib import contextmanager
+from functools import lru_cache
 from typing import Iterator
 
-from sqlalchemy import create_engine, event
+from sqlalchemy import Table, bindparam, create_engine, event, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -56,6 +57,24 @@ def _configure_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(conn):  # pragma: no cover - trivial
         conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+@lru_cache(maxsize=64)
+def multi_insert(table: Table, columns: tuple[str, ...], count: int, returning: tuple[str, ...] = ()):
+    """``INSERT INTO table (columns) VALUES (…), … [RETURNING …]`` for ``count`` rows, built
+    once per (table, columns, count), bind parameters ``<column>_<i>`` typed as their
+    columns; the same text on SQLite and PostgreSQL. A text statement on purpose:
+    SQLAlchemy does not cache the compiled form of a multi-row ``insert().values([...])``,
+    so that one would be compiled on every call. Pass :func:`multi_params` as parameters."""
+    rows = ", ".join("(" + ", ".join(f":{c}_{i}" for c in columns) + ")" for i in range(count))
+    back = f" RETURNING {', '.join(returning)}" if returning else ""
+    return text(f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES {rows}{back}").bindparams(
+        *(bindparam(f"{c}_{i}", type_=table.c[c].type) for i in range(count) for c in columns))
+
+
+def multi_params(columns: tuple[str, ...], rows: list[dict]) -> dict:
+    """The parameters of :func:`multi_insert` for ``rows`` (dicts holding ``columns``)."""
+    return {f"{c}_{i}": r[c] for i, r in enumerate(rows) for c in columns}
 
 
 def is_postgres(session: Session) -> bool:

@@ -27,6 +27,7 @@ from sqlalchemy import bindparam, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from ..db import multi_insert, multi_params
 from ..models import StreamEntry, StreamHead, utcnow
 from ..models.stream_log import PUBLIC, STAFF, STREAMS
 from . import events as ev
@@ -43,6 +44,7 @@ ROUTES: dict[str, tuple[str, tuple[str, ...]]] = {
     ev.APPLICATION_CHANGED: ("application", (STAFF,)),  # files: never on public screens
     ev.RESI_PRINT_RESULT: ("resi_print", (STAFF,)),
 }
+ENTRY_COLUMNS = ("office_id", "stream", "position", "name", "data", "at")
 #: how long entries are kept for replay (older ones are pruned; such a screen loads the full state)
 RETENTION = timedelta(hours=36)
 
@@ -129,9 +131,9 @@ def append(session: Session, events: Iterable[ev.DomainEvent], now: datetime | N
             for stream in streams:
                 nxt[stream] += 1
                 entries.append(Entry(office_id, stream, nxt[stream], log, name, data))
-    connection.execute(StreamEntry.__table__.insert().values([  # one multi-row INSERT, not an executemany
-        {"office_id": e.office_id, "stream": e.stream, "position": e.position, "name": e.name, "data": e.data, "at": at}
-        for e in entries]))
+    rows = [{"office_id": e.office_id, "stream": e.stream, "position": e.position, "name": e.name, "data": e.data,
+             "at": at} for e in entries]
+    connection.execute(multi_insert(StreamEntry.__table__, ENTRY_COLUMNS, len(rows)), multi_params(ENTRY_COLUMNS, rows))
     return entries
 
 
