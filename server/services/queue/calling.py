@@ -10,12 +10,14 @@ from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from ...models import Call, Counter, Service, Ticket, TicketStatus, utcnow
 from .. import audit, events
 from ..actors import Actor
 from ..clock import epoch_ms, queue_day
 from ..errors import CounterBusy, InvalidState, NotFound, QueueEmpty, ValidationError
+from . import writes
 from .access import counter_for_action, current_ticket, publish_counter, publish_ticket, require_current
 from .locking import calls_so_far, count_call
 from .picking import pick_next
@@ -25,26 +27,22 @@ from .rules import QueueRules
 W, C, S = TicketStatus.WAITING.value, TicketStatus.CALLED.value, TicketStatus.SERVING.value
 
 
-def _call(session: Session, counter: Counter, ticket: Ticket, actor: Actor, now: datetime, kind: str) -> Call:
+def _call(session: Session, counter: Counter, ticket: Ticket, actor: Actor, now: datetime, kind: str,
+          audit_rows: list[dict] = ()) -> Call:
+    """Call ``ticket`` (locked) to ``counter`` (locked): the ticket, the counter's priority
+    streak, the service's call count, the call and the audit rows (``audit_rows`` first,
+    e.g. a finish's, in the same INSERT) written through Core (``writes``)."""
     from_state = ticket.status
-    ticket.status = C
-    ticket.counter_id = counter.id
-    ticket.counter = counter
-    ticket.officer_id = actor.staff_id or counter.officer_id  # a keypad acts for the officer
-    ticket.called_at = now
-    ticket.first_called_at = ticket.first_called_at or now
-    if ticket.is_priority:
-        counter.regular_since_priority = 0
-    else:
-        counter.regular_since_priority += 1
-    with session.no_autoflush:  # every change of the call goes out in the one flush below
-        count_call(session, ticket.office_id, ticket.service_id, ticket.day)
-    call = Call(office_id=ticket.office_id, ticket=ticket, counter=counter, officer_id=ticket.officer_id, kind=kind, at=now)
-    session.add(call)
-    audit.record(session, actor, f"ticket.{kind}", "ticket", ticket.id, office_id=ticket.office_id,
-                 from_state=from_state, to_state=C, at=now,
-                 data={"number": ticket.display_number, "counter": counter.number})
-    session.flush()  # the call's id (the TV announces each call id once)
+    officer_id = actor.staff_id or counter.officer_id  # a keypad acts for the officer
+    writes.update(session, ticket, status=C, counter_id=counter.id, officer_id=officer_id, called_at=now,
+                  first_called_at=ticket.first_called_at or now)
+    set_committed_value(ticket, "counter", counter)
+    writes.update(session, counter, regular_since_priority=0 if ticket.is_priority else counter.regular_since_priority + 1)
+    count_call(session, ticket.office_id, ticket.service_id, ticket.day)
+    call = writes.insert_call(session, ticket, counter, officer_id, kind, now)
+    audit.insert_rows(session, [*audit_rows, audit.row(
+        actor, f"ticket.{kind}", "ticket", ticket.id, office_id=ticket.office_id, from_state=from_state, to_state=C,
+        at=now, data={"number": ticket.display_number, "counter": counter.number})])
     publish_ticket(session, ticket, events.TICKET_CALLED, call=call_public(call), recall=False)
     publish_counter(session, counter, ticket)
     return call
@@ -63,19 +61,18 @@ def call_next(
     now = now or utcnow()
     counter = counter_for_action(session, counter_id, actor)
     current = current_ticket(session, counter)
-    finished = False
+    finished = []
     if current is not None:
         if not finish_current:
             raise CounterBusy(f"ticket {current.display_number} is still {current.status} at this counter")
-        _finish(session, counter, current, actor, now)
-        finished = True
-    with session.no_autoflush:  # a finish above is flushed with the call (its rows do not wait)
-        ticket = pick_next(session, counter, QueueRules.for_office(counter.office), now)
+        finished.append(_finish(session, counter, current, actor, now))
+    ticket = pick_next(session, counter, QueueRules.for_office(counter.office), now)
     if ticket is None:
         if finished:
+            audit.insert_rows(session, finished)
             return None  # the finish stands; nobody is waiting
         raise QueueEmpty("no ticket is waiting for this counter")
-    return _call(session, counter, ticket, actor, now, "call")
+    return _call(session, counter, ticket, actor, now, "call", audit_rows=finished)
 
 
 def call_specific(
@@ -167,26 +164,26 @@ def start(session: Session, counter_id: int, *, actor: Actor, now: datetime | No
     now = now or utcnow()
     counter = counter_for_action(session, counter_id, actor, must_be_open=False)
     ticket = require_current(session, counter, C)
-    ticket.status = S
-    ticket.started_at = now
-    audit.record(session, actor, "ticket.start", "ticket", ticket.id, office_id=ticket.office_id,
-                 from_state=C, to_state=S, at=now, data={"number": ticket.display_number, "counter": counter.number})
+    writes.update(session, ticket, status=S, started_at=now)
+    audit.insert_rows(session, [audit.row(actor, "ticket.start", "ticket", ticket.id, office_id=ticket.office_id,
+                                          from_state=C, to_state=S, at=now,
+                                          data={"number": ticket.display_number, "counter": counter.number})])
     publish_ticket(session, ticket)
     publish_counter(session, counter, ticket)
     return ticket
 
 
-def _finish(session: Session, counter: Counter, ticket: Ticket, actor: Actor, now: datetime) -> None:
+def _finish(session: Session, counter: Counter, ticket: Ticket, actor: Actor, now: datetime) -> dict:
+    """Mark ``ticket`` (locked, at ``counter``) done, through Core; returns its audit row
+    for the caller to insert (alone, or with the next call's)."""
     from_state = ticket.status
-    if ticket.started_at is None:  # never started (a keypad has no start key): served since the call
-        ticket.started_at = ticket.called_at or now
-    ticket.status = TicketStatus.DONE.value
-    ticket.finished_at = now
-    audit.record(session, actor, "ticket.finish", "ticket", ticket.id, office_id=ticket.office_id,
-                 from_state=from_state, to_state=ticket.status, at=now,
-                 data={"number": ticket.display_number, "counter": counter.number})
+    writes.update(session, ticket, status=TicketStatus.DONE.value, finished_at=now,
+                  started_at=ticket.started_at or ticket.called_at or now)  # never started (a keypad): served since the call
     publish_ticket(session, ticket)
     publish_counter(session, counter, None)
+    return audit.row(actor, "ticket.finish", "ticket", ticket.id, office_id=ticket.office_id,
+                     from_state=from_state, to_state=ticket.status, at=now,
+                     data={"number": ticket.display_number, "counter": counter.number})
 
 
 def finish(session: Session, counter_id: int, *, actor: Actor, now: datetime | None = None) -> Ticket:
@@ -194,7 +191,7 @@ def finish(session: Session, counter_id: int, *, actor: Actor, now: datetime | N
     now = now or utcnow()
     counter = counter_for_action(session, counter_id, actor, must_be_open=False)
     ticket = require_current(session, counter, C, S)
-    _finish(session, counter, ticket, actor, now)
+    audit.insert_rows(session, [_finish(session, counter, ticket, actor, now)])
     return ticket
 
 
