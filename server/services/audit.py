@@ -5,18 +5,17 @@ Two ways to write a row, the same columns either way:
 - :func:`record` adds an ``AuditEntry`` to the session (flushed with the change it
   describes); most services use it.
 - :func:`row` + :func:`insert_rows` write one or more rows with one ``INSERT … VALUES
-  (…), (…) RETURNING id`` (built once per row count), without ORM bookkeeping: the
-  kiosk's ticket issue writes the ticket's row and its print job's row this way
-  (``services.printing.issue_with_job``).
+  (…), (…) RETURNING id`` (``db.multi_insert``: built once per row count), without ORM
+  bookkeeping: the kiosk's ticket issue writes the ticket's row and its print job's row
+  this way (``services.printing.issue_with_job``), the call path its rows too.
 """
 from __future__ import annotations
 
 from datetime import datetime
-from functools import lru_cache
 
-from sqlalchemy import bindparam, text
 from sqlalchemy.orm import Session
 
+from ..db import multi_insert, multi_params
 from ..models import AuditEntry, utcnow
 from .actors import Actor
 
@@ -75,18 +74,6 @@ def row(
             "to_state": to_state, "data": data or {}}
 
 
-@lru_cache(maxsize=8)
-def _insert(count: int):
-    """``INSERT INTO audit_log (…) VALUES (…), … RETURNING id, action, entity_id`` for
-    ``count`` rows, bind parameters ``<column>_<i>`` typed as their columns (the same
-    statement on SQLite and PostgreSQL). A text statement: SQLAlchemy does not cache the
-    compiled form of a multi-row ``insert().values([...])``, so that one would be compiled
-    on every call."""
-    rows = ", ".join("(" + ", ".join(f":{c}_{i}" for c in COLUMNS) + ")" for i in range(count))
-    return text(f"INSERT INTO {AUDIT.name} ({', '.join(COLUMNS)}) VALUES {rows} RETURNING id, action, entity_id") \
-        .bindparams(*(bindparam(f"{c}_{i}", type_=AUDIT.c[c].type) for i in range(count) for c in COLUMNS))
-
-
 def insert_rows(session: Session, rows: list[dict]) -> list[int]:
     """Insert ``rows`` (from :func:`row`) in the session's transaction with one statement;
     returns their ids in the order given.
@@ -96,8 +83,8 @@ def insert_rows(session: Session, rows: list[dict]) -> list[int]:
     (action, entity id), and rows alike by ascending id, so the answer does not depend on
     the order RETURNING lists them. Pending ORM changes are not flushed first: the caller
     flushes when a row refers to one."""
-    params = {f"{c}_{i}": r[c] for i, r in enumerate(rows) for c in COLUMNS}
-    returned = sorted(session.connection().execute(_insert(len(rows)), params).all())
+    statement = multi_insert(AUDIT, COLUMNS, len(rows), returning=("id", "action", "entity_id"))
+    returned = sorted(session.connection().execute(statement, multi_params(COLUMNS, rows)).all())
     ids = []
     for r in rows:
         match = next(x for x in returned if x[1] == r["action"] and x[2] == r["entity_id"])
