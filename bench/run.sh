@@ -23,8 +23,10 @@ echo "bench: ticket issue rate, PostgreSQL (loket serve --workers 4)"
 timeout 300 "$PY" bench/issue_rate.py postgres "$@"
 echo "bench: booking opening burst, 2000 citizens (loket serve --workers 4, PostgreSQL, Redis): rate, p99, oversold places"
 timeout 300 "$PY" bench/booking_rate.py
-echo "bench: call -> display latency, 500 clients (loket serve --workers 4)"
+echo "bench: call -> TV latency, 500 TVs per app (loket serve --workers 4 side by side with a bare Flask-SocketIO app)"
 timeout 600 "$PY" bench/call_latency.py
+echo "bench: a busy office, 30 counters calling for 2 min, 500 TVs on the TV page's logic, Redis restarted halfway"
+timeout 900 "$PY" bench/busy_office.py
 echo "bench: print job -> bytes at the printer (loket demo + kiosk agent on tcp:// to the ESC/POS simulator)"
 timeout 300 "$PY" bench/print_latency.py
 echo "bench: QR decode time per frame and decode rate, zxing-cpp vs pyzbar (generated frame set)"
