@@ -5,8 +5,14 @@
 
 The load generator is several processes, each with keep-alive connections (one per thread,
 ``http.client``), issuing with a kiosk Bearer token for a fixed count, stopped early at a
-time limit. Service codes follow the simulation's mix (server/simulate/model.py). After the
-run the database is read to check that no number was given twice and none was skipped.
+time limit. The kiosk is one registered for the bench (``loket device-add``) whose agent is
+not running, on both databases: each ticket's print job is queued and pushed, nobody prints
+it. ``--kiosk demo`` (SQLite only) issues with `loket demo`'s own kiosk instead, whose agent
+runs inside the server process on a simulated printer: its work per ticket (QR code,
+ESC/POS layout, print journal, and the server's handling of its print result) is then
+counted as server CPU too; on a real kiosk that agent runs on the kiosk PC. Service codes
+follow the simulation's mix (server/simulate/model.py). After the run the database is read
+to check that no number was given twice and none was skipped.
 Everything runs on 127.0.0.1; servers (bench/servers.py) are stopped at exit.
 """
 from __future__ import annotations
@@ -24,7 +30,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from servers import (ROOT, SERVER_PID, bench_dir, percentile, prepare_postgres, private_redis,  # noqa: E402
+from servers import (ROOT, SERVER_PID, bench_dir, cli, percentile, prepare_postgres, private_redis,  # noqa: E402
                      start_demo, start_serve, stop_all, tree_cpu_s)
 
 sys.path.insert(0, str(ROOT))
@@ -134,16 +140,26 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=8, help="keep-alive connections per process")
     ap.add_argument("--workers", type=int, default=4, help="gunicorn workers (postgres)")
     ap.add_argument("--redis-url", default=None, help="default: a private redis-server (see private_redis)")
+    ap.add_argument("--kiosk", choices=["bench", "demo"], default="bench",
+                    help="bench: a kiosk without a running agent (default); demo: `loket demo`'s kiosk, printed by "
+                         "its in-process simulated printer (sqlite only)")
     ap.add_argument("--json", action="store_true", help="print the figures as JSON too")
     args = ap.parse_args()
+    if args.kiosk == "demo" and args.mode != "sqlite":
+        ap.error("--kiosk demo needs sqlite (`loket serve` runs no agent)")
     tmp = bench_dir(args.mode)
     if args.mode == "sqlite":
         base, tokens = start_demo(tmp)
         server, where = "1 `loket demo` process (SQLite WAL, gevent)", tmp / "loket.db"
+        if args.kiosk == "bench":  # a kiosk of our own: the demo's agent does not print its tickets
+            env = {**os.environ, "LOKET_DATABASE_URL": f"sqlite:///{where}", "LOKET_DATA_DIR": str(tmp)}
+            tokens["kiosk"] = cli(env, "device-add", "DEMO", "kiosk", "bench kiosk").strip().splitlines()[-1]
+        server += ("; the demo kiosk's agent prints every ticket in-process" if args.kiosk == "demo"
+                   else "; bench kiosk, no agent printing")
     else:
         env, tokens, where = prepare_postgres(tmp, args.redis_url or private_redis(tmp))
         base = start_serve(env, tmp, args.workers)
-        server = f"`loket serve --workers {args.workers}` (gunicorn gevent, PostgreSQL, Redis)"
+        server = f"`loket serve --workers {args.workers}` (gunicorn gevent, PostgreSQL, Redis); bench kiosk, no agent"
     generate_load(base, tokens["kiosk"], 20, 10, 1, 2)  # warm-up: connections, caches
     before = len(_db_rows(args.mode, where))
     load_avg = os.getloadavg()[0]
@@ -169,7 +185,7 @@ def main() -> None:
           f"database {checks['db_duplicates']}; numbering holes {checks['numbering_holes']}; "
           f"new rows {checks['db_new_tickets']} (answered {res['ok']})")
     if args.json:
-        print(json.dumps({"mode": args.mode, **res, **checks, "load_avg_before": load_avg}))
+        print(json.dumps({"mode": args.mode, "kiosk": args.kiosk, **res, **checks, "load_avg_before": load_avg}))
 
 
 if __name__ == "__main__":
