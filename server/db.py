@@ -77,6 +77,27 @@ def multi_params(columns: tuple[str, ...], rows: list[dict]) -> dict:
     return {f"{c}_{i}": r[c] for i, r in enumerate(rows) for c in columns}
 
 
+def clear_on_commit(factory: sessionmaker, models: tuple[type, ...], clear) -> None:
+    """Call ``clear()`` after each commit through ``factory`` that inserted, changed or
+    deleted an instance of ``models`` (``after_flush`` notes it, ``after_commit`` clears, a
+    rollback forgets): how a per-process cache forgets what this process changed."""
+    key = f"loket_changed_{id(clear)}"
+
+    @event.listens_for(factory, "after_flush")
+    def _note(session: Session, _context) -> None:
+        if any(isinstance(o, models) for o in (*session.new, *session.dirty, *session.deleted)):
+            session.info[key] = True
+
+    @event.listens_for(factory, "after_commit")
+    def _clear(session: Session) -> None:
+        if session.info.pop(key, False):
+            clear()
+
+    @event.listens_for(factory, "after_soft_rollback")
+    def _forget(session: Session, _previous) -> None:
+        session.info.pop(key, None)
+
+
 def is_postgres(session: Session) -> bool:
     """True when ``session`` is bound to PostgreSQL (row locks and SKIP LOCKED exist)."""
     return session.get_bind().dialect.name == "postgresql"

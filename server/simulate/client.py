@@ -10,7 +10,6 @@ import time
 
 import click
 import requests
-import socketio
 
 
 class Api:

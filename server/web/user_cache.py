@@ -16,13 +16,12 @@ from __future__ import annotations
 import threading
 
 from cachetools import TTLCache
-from sqlalchemy import event
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import sessionmaker
 
+from ..db import clear_on_commit
 from ..models import StaffUser
 
 TTL_S = 5.0
-_CHANGED = "loket_staff_changed"
 
 
 class UserCache:
@@ -33,19 +32,7 @@ class UserCache:
         self._users: TTLCache = TTLCache(maxsize=maxsize, ttl=ttl_s)
         self._lock = threading.Lock()
 
-        @event.listens_for(factory, "after_flush")
-        def _note(session: Session, _ctx) -> None:
-            if any(isinstance(o, StaffUser) for o in (*session.new, *session.dirty, *session.deleted)):
-                session.info[_CHANGED] = True
-
-        @event.listens_for(factory, "after_commit")
-        def _clear(session: Session) -> None:
-            if session.info.pop(_CHANGED, False):
-                self.clear()
-
-        @event.listens_for(factory, "after_soft_rollback")
-        def _forget(session: Session, _previous) -> None:
-            session.info.pop(_CHANGED, None)
+        clear_on_commit(factory, (StaffUser,), self.clear)
 
     def get(self, user_id: int) -> StaffUser | None:
         """The active user ``user_id`` (detached), from memory or one query; None when

@@ -28,14 +28,14 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from sqlalchemy import event, select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import select
+from sqlalchemy.orm import sessionmaker
 
+from ...db import clear_on_commit
 from ...models import Office, Service
 from ..errors import NotFound
 
 TTL_S = 5.0
-_CHANGED = "loket_catalog_changed"
 #: the app extension holding the app's one cache (``server.api.bookings.booking_catalog``
 #: uses the same key, so the booking POST and the ticket issue share it)
 EXTENSION = "loket_booking_catalog"
@@ -63,19 +63,7 @@ class CatalogCache:
         self._clock = clock  # seconds, monotonic (tests pass their own)
         self._entries: dict[str, tuple[float, Catalog]] = {}
 
-        @event.listens_for(factory, "after_flush")
-        def _note(session: Session, _context) -> None:
-            if any(isinstance(o, (Office, Service)) for o in (*session.new, *session.dirty, *session.deleted)):
-                session.info[_CHANGED] = True
-
-        @event.listens_for(factory, "after_commit")
-        def _clear(session: Session) -> None:
-            if session.info.pop(_CHANGED, False):
-                self.clear()
-
-        @event.listens_for(factory, "after_soft_rollback")
-        def _forget(session: Session, _previous) -> None:
-            session.info.pop(_CHANGED, None)
+        clear_on_commit(factory, (Office, Service), self.clear)
 
     def get(self, code: str) -> Catalog:
         """The office ``code`` and its services; raises NotFound for an unknown office."""

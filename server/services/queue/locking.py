@@ -33,31 +33,23 @@ def lock_counter(session: Session, counter_id: int) -> Counter | None:
 
 
 @lru_cache(maxsize=None)
-def _bump(dialect: str, column: str):
-    """``INSERT … ON CONFLICT DO UPDATE SET <column> = <column> + 1 RETURNING <column>`` on
-    the day's sequence row (built once per dialect and column)."""
+def _count_call(dialect: str):
+    """``INSERT … ON CONFLICT DO UPDATE SET call_count = call_count + 1 RETURNING call_count``
+    on the day's sequence row (built once per dialect). Ticket numbers are taken the same
+    way, together with the ticket's insert (``issuing``)."""
     ins = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(TicketSequence).values(
         office_id=bindparam("office_id"), service_id=bindparam("service_id"), day=bindparam("day"),
-        last_number=1 if column == "last_number" else 0, call_count=1 if column == "call_count" else 0)
-    target = getattr(TicketSequence, column)
+        last_number=0, call_count=1)
     return ins.on_conflict_do_update(index_elements=["office_id", "service_id", "day"],
-                                     set_={column: target + 1}).returning(target)
-
-
-def _increment(session: Session, column: str, office_id: int, service_id: int, day: date) -> int:
-    connection = session.connection()  # Core: the ORM's bulk-insert path costs more than the statement
-    stmt = _bump(connection.dialect.name, column)
-    return connection.execute(stmt, {"office_id": office_id, "service_id": service_id, "day": day}).scalar_one()
-
-
-def next_number(session: Session, office_id: int, service_id: int, day: date) -> int:
-    """Increment and return the day's last ticket number for a service (1 for the first)."""
-    return _increment(session, "last_number", office_id, service_id, day)
+                                     set_={"call_count": TicketSequence.call_count + 1}
+                                     ).returning(TicketSequence.call_count)
 
 
 def count_call(session: Session, office_id: int, service_id: int, day: date) -> int:
     """Increment and return the number of calls made today for a service."""
-    return _increment(session, "call_count", office_id, service_id, day)
+    connection = session.connection()  # Core: the ORM's bulk-insert path costs more than the statement
+    return connection.execute(_count_call(connection.dialect.name),
+                              {"office_id": office_id, "service_id": service_id, "day": day}).scalar_one()
 
 
 def calls_so_far(session: Session, office_id: int, service_id: int, day: date) -> int:
