@@ -9,8 +9,9 @@ device-add` (the demo's own kiosk is served by its in-process simulated printer)
 process), then issues ``tickets`` tickets one after the other with the kiosk's token.
 Latency = the moment the simulator parsed the ticket's cut (``GS V``) − the moment just
 before the POST was sent (same machine clock, time.time()). The path: HTTP issue → commit →
-Socket.IO ``print_job`` → agent → status query (DLE EOT 1, 4) → ticket bytes → confirm
-(DLE EOT 1). Also printed: the POST round trip alone, and the tickets missing or duplicated.
+Socket.IO ``print_job`` → agent (journals the job as started) → status query (DLE EOT 1, 4) → ticket
+bytes → confirmation (DLE EOT 1 and 4 after the ticket: paper end mid-ticket means a reprint) →
+journaled as printed. Also printed: the POST round trip alone, and the tickets missing or duplicated.
 """
 from __future__ import annotations
 
