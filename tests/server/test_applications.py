@@ -99,7 +99,7 @@ def kk_application(database, office_id, open_desk, at=T0) -> tuple[Application, 
 
 def test_kk_from_served_ticket_to_hand_over(database, office_id, open_desk, staff):
     published = []
-    events.install(database.Session, published.extend)
+    events.install(database.Session, lambda evs, _entries: published.extend(evs))
     app, desk = kk_application(database, office_id, open_desk)
     assert app.resi_number == "DEMO-B-20261123-0001"
     assert (app.status, app.step_index, app.step_code, app.step_role) == ("in_progress", 4, "kasi_verify", "section_head")

@@ -61,12 +61,13 @@ def on_application_changed(
 
 def application_event_subscriber(
     session_factory: sessionmaker, providers: dict[str, NoticeProvider]
-) -> Callable[[Iterable[DomainEvent]], None]:
-    """A publisher for ``events.install``: for each ``application.changed`` event whose
-    application is still at the event's version, :func:`on_application_changed` in a new
-    transaction. Errors are logged, never raised (the change is already committed)."""
+) -> Callable[..., None]:
+    """A publisher for ``events.install`` (``publish(events, entries=())``; the event-log
+    entries are not used): for each ``application.changed`` event whose application is
+    still at the event's version, :func:`on_application_changed` in a new transaction.
+    Errors are logged, never raised (the change is already committed)."""
 
-    def publish(events_: Iterable[DomainEvent]) -> None:
+    def publish(events_: Iterable[DomainEvent], _entries: Iterable = ()) -> None:
         for event_ in events_:
             data = (event_.data or {}).get("application") or {}
             if event_.name != APPLICATION_CHANGED or data.get("status") not in ("ready", "returned", "in_progress"):
