@@ -39,7 +39,6 @@ import servers as ir  # noqa: E402
 sys.path.insert(0, str(ir.ROOT))
 from drivers.stream import CallAnnouncer, StreamCursor  # noqa: E402
 
-MESSAGES = ("ticket", "call", "counter", "device", "resync")
 CONNECT_TIMEOUT_S = 300.0
 
 
@@ -108,8 +107,7 @@ async def _screens(base: str, token: str, count: int, stop, out, window_s: float
             self.connection = 0
             self.sio.on("connect", self.on_connect)
             self.sio.on("disconnect", self.on_disconnect)
-            for name in MESSAGES:
-                self.sio.on(name, self.handler(name))
+            self.sio.on("entries", self.on_entries)
 
         def now_ms(self) -> float:
             return time.time() * 1000 + self.offset_ms
@@ -154,10 +152,9 @@ async def _screens(base: str, token: str, count: int, stop, out, window_s: float
         async def on_disconnect(self, *_a) -> None:
             await self.run(self.cursor.disconnect())
 
-        def handler(self, name):
-            async def handle(data):
-                await self.run(self.cursor.event(name, data, time.monotonic() * 1000))
-            return handle
+        async def on_entries(self, entries) -> None:
+            for e in entries:
+                await self.run(self.cursor.event(e["name"], e["data"], time.monotonic() * 1000))
 
     gate = asyncio.Semaphore(20)
 

@@ -22,7 +22,6 @@ import asyncio
 import multiprocessing as mp
 import os
 import queue
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -50,18 +49,18 @@ async def _clients(targets: list[tuple[str, str, dict]], count: int, stop, out) 
         sio = socketio.AsyncClient(reconnection=False)
         rec, pos = results[name]["receipts"][i], results[name]["positions"][i]
 
-        async def on_call(data):
+        async def on_call(data):  # the bare app: one call per message
             rec.setdefault(str(data["ticket"]["number"]), time.time())
-            if "position" in data:
-                pos.append(int(data["position"]))
 
-        async def on_other(data):
-            if "position" in data:
-                pos.append(int(data["position"]))
+        async def on_entries(entries):  # Loket: the office stream's entries, a commit's in one frame
+            now = time.time()
+            for e in entries:
+                pos.append(int(e["data"]["position"]))
+                if e["name"] == "call":
+                    rec.setdefault(str(e["data"]["ticket"]["number"]), now)
 
         sio.on("call", on_call)
-        for other in ("ticket", "counter", "resync", "device"):
-            sio.on(other, on_other)
+        sio.on("entries", on_entries)
         return sio
 
     async def connect(name: str, base: str, auth: dict, i: int) -> None:

@@ -19,8 +19,8 @@ from .cursor import StreamCursor
 
 log = logging.getLogger(__name__)
 
-#: the office-stream messages (public and staff streams)
-MESSAGES = ("ticket", "call", "counter", "device", "resync", "application", "resi_print")
+#: the office streams' one socket message: a list of entries {"name", "data"} in position order
+MESSAGE = "entries"
 
 
 def _now_ms() -> float:
@@ -54,8 +54,7 @@ class OfficeStreamClient:
         if own_connect:
             sio.on("connect", self.connected)
             sio.on("disconnect", self.disconnected)
-        for name in MESSAGES:
-            sio.on(name, self._handler(name))
+        sio.on(MESSAGE, self._on_entries)
 
     # -- socket side ----------------------------------------------------------------------
     def connected(self) -> None:
@@ -69,11 +68,11 @@ class OfficeStreamClient:
         with self._lock:
             self._run(self.cursor.disconnect())
 
-    def _handler(self, name: str):
-        def handle(data=None) -> None:
-            with self._lock:
-                self._run(self.cursor.event(name, data, _now_ms()))
-        return handle
+    def _on_entries(self, entries=None) -> None:
+        with self._lock:
+            for entry in entries if isinstance(entries, list) else ():
+                if isinstance(entry, dict):
+                    self._run(self.cursor.event(str(entry.get("name")), entry.get("data"), _now_ms()))
 
     def _run(self, actions: list) -> None:
         for action in actions:

@@ -6,7 +6,9 @@ client keeps the last position it applied; it asks ``sync`` when it connects (wi
 ``{"after": position, "log": log}`` once it has one, else ``{}``), and the server answers
 either the entries after that position (``{"log", "position", "entries": [{"name",
 "data"}]}``) or, when they are gone or the log is another, the full state (``{"log",
-"position", "state"}``). Live messages are applied when they are next in line; an older one
+"position", "state"}``). Live entries (the socket message ``entries``, a list of
+``{"name", "data"}``: feed them to :meth:`StreamCursor.event` one by one, in order) are
+applied when they are next in line; an older one
 is dropped (already applied); a later one is held, and when the missing position has not
 come within ``grace_ms`` the cursor asks for the entries after its position. A ``resync``
 message asks for the full state. Nothing is ever applied twice or out of order.

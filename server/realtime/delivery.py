@@ -4,7 +4,8 @@ Entries (``services.stream_log.Entry``) reach a worker from three places: its ow
 (published at once), the other workers' commits (through the bus, ``realtime.bus``), and
 the database (a gap that stays open). They may come late, twice or out of order;
 :class:`Delivery` emits each one exactly once to the local rooms of its stream, strictly in
-position order:
+position order, as the socket message ``entries`` (a list: the entries that became next in
+line together, e.g. a commit's, travel in one frame):
 
 - an entry at the next position is emitted, then any held ones that follow it;
 - an older one is dropped; a later one is held until the missing ones arrive;
@@ -31,6 +32,10 @@ from ..services.stream_log import Entry
 
 log = logging.getLogger(__name__)
 
+#: the one socket message of the office streams: a list of entries ``{"name", "data"}``
+#: in position order (``data`` carries ``position`` and ``log``), the entries of one
+#: commit (or more) in one frame
+MESSAGE = "entries"
 #: the Socket.IO rooms (audiences) that receive each stream, per office
 STREAM_ROOMS = {"public": ("display", "kiosk", "public", "survey"), "staff": ("counter",)}
 
@@ -87,16 +92,21 @@ class Delivery:
         self._drain(st)
 
     def _drain(self, st: _Stream) -> None:
+        ready = []
         while st.delivered + 1 in st.held:
             nxt = st.held.pop(st.delivered + 1)
             st.delivered = nxt.position
             st.recent.append(nxt)
-            self.delivered_count += 1
-            try:
-                self._emit(nxt.name, nxt.message(), [room(nxt.office_id, a) for a in STREAM_ROOMS[nxt.stream]])
-            except Exception:  # a broken client must not stop the others' delivery
-                log.exception("emitting %s %s/%s failed", nxt.name, nxt.office_id, nxt.position)
+            ready.append(nxt)
         st.gap_since = (st.gap_since or self._clock()) if st.held else None
+        if not ready:
+            return
+        self.delivered_count += len(ready)
+        first = ready[0]
+        try:  # one frame for the entries next in line (a commit's entries travel together)
+            self._emit(MESSAGE, [e.wire() for e in ready], [room(first.office_id, a) for a in STREAM_ROOMS[first.stream]])
+        except Exception:  # a broken client must not stop the others' delivery
+            log.exception("emitting %s/%s..%s failed", first.office_id, first.position, ready[-1].position)
 
     # -- the database as the source of truth ---------------------------------------------
     def prime(self) -> None:

@@ -5,7 +5,8 @@ Office streams. Rooms per office ``o``: ``o{o}:display`` (TV screens), ``o{o}:ki
 receive the *public* stream; ``o{o}:counter`` (staff consoles, worklists, kartu kendali
 pages, dashboards) the *staff* stream. Every message of a stream is an entry of the office
 event log, numbered in commit order in the transaction that made it
-(``services.stream_log``): its payload carries ``position`` and ``log``. After the commit
+(``services.stream_log``): its payload carries ``position`` and ``log``; screens receive
+entries as the message ``entries`` (a list, in position order). After the commit
 the entries go to the bus (``realtime.bus``: this process, and the other workers through a
 Redis Stream), and each worker's ``realtime.delivery.Delivery`` emits them to its own
 clients in position order, filling any gap from the database. A screen that connects,

@@ -41,8 +41,7 @@ def sync_answer(session: Session, delivery, office_id: int, audience: str, devic
         if entries is None:
             entries = stream_log.entries_after(session, office_id, stream, after, position, head.log)
         if entries is not None:
-            return {"log": head.log, "position": position,
-                    "entries": [{"name": e.name, "data": e.message()} for e in entries]}
+            return {"log": head.log, "position": position, "entries": [e.wire() for e in entries]}
     state = office_snapshot(session, session.get(Office, office_id), audience)
     state["device_id"] = device_id
     if audience == "public" and data.get("ticket"):

@@ -66,6 +66,10 @@ class Entry:
         """The payload as sent on the socket: ``data`` plus ``position`` and ``log``."""
         return {**self.data, "position": self.position, "log": self.log}
 
+    def wire(self) -> dict:
+        """The entry as a screen receives it, live or replayed: ``{"name", "data"}``."""
+        return {"name": self.name, "data": self.message()}
+
     def as_dict(self) -> dict:
         """The entry as carried between server processes (JSON-safe)."""
         return {"o": self.office_id, "s": self.stream, "p": self.position, "l": self.log, "n": self.name,

@@ -26,10 +26,13 @@ class Screens:
 
     def __init__(self) -> None:
         self.got: dict[str, list[tuple[str, int]]] = {"public": [], "staff": []}
+        self.frames: list[tuple[str, list[int]]] = []  # one per emit: the positions it carried
 
-    def emit(self, name: str, payload: dict, rooms: list[str]) -> None:
+    def emit(self, message: str, entries: list[dict], rooms: list[str]) -> None:
+        assert message == "entries"
         stream = "staff" if rooms[0].endswith(":counter") else "public"
-        self.got[stream].append((name, payload["position"]))
+        self.frames.append((stream, [e["data"]["position"] for e in entries]))
+        self.got[stream] += [(e["name"], e["data"]["position"]) for e in entries]
 
     def positions(self, stream: str = "public") -> list[int]:
         return [p for _n, p in self.got[stream]]
@@ -69,6 +72,8 @@ def test_entries_out_of_order_and_twice_are_emitted_once_in_order(database, logg
     delivery.receive([public[1], public[1], public[0]])
     delivery.receive([public[4], public[2]])
     assert screens.positions() == [1, 2, 3, 4, 5]
+    assert screens.frames == [("public", [1]), ("public", [2, 3, 4]), ("public", [5])], \
+        "the entries that become next in line together go out in one frame"
     assert [n for n, _p in screens.got["public"]] == ["resync", "ticket", "ticket", "ticket", "ticket"]
 
 

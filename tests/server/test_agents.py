@@ -9,6 +9,7 @@ from server.config import TestingConfig
 from server.demo import seed_demo
 from server.models import AuditEntry, Counter, Device, Ticket
 from tests.server.test_api import kiosk_issue, post, staff_client
+from tests.streams import stream_entries
 
 
 @pytest.fixture
@@ -54,8 +55,8 @@ def test_staff_consoles_hear_device_changes(app):
     state = console.emit("sync", {}, callback=True)["state"]
     assert {d["name"] for d in state["devices"]} >= {"Kiosk Lobi", "Drive-Thru Lajur 1"}
     agent(app, "kiosk").emit("health", {"devices": {"printer": {"kind": "printer", "state": "offline"}}}, callback=True)
-    got = [m for m in console.get_received() if m["name"] == "device"]
-    assert got and got[-1]["args"][0]["device"]["healthy"] is False
+    got = [data for name, data in stream_entries(console.get_received()) if name == "device"]
+    assert got and got[-1]["device"]["healthy"] is False
 
 
 def test_malformed_agent_messages_get_an_error_not_a_crash(app):
@@ -106,7 +107,7 @@ def test_display_agent_follows_counter_events(app):
     with app.extensions["loket"].db.session() as s:
         cid = s.scalar(select(Counter.id).where(Counter.number == 1))
     post(fo1, f"/api/v1/counters/{cid}/open")
-    assert any(m["name"] == "counter" for m in panel.get_received())
+    assert any(name == "counter" for name, _data in stream_entries(panel.get_received()))
 
 
 def test_scans_and_card_events_reach_the_station_page_room(app):

@@ -22,16 +22,14 @@ class Display:
         self.events: list[tuple[str, dict]] = []
         self.got = threading.Condition()
         self.sio = socketio.Client(reconnection=True, reconnection_delay=0.2)
-        for name in ("ticket", "call", "counter", "resync"):
-            self.sio.on(name, self._record(name))
+        self.sio.on("entries", self._record)
         self.sio.connect(base, auth={"token": token}, transports=["websocket"])
 
-    def _record(self, name):
-        def handler(data):
-            with self.got:
-                self.events.append((name, data))
-                self.got.notify_all()
-        return handler
+    def _record(self, entries):
+        """One ``entries`` message: the office-stream entries of a commit, in order."""
+        with self.got:
+            self.events += [(e["name"], e["data"]) for e in entries]
+            self.got.notify_all()
 
     def wait_for(self, pred, timeout: float = 10.0):
         deadline = time.monotonic() + timeout
@@ -99,8 +97,7 @@ class Staff(Display):
         self.events = []
         self.got = threading.Condition()
         self.sio = socketio.Client(reconnection=False)
-        for name in ("ticket", "call", "counter", "application", "resync"):
-            self.sio.on(name, self._record(name))
+        self.sio.on("entries", self._record)
         cookie = "; ".join(f"{k}={v}" for k, v in officer.cookies.get_dict().items())
         self.sio.connect(base, headers={"Cookie": cookie}, transports=["websocket"])
 
@@ -112,7 +109,6 @@ def test_an_application_change_reaches_staff_screens_only(pg_url, tmp_path):
         env, tokens = prepared_env(pg_url, redis_url, tmp_path)
         with loket_serve(env) as base:
             display = Display(base, tokens["display"])
-            display.sio.on("application", display._record("application"))
             public_start = display.sio.call("sync", {})["position"]
             officer = staff_session(base, "fo1", "password123")
             staff = Staff(base, officer)

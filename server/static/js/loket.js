@@ -15,9 +15,10 @@
 (function (global) {
   "use strict";
 
-  // "application" and "resi_print" are on the staff stream only (worklist, kartu kendali;
-  // the console relays them as DOM events "loket:<name>", e.g. to the intake dialog).
-  const MESSAGES = ["ticket", "call", "counter", "device", "resync", "application", "resi_print"];
+  // The office stream arrives as "entries": [{name, data}, ...] in position order (a commit's
+  // entries in one frame). Names: ticket, call, counter, device, resync; on the staff stream
+  // also application and resi_print (worklist, kartu kendali; the console relays every
+  // entry as a DOM event "loket:<name>", e.g. to the intake dialog).
   const TICK_MS = 100;
   const RETRY_MS = 2000;
   const SYNC_TIMEOUT_MS = 10000;
@@ -46,7 +47,11 @@
       });
       s.on("disconnect", () => { this.cursor.disconnect(); this.opts.onStatus(false); });
       s.on("connect_error", (err) => { this.opts.onStatus(false, err && err.message); });
-      MESSAGES.forEach((name) => s.on(name, (data) => this.run(this.cursor.event(name, data, Date.now()))));
+      s.on("entries", (entries) => {
+        (Array.isArray(entries) ? entries : []).forEach((e) => {
+          if (e && typeof e === "object") this.run(this.cursor.event(String(e.name), e.data, Date.now()));
+        });
+      });
       setInterval(() => this.run(this.cursor.tick(Date.now())), TICK_MS);
       return this;
     }
