@@ -2,7 +2,7 @@
 TV page's own logic, Redis restarted in the middle.
 
     python bench/busy_office.py [--counters 30] [--seconds 120] [--screens 500] [--procs 5]
-                                [--every 4.0] [--outage 5]
+                                [--every 10.0] [--outage 5]
 
 Starts `loket serve --workers 4` on a fresh PostgreSQL database (a catalog of ``counters``
 counters, the demo's services spread over them, one officer each) and a private Redis
@@ -14,8 +14,8 @@ same cases), speaking taken as instantaneous. Then every counter calls its next 
 stopped for ``outage`` s and started again empty. Afterwards the office's calls are read
 from the event log in position order, and each TV is judged as a citizen in front of it
 would: calls received, spoken, missed (never shown), unspoken, spoken twice, out of order.
-Also: how many full states (snapshot loads) and replays the TVs asked for, before, during
-and after the Redis restart. Exits 1 when any TV missed, left unspoken or misordered a call.
+Also: how many full states (snapshot loads) and replays the TVs asked for, and how many
+reconnected, before, during and after the Redis restart. Exits 1 when any TV missed, left unspoken or misordered a call.
 """
 from __future__ import annotations
 
@@ -147,6 +147,8 @@ async def _screens(base: str, token: str, count: int, stop, out, window_s: float
 
         async def on_connect(self) -> None:
             self.connection += 1
+            if self.connection > 1:
+                self.sync_log.append((time.time(), "reconnect"))
             await self.run(self.cursor.connect(time.monotonic() * 1000))
 
         async def on_disconnect(self, *_a) -> None:
@@ -223,7 +225,8 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=120.0)
     ap.add_argument("--screens", type=int, default=500)
     ap.add_argument("--procs", type=int, default=5, help="TV client processes")
-    ap.add_argument("--every", type=float, default=4.0, help="seconds between two calls of one counter (±30 %%)")
+    ap.add_argument("--every", type=float, default=10.0,
+                    help="seconds between two calls of one counter (±30 %%; a real busy counter: 2-10 minutes)")
     ap.add_argument("--outage", type=float, default=5.0, help="seconds Redis is down, halfway")
     ap.add_argument("--workers", type=int, default=4)
     args = ap.parse_args()
@@ -286,6 +289,7 @@ def main() -> None:
     bad_screens = 0
     states = {"before": 0, "during": 0, "after": 0}
     replays = {"before": 0, "during": 0, "after": 0}
+    reconnects = {"before": 0, "during": 0, "after": 0}
     for sc in screens:
         shown = set(sc["received"]) | set(sc["from_state"])
         spoken = [c for c in sc["spoken"] if c in want]
@@ -297,7 +301,7 @@ def main() -> None:
         bad_screens += bool(m or u or tw or d)
         for at, kind in sc["sync_log"][1:]:  # the first state of each TV is its start
             phase = "before" if at < outage_start else ("during" if at < outage_end + 5 else "after")
-            (states if kind == "state" else replays)[phase] += 1
+            {"state": states, "replay": replays, "reconnect": reconnects}[kind][phase] += 1
     print(f"\n== busy office == {args.counters} counters calling every ~{args.every:.0f} s for {args.seconds:.0f} s, "
           f"{connected} TVs on `loket serve --workers {args.workers}` (PostgreSQL, Redis)")
     print(f"   machine: {os.cpu_count()} cores shared by the server, PostgreSQL, Redis, {args.procs} TV processes "
@@ -309,7 +313,8 @@ def main() -> None:
           f"out of order {disorder}; shown only from a full state {only_state}; TVs with any fault {bad_screens}")
     print(f"   Redis stopped {args.outage:.0f} s at t={outage_start - t0:.0f} s and started empty: full states "
           f"loaded before/during/after {states['before']}/{states['during']}/{states['after']}, replays "
-          f"{replays['before']}/{replays['during']}/{replays['after']}")
+          f"{replays['before']}/{replays['during']}/{replays['after']} (TVs reconnected "
+          f"{reconnects['before']}/{reconnects['during']}/{reconnects['after']}; a reconnect asks for what it missed)")
     if missed or unspoken or twice or disorder or not screens:
         sys.exit(1)
 

@@ -33,7 +33,10 @@ def run_gunicorn(host: str, port: int, workers: int) -> None:
         "worker_connections": 2000,
         "timeout": 60,
         "graceful_timeout": 20,
-        "keepalive": 5,
+        # idle keep-alive connections stay open this long (s): a console calls every few
+        # seconds to minutes, and with 5 s a request sent as the server closed its idle
+        # connection was reset (seen under load); nginx's own default is 75 s
+        "keepalive": 75,
         "accesslog": None,
         # gunicorn's control socket sits at one path per user ($HOME/.gunicorn/gunicorn.ctl):
         # two servers on one host (a hot standby, tests, benchmarks) would take it from each

@@ -21,8 +21,9 @@ from ..services import stream_log
 from ..services.snapshots import office_snapshot, ticket_status
 from .emitter import stream_of
 
-#: more missing entries than this: the full state is cheaper than the replay
-REPLAY_MAX = 500
+#: more missing entries than this: the full state (about 20 calls' worth of entries per 100;
+#: 2000 cover ~10 minutes of a busy office calling every 10 s at 30 counters, ~1 MB)
+REPLAY_MAX = 2000
 
 
 def _int(value) -> int | None:
