@@ -25,32 +25,12 @@ COLUMNS = ("at", "office_id", "actor_type", "actor_id", "action", "entity_type",
            "to_state", "data")
 
 
-def record(
-    session: Session,
-    actor: Actor,
-    action: str,
-    entity_type: str,
-    entity_id: int | None,
-    *,
-    office_id: int | None,
-    from_state: str | None = None,
-    to_state: str | None = None,
-    data: dict | None = None,
-    at: datetime | None = None,
-) -> AuditEntry:
-    """Add one audit row to ``session`` (flushed with the change it describes) and return it."""
-    entry = AuditEntry(
-        at=at or utcnow(),
-        office_id=office_id,
-        actor_type=actor.type,
-        actor_id=actor.id,
-        action=action,
-        entity_type=entity_type,
-        entity_id=entity_id,
-        from_state=from_state,
-        to_state=to_state,
-        data=data or {},
-    )
+def record(session: Session, actor: Actor, action: str, entity_type: str, entity_id: int | None,
+           **fields) -> AuditEntry:
+    """Add one audit row to ``session`` (flushed with the change it describes) and return
+    it; ``fields``: ``office_id`` (required), ``from_state``, ``to_state``, ``data``,
+    ``at`` as for :func:`row`."""
+    entry = AuditEntry(**row(actor, action, entity_type, entity_id, **fields))
     session.add(entry)
     return entry
 

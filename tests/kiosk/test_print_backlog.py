@@ -3,25 +3,14 @@ order), the print job of a repeated kiosk request, and the staff reprint mark; o
 with Flask-SocketIO's test client (the agent end-to-end tests are in test_print_once.py)."""
 from __future__ import annotations
 
-import pytest
 from sqlalchemy import func, select
 
-from server import create_app
-from server.config import TestingConfig
-from server.demo import seed_demo
 from server.models import AuditEntry, Device, DeviceKind
 from server.services.accounts import create_device
 from server.services.actors import SYSTEM
+from tests.server.test_agents import app  # noqa: F401  (fixture: the demo app on SQLite, seeded)
 from tests.server.test_api import kiosk_issue, post, staff_client
 from tests.server.test_applications_api import registered
-
-
-@pytest.fixture
-def app(sqlite_url, tmp_path):
-    app = create_app(TestingConfig, DATABASE_URL=sqlite_url, DATA_DIR=tmp_path, SOCKETIO_ASYNC_MODE="threading")
-    app.config["SEEDED"] = seed_demo(app.extensions["loket"].db, tmp_path)
-    yield app
-    app.extensions["loket"].db.dispose()
 
 
 def connect(app, token: str, agent: bool = True):
