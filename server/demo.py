@@ -18,7 +18,8 @@ from .services.catalog import DEMO_CATALOG, load_catalog_file
 DEMO_PASSWORD = "demo1234"
 #: (username, full name, role) of the demo staff; every one has the password above.
 DEMO_STAFF = [
-    ("admin", "Administrator Sistem", "admin"),
+    ("admin", "Administrator Kantor", "admin"),
+    ("sysadmin", "Administrator Sistem", "system_admin"),
     ("manager", "Rina Kusuma (Manajer)", "manager"),
     ("kasi", "Budi Santoso (Kasi Pelayanan)", "section_head"),
     ("kabid", "Sri Wahyuni (Kabid)", "division_head"),
@@ -58,7 +59,7 @@ def seed_demo(db, data_dir: Path, *, all_day: bool = True) -> dict:
         for username, full_name, role in DEMO_STAFF:
             if s.scalars(select(StaffUser).where(StaffUser.username == username)).first() is None:
                 create_staff(s, username, DEMO_PASSWORD, role, full_name=full_name,
-                             office_id=None if role == "admin" else office.id, actor=SYSTEM)
+                             office_id=None if role == "system_admin" else office.id, actor=SYSTEM)
         for key, kind, name, settings in DEMO_DEVICES:
             exists = s.scalars(select(Device).where(Device.office_id == office.id, Device.name == name)).first()
             if exists is None or key not in tokens:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import enum
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import CheckConstraint, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .base import Base
@@ -19,8 +19,13 @@ class Role(str, enum.Enum):
     ACTIVATION_OFFICER = "activation_officer"
     PICKUP_OFFICER = "pickup_officer"
     MANAGER = "manager"
-    ADMIN = "admin"
+    ADMIN = "admin"  # an office's administrator: everything, in its own office only
+    SYSTEM_ADMIN = "system_admin"  # the installation's administrator: no office, every office;
+    # created only from the command line (``loket staff-add --role system_admin``)
 
+
+#: Roles that hold every other role (within their scope).
+ADMIN_ROLES = frozenset({"admin", "system_admin"})
 
 #: Roles that may operate a counter console.
 COUNTER_ROLES = frozenset(
@@ -28,10 +33,19 @@ COUNTER_ROLES = frozenset(
 )
 
 
+#: The one database rule of office scope (issue 13): a system administrator has no office,
+#: every other account has exactly one.
+OFFICE_SCOPE_CHECK = "(role = 'system_admin' AND office_id IS NULL) OR (role <> 'system_admin' AND office_id IS NOT NULL)"
+
+
 class StaffUser(Base):
-    """A named staff login; ``office_id`` is None only for system administrators."""
+    """A named staff login; ``office_id`` is None for system administrators only (the
+    check constraint ``office_scope``). ``session_version`` grows at every sign-out and
+    password change: a session cookie carries the version it was signed in with and stops
+    working when it differs (server.web.sessions)."""
 
     __tablename__ = "staff_users"
+    __table_args__ = (CheckConstraint(OFFICE_SCOPE_CHECK, name="office_scope"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     office_id: Mapped[int | None] = mapped_column(ForeignKey("offices.id"), nullable=True, index=True)
     username: Mapped[str] = mapped_column(String(80), unique=True)
@@ -39,6 +53,7 @@ class StaffUser(Base):
     password_hash: Mapped[str] = mapped_column(String(256))
     role: Mapped[str] = mapped_column(String(32))
     active: Mapped[bool] = mapped_column(default=True)
+    session_version: Mapped[int] = mapped_column(default=0, server_default="0")
 
     # Flask-Login protocol, kept here so no Flask import is needed.
     @property
@@ -57,6 +72,7 @@ class StaffUser(Base):
         return str(self.id)
 
     def has_role(self, *roles: Role | str) -> bool:
-        """True when the user holds one of ``roles`` (admins hold every role)."""
+        """True when the user holds one of ``roles`` (administrators hold every role; an
+        office admin only in its office, which the scope rule ``Actor.may_access`` checks)."""
         names = {r.value if isinstance(r, Role) else r for r in roles}
-        return self.role == Role.ADMIN.value or self.role in names
+        return self.role in ADMIN_ROLES or self.role in names

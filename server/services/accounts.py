@@ -23,9 +23,18 @@ def hash_token(token: str) -> str:
 def create_staff(
     session: Session, username: str, password: str, role: str, *, full_name: str, office_id: int | None, actor: Actor
 ) -> StaffUser:
-    """Create a staff user with a hashed password. Raises ValidationError (role, password < 8)."""
+    """Create a staff user with a hashed password. Raises ValidationError: unknown role,
+    password < 8 characters, a ``system_admin`` with an office or any other role without
+    one (the office scope rule, issue 13; also the database's ``office_scope`` check), or a
+    user name already taken."""
     if role not in {r.value for r in Role}:
         raise ValidationError(f"unknown role {role!r}", field="role")
+    if role == Role.SYSTEM_ADMIN.value and office_id is not None:
+        raise ValidationError("a system administrator has no office", field="office")
+    if role != Role.SYSTEM_ADMIN.value and office_id is None:
+        raise ValidationError("every account except a system administrator needs an office", field="office")
+    if session.scalar(select(StaffUser.id).where(StaffUser.username == username)) is not None:
+        raise ValidationError(f"user name {username!r} is already taken", field="username")
     if len(password) < 8:
         raise ValidationError("password must have at least 8 characters", field="password")
     user = StaffUser(username=username, full_name=full_name, role=role, office_id=office_id,
