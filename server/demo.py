@@ -10,7 +10,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from .models import Device, Office, StaffUser
+from .models import Device, StaffUser
 from .services.accounts import create_device, create_staff
 from .services.actors import SYSTEM
 from .services.catalog import DEMO_CATALOG, load_catalog_file

@@ -182,6 +182,27 @@ def require(*, roles=(), devices=(), action: str | None = None):
     return wrap
 
 
-def office_allowed(office_id: int) -> bool:
-    """True when the caller may act on ``office_id`` (admins without an office: any)."""
+def office_allowed(office_id: int | None) -> bool:
+    """True when this request's caller may read or act on ``office_id``: the office scope
+    rule ``Actor.may_access`` (issue 13) applied to ``current_actor()``."""
     return current_actor().may_access(office_id)
+
+
+def require_office(office_id: int | None) -> None:
+    """Abort 403 unless this request's caller may act on ``office_id`` (``office_allowed``)."""
+    if not office_allowed(office_id):
+        abort(403)
+
+
+def scoped(stmt, office_column):
+    """``stmt`` (a SELECT) limited to the offices this request's caller may see, by the same
+    rule as ``office_allowed``: every office for a system-wide actor, the caller's own for
+    everyone else, none for an actor without an office (e.g. the public)."""
+    from sqlalchemy import false
+
+    actor = current_actor()
+    if actor.system_wide:
+        return stmt
+    if actor.office_id is None:
+        return stmt.where(false())
+    return stmt.where(office_column == actor.office_id)

@@ -1,13 +1,13 @@
 """Administration: load a catalog (create or update an office), devices, staff."""
 from __future__ import annotations
 
-from flask import abort, jsonify
+from flask import jsonify
 
 from ..models import Role
-from ..security import current_actor, office_allowed, require
+from ..security import current_actor, require
 from ..services.accounts import create_device, create_staff
 from ..services.catalog import load_catalog
-from ..services.errors import ValidationError
+from ..services.errors import Forbidden, ValidationError
 from ..services.snapshots import office_public
 from . import bp
 from .helpers import body, get_office, transaction
@@ -62,13 +62,14 @@ def add_staff():
         201: {description: '{"id"}'}
     """
     data = body()
+    actor = current_actor()
+    if str(data.get("role", "")) == Role.SYSTEM_ADMIN.value:
+        raise Forbidden("administrator sistem hanya dibuat dari baris perintah (loket staff-add) / "
+                        "a system administrator is created only from the command line (loket staff-add)")
     with transaction() as s:
-        office_id = None
-        if data.get("office"):
-            office_id = get_office(s, str(data["office"])).id
-        if office_id is not None and not office_allowed(office_id):
-            abort(403)
+        # get_office applies the office scope rule; an office admin's default is its own office
+        office_id = get_office(s, str(data["office"])).id if data.get("office") else actor.office_id
         user = create_staff(s, str(data.get("username", "")), str(data.get("password", "")),
                             str(data.get("role", "")), full_name=str(data.get("full_name", "")),
-                            office_id=office_id, actor=current_actor())
+                            office_id=office_id, actor=actor)
         return jsonify(id=user.id), 201

@@ -3,11 +3,10 @@ period reports are in ``report_requests``)."""
 from __future__ import annotations
 
 from flask import jsonify, request
-from flask_login import current_user
 from sqlalchemy import select
 
 from ..models import COUNTER_ROLES, DeviceKind, Office, Role
-from ..security import require
+from ..security import require, scoped
 from ..services.analytics.catalog import date_arg
 from ..services.clock import queue_day
 from ..services.errors import ValidationError
@@ -32,9 +31,7 @@ def list_offices():
         200: {description: '{"offices": [...]}'}
     """
     with transaction() as s:
-        stmt = select(Office).order_by(Office.code)
-        if current_user.office_id is not None:
-            stmt = stmt.where(Office.id == current_user.office_id)
+        stmt = scoped(select(Office).order_by(Office.code), Office.id)
         return jsonify(offices=[office_public(o) for o in s.scalars(stmt)])
 
 

@@ -14,7 +14,7 @@ from .base import Base, utcnow
 from .device import Device, DeviceKind
 from .notice import FINAL_NOTICE_STATUSES, Notice, NoticeChannel, NoticeStatus
 from .office import Counter, CounterState, Office, Service, counter_services
-from .staff import COUNTER_ROLES, Role, StaffUser
+from .staff import ADMIN_ROLES, COUNTER_ROLES, Role, StaffUser
 from .stream_log import StreamEntry, StreamHead
 from .survey import SURVEY_COMMENT_MAX, SURVEY_ELEMENTS, SurveyChannel, SurveyResponse
 from .ticket import (
@@ -32,7 +32,7 @@ __all__ = [
     "ACTIVE_BOOKING_STATUSES", "Booking", "BookingCapacity", "BookingStatus",
     "Activation", "ActivationStatus", "CardBinding", "MAX_FINGERPRINT_FAILURES", "StationCard",
     "ACTIVE_STATUSES", "AT_COUNTER_STATUSES", "Application", "ApplicationSequence", "ApplicationStatus",
-    "AuditEntry", "Base", "COUNTER_ROLES", "Call", "ControlCardEntry", "Counter", "CounterState", "Device",
+    "ADMIN_ROLES", "AuditEntry", "Base", "COUNTER_ROLES", "Call", "ControlCardEntry", "Counter", "CounterState", "Device",
     "DeviceKind", "FINAL_NOTICE_STATUSES", "Notice", "NoticeChannel", "NoticeStatus", "OPEN_STATUSES", "Office",
     "PriorityKind", "Role", "Service", "StaffUser", "StreamEntry", "StreamHead",
     "SURVEY_COMMENT_MAX", "SURVEY_ELEMENTS", "SurveyChannel", "SurveyResponse", "Ticket", "TicketSequence", "TicketStatus", "counter_services", "utcnow",

@@ -16,6 +16,9 @@ Each handler answers an ack: ``{"ok": true, ...}`` or ``{"ok": false, "error": c
 - ``scan`` {"code", "source"}: a pickup station's decoded QR or scanner line; from a kiosk,
   a booking QR for check-in, shown on that kiosk's page only (``booking.kiosk_scans``);
 - ``card`` {"event", "reader", "uid", "atr"}: an activation station's card reader.
+
+Device tokens act only as their kind (issue 13): ``AGENT_EVENTS`` names the device kinds
+that may send each event; any other device gets ``forbidden`` before its data is read.
 """
 from __future__ import annotations
 
@@ -23,7 +26,7 @@ import logging
 
 from flask import request
 
-from ..models import Counter, Device
+from ..models import Counter, Device, DeviceKind
 from ..services import devices as station
 from ..services import printing
 from ..services.applications import resi_print
@@ -35,6 +38,18 @@ from ..services.queue.access import current_ticket
 from ..services.queue.presenters import counter_public, ticket_stream
 
 log = logging.getLogger(__name__)
+
+
+K = DeviceKind
+#: Which device kinds may send each agent event; nothing else may (issue 13).
+AGENT_EVENTS = {
+    "print_result": {K.KIOSK.value, K.PRINTER.value},
+    "print_backlog": {K.KIOSK.value, K.PRINTER.value},
+    "health": {k.value for k in DeviceKind},
+    "keypad": {K.DISPLAY.value},
+    "scan": {K.PICKUP.value, K.KIOSK.value},
+    "card": {K.ACTIVATION.value},
+}
 
 
 def _error(exc: Exception) -> dict:
@@ -51,11 +66,26 @@ def register(socketio, app, sessions: dict) -> None:
         _office, audience, device_id = sessions.get(request.sid, (None, None, None))
         return device_id if audience == "agent" else None
 
+    kinds: dict[int, str | None] = {}  # device id -> kind (a device's kind never changes)
+
+    def kind_of(device_id: int) -> str | None:
+        if device_id not in kinds:
+            with db.session() as s:
+                device = s.get(Device, device_id)
+                kinds[device_id] = device.kind if device is not None else None
+        return kinds[device_id]
+
     def guarded(fn):
+        event = fn.__name__.removeprefix("on_")
+        allowed = AGENT_EVENTS[event]
+
         def handler(data=None):
             device_id = agent_device()
             if device_id is None:
                 return {"ok": False, "error": "forbidden", "message": "not an agent"}
+            if kind_of(device_id) not in allowed:
+                return {"ok": False, "error": "forbidden",
+                        "message": f"{event} comes from {', '.join(sorted(allowed))} agents only"}
             if not isinstance(data, dict):
                 return {"ok": False, "error": "validation_error", "message": "expected an object"}
             try:

@@ -20,6 +20,7 @@ from flask_socketio import ConnectionRefusedError, join_room
 from sqlalchemy import select
 
 from ..models import Device, DeviceKind, Office, Role, Ticket
+from ..security import office_allowed
 from ..services.accounts import authenticate_device
 from . import agents, replay, stations
 from .emitter import device_room, room, station_room
@@ -63,7 +64,7 @@ def register(socketio, app) -> None:
                     office_id = int((auth or {}).get("office_id") or current_user.office_id or 0)
                 except (TypeError, ValueError):
                     raise ConnectionRefusedError("office_id must be a number") from None
-                if current_user.role != Role.ADMIN.value and office_id != current_user.office_id:
+                if not office_allowed(office_id):
                     raise ConnectionRefusedError("not your office")
                 if not office_id or s.get(Office, office_id) is None:
                     raise ConnectionRefusedError("unknown office: give office_id")

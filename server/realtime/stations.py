@@ -22,6 +22,7 @@ from flask_login import current_user
 from flask_socketio import ConnectionRefusedError, join_room
 
 from ..models import Device, DeviceKind, Role
+from ..security import office_allowed
 from ..services.accounts import authenticate_device
 from .emitter import station_room
 
@@ -64,9 +65,9 @@ def register(socketio, app, sessions: dict, on_connect) -> None:
             device = s.get(Device, device_id)
             if device is None or device.kind not in STATION_ROLES:
                 return {"ok": False, "error": "not_found", "message": "station not found"}
-            if current_user.role not in STATION_ROLES[device.kind]:
+            if not current_user.has_role(*STATION_ROLES[device.kind]):
                 return {"ok": False, "error": "forbidden", "message": f"not a {device.kind} station's officer"}
-            if current_user.office_id is not None and device.office_id != current_user.office_id:
+            if not office_allowed(device.office_id):
                 return {"ok": False, "error": "forbidden", "message": "another office's station"}
         join_room(station_room(device_id))
         return {"ok": True, "room": station_room(device_id)}

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from ..models import Counter, Office, Service
 from . import audit, events
 from .actors import Actor
-from .errors import ValidationError
+from .errors import Forbidden, ValidationError
 
 DEMO_CATALOG = Path(__file__).resolve().parent.parent / "catalog" / "demo_office.toml"
 STEP_KEYS = {"code", "role", "minutes", "name_id", "name_en"}
@@ -71,11 +71,17 @@ def load_catalog_file(session: Session, path: str | Path, *, actor: Actor, overr
 
 
 def load_catalog(session: Session, data: dict, *, actor: Actor, overrides: dict | None = None) -> Office:
-    """Upsert a parsed catalog (see :func:`load_catalog_file`)."""
+    """Upsert a parsed catalog (see :func:`load_catalog_file`). Office scope (issue 13):
+    only a system-wide actor (``Actor.system_wide``) creates an office; an existing office
+    is changed only by an actor that may access it. Raises Forbidden otherwise."""
     data = parse_catalog(data)
     od = {**data["office"], **(overrides or {})}
     office = session.scalars(select(Office).where(Office.code == od["code"])).first()
     created = office is None
+    if created and not actor.system_wide:
+        raise Forbidden("hanya administrator sistem yang dapat membuat kantor / only a system administrator creates offices")
+    if not created and not actor.may_access(office.id):
+        raise Forbidden("katalog kantor lain / another office's catalog")
     if created:
         office = Office(code=od["code"], name=od.get("name", od["code"]), settings={})
         session.add(office)

@@ -11,6 +11,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from ..models import Application, Office, Role, Service
+from ..security import office_allowed
 from ..services.applications.steps import handover_index
 from . import bp
 from .demo_devices import demo_card_reader
@@ -63,7 +64,7 @@ def application_page(application_id: int):
         abort(403)
     with current_app.extensions["loket"].db.session() as s:
         office_id = s.scalar(select(Application.office_id).where(Application.id == application_id))
-    if current_user.office_id is not None and office_id != current_user.office_id:
+    if not office_allowed(office_id):
         office_id = None
     cfg = {"page": "application", "application_id": application_id, "office_id": office_id, "user": _user(),
            "demo_card_reader": demo_card_reader()}

@@ -17,7 +17,7 @@ from ..api.complaints import contact_fields
 from ..api.resi import resi_signer
 from ..i18n import current_language, translate
 from ..models import Complaint, Office, Role, utcnow
-from ..security import current_actor
+from ..security import current_actor, require_office
 from ..services.complaints import ContactInvalid, answer, close, escalate, register_contact, reply, route
 from ..services.complaints.registration import CHANNELS, ID_KINDS, KINDS
 from ..services.complaints.stages import ESCALATES_TO, OFFICER, ROUTE_TARGETS
@@ -101,8 +101,7 @@ def _contact(s, complaint_id: int) -> Complaint:
     c = s.get(Complaint, complaint_id)
     if c is None:
         abort(404)
-    if current_user.office_id is not None and c.office_id != current_user.office_id:
-        abort(403)
+    require_office(c.office_id)
     return c
 
 

@@ -12,7 +12,7 @@ from flask import abort, current_app, redirect, render_template, request, url_fo
 from flask_login import current_user, login_required
 
 from ..models import Role
-from ..services.actors import Actor
+from ..security import current_actor
 from ..services.dashboard import LIMITS, dashboard_snapshot, office_thresholds, save_thresholds
 from ..services.errors import ValidationError
 from . import bp
@@ -24,7 +24,7 @@ EDITORS = (Role.MANAGER, Role.ADMIN)
 
 def _office_arg() -> dict:
     """``office=CODE`` to carry in links for a system admin (no office of their own)."""
-    return {"office": request.args["office"]} if current_user.office_id is None and request.args.get("office") else {}
+    return {"office": request.args["office"]} if current_actor().system_wide and request.args.get("office") else {}
 
 
 @bp.get("/dashboard")
@@ -55,7 +55,7 @@ def dashboard_thresholds():
         values = office_thresholds(office)
         info = {"id": office.id, "code": office.code, "name": office.name}
         if request.method == "POST":
-            actor = Actor("staff", current_user.id, office_id=current_user.office_id, role=current_user.role)
+            actor = current_actor()
             try:
                 save_thresholds(s, office.id, request.form, actor=actor)
             except ValidationError as exc:

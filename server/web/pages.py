@@ -10,6 +10,7 @@ from sqlalchemy import or_, select
 
 from ..i18n import current_language
 from ..models import COUNTER_ROLES, Counter, Device, DeviceKind, Office, Role, StaffUser, Ticket
+from ..security import require_office, scoped
 from . import bp
 
 
@@ -23,9 +24,7 @@ def home():
     offices = []
     if current_user.is_authenticated:
         with _db().session() as s:
-            stmt = select(Office).order_by(Office.code)
-            if current_user.office_id is not None:
-                stmt = stmt.where(Office.id == current_user.office_id)
+            stmt = scoped(select(Office).order_by(Office.code), Office.id)
             offices = [{"code": o.code, "name": o.name} for o in s.scalars(stmt)]
     can_console = current_user.is_authenticated and current_user.has_role(*COUNTER_ROLES)
     return render_template("home.html", offices=offices, can_console=can_console, stations=_stations())
@@ -44,13 +43,12 @@ def _stations() -> list[dict]:
     [{"kind", "name", "url"}]."""
     if not current_user.is_authenticated:
         return []
-    kinds = [k for k, (_endpoint, roles) in STATION_PAGES.items() if current_user.role in roles]
+    kinds = [k for k, (_endpoint, roles) in STATION_PAGES.items() if current_user.has_role(*roles)]
     if not kinds:
         return []
     with _db().session() as s:
-        stmt = select(Device).where(Device.kind.in_(kinds), Device.active.is_(True)).order_by(Device.kind, Device.name)
-        if current_user.office_id is not None:
-            stmt = stmt.where(Device.office_id == current_user.office_id)
+        stmt = scoped(select(Device).where(Device.kind.in_(kinds), Device.active.is_(True))
+                      .order_by(Device.kind, Device.name), Device.office_id)
         return [{"kind": d.kind, "name": d.name, "url": url_for(STATION_PAGES[d.kind][0], device_id=d.id)}
                 for d in s.scalars(stmt)]
 
@@ -66,6 +64,7 @@ def console():
         office = s.get(Office, office_id) if office_id else None
         if office is None:
             abort(404)
+        require_office(office.id)
         counters = [{"id": c.id, "number": c.number, "label": c.label, "state": c.state,
                      "officer_id": c.officer_id, "services": [sv.code for sv in c.services]}
                     for c in s.scalars(select(Counter).where(Counter.office_id == office.id).order_by(Counter.number))]

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from ...models import Application, CardBinding, Device, DeviceKind, Office, StationCard, utcnow
 from .. import audit
 from ..actors import Actor
-from ..applications.card_gate import ACTIVATE_STEP, PRINT_STEP, has_activation
+from ..applications.card_gate import PRINT_STEP, has_activation
 from ..applications.records import check_version, load
 from ..applications.roles import require_step_role
 from ..errors import LoketError, NotFound, ValidationError

@@ -38,14 +38,13 @@ from ..applications import chain
 from ..applications.pickup import find_by_code
 from ..errors import Forbidden, InvalidState, ValidationError, VersionConflict
 from ..resi import ResiSigner
-from .cards import (
-    ACTIVATE_STEP, CardRefused, binding_by_uid, binding_of, has_activation, reader_station, station_card, step_index,
-)
+from ..applications.card_gate import ACTIVATE_STEP
+from .cards import CardRefused, binding_by_uid, binding_of, has_activation, reader_station, station_card, step_index
 from .texts import message, view
 
 OPEN = ActivationStatus.OPEN.value
 _NIK = re.compile(r"^\d{16}$")
-RELEASE_ROLES = {Role.SECTION_HEAD.value, Role.ADMIN.value}
+RELEASE_ROLES = {Role.SECTION_HEAD.value, Role.ADMIN.value, Role.SYSTEM_ADMIN.value}
 
 
 def open_session(session: Session, device_id: int) -> Activation | None:
@@ -318,7 +317,7 @@ def release(session: Session, application_id: int, reason: str, *, actor: Actor,
                               field="reason")
     app = session.get(Application, application_id)
     binding = binding_of(session, application_id)
-    if app is None or (actor.office_id is not None and app.office_id != actor.office_id):
+    if app is None or not actor.may_access(app.office_id):
         raise CardRefused("application_unknown", message("application_unknown"), http_status=404)
     if binding is None or binding.blocked_at is None:
         raise InvalidState("aktivasi berkas ini tidak diblokir / this file's activation is not blocked")

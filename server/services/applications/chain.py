@@ -14,7 +14,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ...models import OPEN_STATUSES, Application, ApplicationStatus, Office, Role, utcnow
+from ...models import ADMIN_ROLES, OPEN_STATUSES, Application, ApplicationStatus, Office, utcnow
 from ..actors import Actor
 from ..errors import InvalidState, NotFound, ValidationError
 from .card_gate import require_activation_counter, require_bound_card
@@ -32,7 +32,7 @@ def worklist(session: Session, office_id: int, role: str) -> list[Application]:
     if office is None:
         raise NotFound("kantor tidak ditemukan / office not found")
     stmt = select(Application).where(Application.office_id == office_id, Application.status.in_(OPEN_STATUSES))
-    if role != Role.ADMIN.value:
+    if role not in ADMIN_ROLES:
         stmt = stmt.where(Application.step_role.in_(sorted(step_roles_of(office, role))))
     return list(session.scalars(stmt.order_by(Application.due_date, Application.step_entered_at, Application.id)))
 

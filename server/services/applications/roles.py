@@ -52,9 +52,9 @@ def require_step_role(actor: Actor, office: Office, step_role: str | None) -> No
     """
     if actor.type != "staff":
         raise Forbidden("hanya petugas yang dapat memproses berkas / only staff may act on an application")
-    if actor.office_id is not None and actor.office_id != office.id:
+    if not actor.may_access(office.id):
         raise Forbidden("berkas milik kantor lain / the application belongs to another office")
-    if actor.role == Role.ADMIN.value:
+    if actor.is_admin:
         return
     wanted = step_roles(office).get(step_role or "")
     if wanted is None or actor.role != wanted:

@@ -25,7 +25,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ...models import Application, ApplicationStatus, Complaint, ComplaintStatus, ComplaintStep, Office, Role, utcnow
+from ...models import Application, ApplicationStatus, Complaint, ComplaintStatus, ComplaintStep, Office, utcnow
 from ..actors import Actor
 from ..errors import Forbidden, InvalidState, ValidationError
 from .records import StepWriter, check_version, load, record_change, save
@@ -49,9 +49,9 @@ def _require_holder(actor: Actor, complaint: Complaint) -> None:
     """Staff of the contact's office holding its stage's role (admins: any). Raises Forbidden."""
     if actor.type != "staff":
         raise Forbidden("hanya petugas yang dapat memproses kontak / only staff may act on a contact")
-    if actor.office_id is not None and actor.office_id != complaint.office_id:
+    if not actor.may_access(complaint.office_id):
         raise Forbidden("kontak milik kantor lain / the contact belongs to another office")
-    if actor.role != Role.ADMIN.value and actor.role != complaint.holder_role:
+    if not actor.is_admin and actor.role != complaint.holder_role:
         raise Forbidden(f"kontak ini sedang di peran {complaint.holder_role} / this contact is held by the "
                         f"{complaint.holder_role} role", holder_role=complaint.holder_role)
 

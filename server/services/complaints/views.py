@@ -24,7 +24,7 @@ from .registration import normalize_number, phone_digits
 from .routing import OPEN
 
 #: Roles that see every contact of their office (read only unless they hold the stage).
-OVERSEERS = (Role.MANAGER.value, Role.ADMIN.value)
+OVERSEERS = (Role.MANAGER.value, Role.ADMIN.value, Role.SYSTEM_ADMIN.value)
 
 
 def seconds_between(start: datetime | None, end: datetime | None) -> float | None:

@@ -6,7 +6,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ...models import COUNTER_ROLES, Counter, CounterState, Role, StaffUser, utcnow
+from ...models import ADMIN_ROLES, COUNTER_ROLES, Counter, CounterState, StaffUser, utcnow
 from .. import audit
 from ..actors import Actor
 from ..errors import CounterBusy, Forbidden, InvalidState, NotFound, ValidationError
@@ -91,4 +91,4 @@ def close_counter(session: Session, counter_id: int, *, actor: Actor, now: datet
 
 def is_counter_role(role: str) -> bool:
     """True when ``role`` may operate a counter console."""
-    return role in {r.value for r in COUNTER_ROLES} or role == Role.ADMIN.value
+    return role in {r.value for r in COUNTER_ROLES} or role in ADMIN_ROLES
