@@ -35,17 +35,21 @@ def create_app(config: type[Config] | None = None, **overrides) -> Flask:
     without LOKET_SECRET_KEY. Returns the app; its SocketIO is ``app.extensions["loket"].socketio``.
     """
     from . import api, web
+    from .headers import init_headers
     from .i18n import init_i18n
     from .migrations import upgrade
     from .ratelimit import init_ratelimit
     from .realtime import emitter as emitter_mod
     from .realtime import handlers, streams, tasks
+    from .realtime.origins import TRANSPORTS as SOCKET_TRANSPORTS
+    from .realtime.origins import origin_checker
     from .security import init_security
     from .services import events
 
     app = Flask(__name__)
     app.config.from_object(config or ProductionConfig)
     app.config.update(overrides)
+    init_headers(app)  # security headers and the CSP nonce (issue 13); first, so every answer has them
     if app.config.get("PROXY_COUNT"):
         from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -69,7 +73,8 @@ def create_app(config: type[Config] | None = None, **overrides) -> Flask:
         message_queue=app.config["REDIS_URL"] or None,
         channel=redis_channel(app.config),
         async_mode=app.config["SOCKETIO_ASYNC_MODE"],
-        cors_allowed_origins=[],
+        cors_allowed_origins=origin_checker(app.config.get("PUBLIC_URL") or "", int(app.config.get("PROXY_COUNT") or 0)),
+        transports=SOCKET_TRANSPORTS,  # every client connects over websocket (realtime/origins.py)
         logger=False,
         engineio_logger=False,
     )

@@ -144,5 +144,12 @@
     return socket;
   }
 
+  /* A button marked data-print prints the page (the reports' "Cetak"): pages carry no
+     inline event handlers, which the Content-Security-Policy refuses (server/headers.py). */
+  document.addEventListener("click", (event) => {
+    const target = event.target instanceof Element ? event.target.closest("[data-print]") : null;
+    if (target) window.print();
+  });
+
   global.Loket = {LoketStream, api, t, minutes, h, joinStation};
 })(window);
