@@ -4,12 +4,12 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from flask import Blueprint, current_app, g, jsonify, request, send_file
+from flask import Blueprint, current_app, jsonify, request, send_file
 from sqlalchemy import select
 
 from display.voice import VoiceSynth, VoiceUnavailable
 from server.models import Office
-from server.security import require
+from server.security import office_allowed, require
 
 NUMBER_RE = re.compile(r"^[A-Z]{1,2}\d{1,4}$")
 _SAFE_CODE = re.compile(r"^[A-Za-z0-9_-][A-Za-z0-9_.-]*$")
@@ -38,7 +38,7 @@ def voice_synth(office_code: str) -> VoiceSynth:
 @require(roles=(), devices=("display",))
 def call_wav(code: str):
     """The spoken call "Nomor antrian, A, dua belas, silakan menuju loket, tiga" as a WAV.
-    The office's display devices (``?token=`` or Bearer) and any signed-in staff may fetch it.
+    The office's display devices (``?token=`` or Bearer) and its signed-in staff may fetch it.
     ---
     get:
       tags: [display]
@@ -55,11 +55,17 @@ def call_wav(code: str):
             audio/wav:
               schema: {type: string, format: binary}
         401: {description: not authenticated}
-        403: {description: not a display device, or a display of another office}
+        403: {description: 'not a display device, or a display or staff of another office'}
         404: {description: 'unknown office: {"error": "not_found", "message": str}'}
         422: {description: 'bad number or counter: {"error": "validation_error", "message": str}'}
         503: {description: 'no voice available (espeak-ng missing, bad clip): {"error": "voice_unavailable", "message": str}'}
     """
+    with current_app.extensions["loket"].db.session() as s:
+        office_id = s.scalar(select(Office.id).where(Office.code == code))
+    if office_id is None:
+        return _error(404, "not_found", f"unknown office {code!r}")
+    if not office_allowed(office_id):  # the office scope rule, for displays and staff alike
+        return _error(403, "forbidden", "this office's calls are for its own displays and staff")
     number = (request.args.get("number") or "").strip()
     if not NUMBER_RE.match(number):
         return _error(422, "validation_error", "number must be 1-2 capital letters then 1-4 digits, e.g. A012")
@@ -69,13 +75,6 @@ def call_wav(code: str):
         counter = 0
     if not 1 <= counter <= 999:
         return _error(422, "validation_error", "counter must be an integer 1..999")
-    with current_app.extensions["loket"].db.session() as s:
-        office_id = s.scalar(select(Office.id).where(Office.code == code))
-    if office_id is None:
-        return _error(404, "not_found", f"unknown office {code!r}")
-    device = g.get("device")
-    if device is not None and device.office_id != office_id:
-        return _error(403, "forbidden", "this display belongs to another office")
     try:
         path = voice_synth(code).call_wav(number, counter)
     except VoiceUnavailable as exc:

@@ -19,12 +19,13 @@ CONTACT = {"name": "Siti Aminah", "phone": "0812-3456-7890", "id_kind": "nik", "
 
 @pytest.fixture
 def people(database, office_id):  # noqa: F811
-    """{role: Actor}: one staff user of each role in the demo office (admin: no office)."""
+    """{role: Actor}: one staff user of each role in the demo office (admin: the office's
+    admin; every account has an office except a system admin, issue 13)."""
     out = {}
     with database.session() as s:
         for role in ROLES:
             user = create_staff(s, f"c_{role}", "password123", role, full_name=f"{role.title()} One",
-                                office_id=None if role == "admin" else office_id, actor=SYSTEM)
+                                office_id=office_id, actor=SYSTEM)
             out[role] = Actor("staff", user.id, office_id=user.office_id, role=role)
     return out
 
