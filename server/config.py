@@ -57,10 +57,11 @@ class Config:
     NOTICE_DELIVERY_S = float(os.environ.get("LOKET_NOTICE_DELIVERY_S", "5"))
     NOTICE_BATCH = int(os.environ.get("LOKET_NOTICE_BATCH", "20"))
     # Rate limits of the public booking API (server/ratelimit.py; "" disables one): per
-    # client IP on booking and on cancelling, and per NIK on booking. Counters live in
-    # Redis when LOKET_REDIS_URL is set (all workers share them), else in process memory.
+    # client IP on booking, confirming and cancelling, and per contact (codes sent to one
+    # number or e-mail; not per NIK, issue 13) on booking. Counters live in Redis when
+    # LOKET_REDIS_URL is set (all workers share them), else in process memory.
     BOOKING_RATE_LIMIT = os.environ.get("LOKET_BOOKING_RATE_LIMIT", "10/minute;100/hour")
-    BOOKING_NIK_RATE_LIMIT = os.environ.get("LOKET_BOOKING_NIK_RATE_LIMIT", "5/hour")
+    BOOKING_CONTACT_RATE_LIMIT = os.environ.get("LOKET_BOOKING_CONTACT_RATE_LIMIT", "5/hour")
     # Per-IP limits of the public AKAPELA complaint form and its status look-up (issue 7).
     COMPLAINT_RATE_LIMIT = os.environ.get("LOKET_COMPLAINT_RATE_LIMIT", "5/minute;30/hour")
     COMPLAINT_STATUS_RATE_LIMIT = os.environ.get("LOKET_COMPLAINT_STATUS_RATE_LIMIT", "20/minute;200/hour")
@@ -103,6 +104,6 @@ class TestingConfig(Config):
     STREAM_TASKS = False
     # Many bookings from one test client: tests of the limits turn them on explicitly.
     BOOKING_RATE_LIMIT = ""
-    BOOKING_NIK_RATE_LIMIT = ""
+    BOOKING_CONTACT_RATE_LIMIT = ""
     COMPLAINT_RATE_LIMIT = ""
     COMPLAINT_STATUS_RATE_LIMIT = ""

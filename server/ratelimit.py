@@ -1,4 +1,5 @@
-"""Rate limits on the public booking endpoints (issue 6, "per-IP and per-NIK rate limits").
+"""Rate limits on the public booking endpoints (issue 6, "per-IP and per-NIK rate limits";
+issue 13: the second one counts per contact, not per NIK).
 
 Flask-Limiter, one ``Limiter`` per app (``app.extensions["loket_limiter"]``), keyed by the
 remote address, stored in Redis when ``LOKET_REDIS_URL`` is set (shared by every worker)
@@ -6,10 +7,15 @@ and in process memory otherwise. There are NO default limits: only views marked 
 :func:`rate_limited` are limited, and only as configured:
 
 - ``BOOKING_RATE_LIMIT`` (env ``LOKET_BOOKING_RATE_LIMIT``, default "10/minute;100/hour"):
-  per client IP, on booking and on cancelling (each view counted on its own);
-- ``BOOKING_NIK_RATE_LIMIT`` (env ``LOKET_BOOKING_NIK_RATE_LIMIT``, default "5/hour"): per
-  NIK, on booking only. The key is an HMAC of the NIK's digits (the secret key), so Redis
-  never holds a NIK; a body without a NIK is not counted (it is refused as invalid anyway).
+  per client IP, on booking, confirming the code and cancelling (each view counted on its
+  own);
+- ``BOOKING_CONTACT_RATE_LIMIT`` (env ``LOKET_BOOKING_CONTACT_RATE_LIMIT``, default
+  "5/hour"): per contact (the WhatsApp number, else the e-mail, normalised as
+  ``services.booking.contacts`` does), on booking only: how many codes one number or
+  address can be sent. Not per NIK (issue 13): a limit keyed by the NIK would let someone
+  who knows a NIK use it up and keep its owner from booking. The key is an HMAC of the
+  contact (the secret key), so Redis never holds a number; a body without a contact is
+  not counted (it is refused as invalid anyway).
 
 An empty value disables that limit (the burst test and the booking benchmark run with
 both empty: their 200+ requests come from one address). Over the limit the answer is 429
@@ -27,6 +33,8 @@ from flask import Flask, current_app, jsonify, request
 from flask_limiter import Limiter, RateLimitExceeded
 from flask_limiter.util import get_remote_address
 
+from .services.booking.contacts import normalise
+
 _MARK = "_loket_rate_limit"
 MESSAGE = ("Terlalu banyak permintaan; coba lagi nanti / Too many requests; please try again later")
 
@@ -40,11 +48,12 @@ def _config_limit(key: str):
 
 
 def rate_limited(kind: str):
-    """Mark a view for limiting: ``"booking"`` (per IP and per NIK) or ``"cancel"`` (per IP);
+    """Mark a view for limiting: ``"booking"`` (per IP and per contact) or ``"cancel"`` /
+    ``"confirm"`` (per IP);
     ``"complaint"`` / ``"complaint_status"`` (per IP: the public AKAPELA form and status
     look-up, ``COMPLAINT_RATE_LIMIT`` / ``COMPLAINT_STATUS_RATE_LIMIT``, issue 7).
     The limits are attached by :func:`init_ratelimit` to the app's view functions."""
-    assert kind in ("booking", "cancel", *_OWN_LIMITS), kind
+    assert kind in ("booking", "cancel", "confirm", *_OWN_LIMITS), kind
 
     def mark(view):
         setattr(view, _MARK, kind)
@@ -56,23 +65,27 @@ def _ip_limit() -> str:
     return current_app.config.get("BOOKING_RATE_LIMIT") or ""
 
 
-def _nik_limit() -> str:
-    return current_app.config.get("BOOKING_NIK_RATE_LIMIT") or ""
+def _contact_limit() -> str:
+    return current_app.config.get("BOOKING_CONTACT_RATE_LIMIT") or ""
 
 
-def _body_nik() -> str:
-    """The digits of the "nik" of the JSON body ("" when there is none); never raises."""
+def _body_contact() -> str:
+    """The normalised contact of the JSON body: "tel:<msisdn>" of "phone", else
+    "mail:<address>" of "email"; "" when there is none. Never raises."""
     data = request.get_json(silent=True) if request.is_json else None
-    nik = data.get("nik") if isinstance(data, dict) else None
-    if not isinstance(nik, str):
+    if not isinstance(data, dict):
         return ""
-    return "".join(ch for ch in nik[:64] if ch.isascii() and ch.isdigit())
+    for field, kind in (("phone", "tel"), ("email", "mail")):
+        value = data.get(field)
+        if isinstance(value, str) and value.strip():
+            return f"{kind}:{normalise(kind, value[:200])}"
+    return ""
 
 
-def nik_key() -> str:
-    """The per-NIK limit key: "nik:" + HMAC-SHA256(secret key, NIK digits), truncated."""
-    digest = hmac.new(current_app.config["SECRET_KEY"].encode(), _body_nik().encode(), hashlib.sha256)
-    return "nik:" + digest.hexdigest()[:32]
+def contact_key() -> str:
+    """The per-contact limit key: "contact:" + HMAC-SHA256(secret key, contact), truncated."""
+    digest = hmac.new(current_app.config["SECRET_KEY"].encode(), _body_contact().encode(), hashlib.sha256)
+    return "contact:" + digest.hexdigest()[:32]
 
 
 def _too_many(exc: RateLimitExceeded):
@@ -100,8 +113,8 @@ def init_ratelimit(app: Flask) -> Limiter:
             continue
         wrapped = limiter.limit(_ip_limit, exempt_when=lambda: not _ip_limit(), error_message=MESSAGE)(view)
         if kind == "booking":
-            wrapped = limiter.limit(_nik_limit, key_func=nik_key, scope="nik",
-                                    exempt_when=lambda: not _nik_limit() or not _body_nik(),
+            wrapped = limiter.limit(_contact_limit, key_func=contact_key, scope="contact",
+                                    exempt_when=lambda: not _contact_limit() or not _body_contact(),
                                     error_message=MESSAGE)(wrapped)
         app.view_functions[endpoint] = wrapped
     app.register_error_handler(429, _too_many)

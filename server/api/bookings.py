@@ -2,9 +2,12 @@
 ``server.services.booking.bookings``; places are taken atomically (``booking.capacity``).
 
 Errors answer {"error", "message", "details"}: 422 ``validation_error`` (field: service,
-day, session, nik, name, phone, email, code), 409 ``session_full`` / ``already_booked`` /
-``no_show_blocked`` / ``invalid_state``, 404 ``not_found``, 429 ``too_many_requests``
-(per-IP and per-NIK limits, ``server.ratelimit``).
+day, session, nik, name, phone, email, code), 409 ``invalid_state``, 404 ``not_found``,
+429 ``too_many_requests`` (per-IP and per-contact limits, ``server.ratelimit``).
+
+Booking is two steps bound to a confirmed contact (issue 13): ``POST …/bookings`` sends a
+one-time code, ``POST …/bookings/confirm`` takes it; no answer of either says whether a
+NIK already holds a booking, and the outcome goes to the contact only.
 """
 from __future__ import annotations
 
@@ -15,7 +18,7 @@ from flask import current_app, jsonify
 from ..models import utcnow
 from ..ratelimit import rate_limited
 from ..security import public_json
-from ..services.booking import bookings, challenge
+from ..services.booking import bookings, challenge, requests
 from ..services.booking.catalog_cache import CatalogCache
 from ..services.booking.notices import queue_booking_notice
 from ..services.booking.views import availability, booking_view
@@ -83,21 +86,24 @@ def booking_challenge(code: str):
 @rate_limited("booking")
 @public_json
 def create_booking(code: str):
-    """Book a place: body {"service", "day": YYYY-MM-DD, "session", "nik", "name", "phone"
-    (WhatsApp), "email"; and "challenge", "solution" when the office sets an anti-bot
-    challenge (see ``booking_challenge``)}. Answers 201 with the confirmation (code, QR payload, check-in
-    window, what to bring, how to cancel); the same goes to the citizen by WhatsApp, SMS or
-    e-mail through the notice outbox. Anonymous, and no cookie authenticates anything here:
-    a JSON body from no or this origin needs no CSRF token (``security.public_json`` says
-    why that is safe); anything else still needs it (400 ``csrf_failed``).
+    """Ask for a booking (step 1 of 2, ``services.booking.requests``): body {"service",
+    "day": YYYY-MM-DD, "session", "nik", "name", "phone" (WhatsApp), "email"; and
+    "challenge", "solution" when the office sets an anti-bot challenge (see
+    ``booking_challenge``)}. A 6-digit code goes to the WhatsApp number (or e-mail) through
+    the notice outbox; answers 202 {"request": token for step 2, "contact": masked,
+    "expires_at", "attempts", "message"}: the same whether or not the NIK already holds a
+    booking (nothing about bookings is read here). Anonymous, and no cookie authenticates
+    anything here: a JSON body from no or this origin needs no CSRF token
+    (``security.public_json`` says why that is safe); anything else still needs it (400
+    ``csrf_failed``).
     ---
     post:
       tags: [booking]
       parameters: [{in: path, name: code, required: true, schema: {type: string}}]
       responses:
-        201: {description: booking confirmation}
-        409: {description: 'session_full, already_booked, no_show_blocked'}
+        202: {description: '{"request", "contact", "expires_at", "attempts", "message"}'}
         422: {description: validation_error}
+        429: {description: too_many_requests}
     """
     data = body()
     try:
@@ -108,21 +114,63 @@ def create_booking(code: str):
     office = catalog.office
     challenge.verify(current_app.config["SECRET_KEY"], str(data.get("challenge") or ""), str(data.get("nik") or ""),
                      str(data.get("solution") or ""), challenge.office_bits(office.settings))
-    confirmation: dict = {}
     with transaction() as s:
-        def confirm(booking) -> None:
-            # The confirmation by WhatsApp / SMS / e-mail, queued in this transaction
-            # (outbox), before the place is taken: the capacity row's lock lasts from the
-            # conditional UPDATE to the commit only.
-            view = confirmation["view"] = booking_view(office, booking, booking_signer(), public_url(),
-                                                       service=catalog.service_by_id(booking.service_id))
-            queue_booking_notice(s, office, booking, view, "booked", providers=_providers())
+        asked = requests.request_booking(
+            s, office, service_code=str(data.get("service") or ""), day=day,
+            session_code=str(data.get("session") or ""), nik=str(data.get("nik") or ""),
+            name=str(data.get("name") or ""), phone=data.get("phone"), email=data.get("email"),
+            secret_key=current_app.config["SECRET_KEY"], providers=_providers(), services=catalog.services)
+    return jsonify(request=asked.token, contact=asked.contact, expires_at=asked.expires_at.isoformat(),
+                   attempts=asked.attempts, message=CODE_SENT.format(contact=asked.contact)), 202
 
-        bookings.book(s, office, service_code=str(data.get("service") or ""), day=day,
-                      session_code=str(data.get("session") or ""), nik=str(data.get("nik") or ""),
-                      name=str(data.get("name") or ""), phone=data.get("phone"), email=data.get("email"),
-                      services=catalog.services, before_taking=confirm)
-    return jsonify(confirmation["view"]), 201  # after the commit
+
+CODE_SENT = ("Kode 6 angka telah dikirim ke {contact}. Masukkan kode itu untuk menyelesaikan booking / a 6-digit "
+             "code was sent to {contact}: enter it to complete the booking")
+_REFUSED = {
+    "wrong": "Kode salah / wrong code",
+    "locked": "Terlalu banyak kode salah; isi formulir lagi untuk kode baru / too many wrong codes: fill in the form "
+              "again for a new code",
+    "expired": "Kode kedaluwarsa; isi formulir lagi untuk kode baru / the code expired: fill in the form again for a "
+               "new code",
+    "used": "Kode salah / wrong code",
+}
+
+
+@bp.post("/offices/<code>/bookings/confirm")
+@rate_limited("confirm")
+@public_json
+def confirm_booking(code: str):
+    """Complete a booking (step 2 of 2): body {"request": the token of step 1, "code": the
+    6 digits sent to the contact}. Answers 200 {"status": "sent", "contact": masked,
+    "message"} whatever the outcome: the booking (code, QR link) or why there is none goes
+    to the confirmed contact only. 422 ``validation_error`` field "code" with details
+    {"reason": "wrong" | "locked" | "expired", "attempts_left"}; 404 unknown request.
+    ---
+    post:
+      tags: [booking]
+      parameters: [{in: path, name: code, required: true, schema: {type: string}}]
+      responses:
+        200: {description: '{"status": "sent", "contact", "message"}'}
+        404: {description: unknown request}
+        422: {description: 'validation_error (field code; details reason, attempts_left)'}
+    """
+    data = body()
+    catalog = booking_catalog().get(code)
+    office = catalog.office
+
+    def view(booking, service) -> dict:
+        return booking_view(office, booking, booking_signer(), public_url(), service=service)
+
+    with transaction() as s:  # committed whatever the result: a wrong code's attempt counts
+        done = requests.confirm(s, office, str(data.get("request") or ""), str(data.get("code") or ""),
+                                secret_key=current_app.config["SECRET_KEY"], view=view, services=catalog.services)
+    if not done.ok:
+        message = _REFUSED.get(done.reason, _REFUSED["wrong"])
+        if done.reason == "wrong":
+            message = f"Kode salah; sisa {done.attempts_left} percobaan / wrong code: {done.attempts_left} tries left"
+        raise ValidationError(message, field="code", reason="locked" if done.reason == "used" else done.reason,
+                              attempts_left=done.attempts_left)
+    return jsonify(status="sent", contact=done.contact, message=requests.SENT.format(contact=done.contact))
 
 
 @bp.get("/offices/<code>/bookings/<ref>")

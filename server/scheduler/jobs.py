@@ -29,6 +29,7 @@ from ..db import Database
 from ..models import Office
 from ..services import stream_log
 from ..services.booking.checkin import expire_due
+from ..services.booking.requests import expire_requests
 from ..services.notices.loop import deliver_pending
 from ..services.queue import close_day
 
@@ -126,7 +127,9 @@ def close_office_day(session: Session, office: Office, now: datetime) -> int:
 
 def expire_office_bookings(session: Session, office: Office, now: datetime) -> int:
     """Bookings of one office whose check-in window ended become no-shows
-    (``services.booking.checkin.expire_due``); returns how many."""
+    (``services.booking.checkin.expire_due``), and booking requests whose code ran out
+    expire (``services.booking.requests.expire_requests``); returns how many bookings."""
+    expire_requests(session, office, now)
     expired = expire_due(session, office, now)
     if expired:
         log.info("office %s: %d bookings expired (not checked in)", office.code, expired)

@@ -1,5 +1,6 @@
 """Booking over the REST API on SQLite and PostgreSQL (issue 6): availability, booking,
-one per NIK, full sessions, cancel frees the place, working days and the horizon."""
+one per NIK (per confirmed contact, issue 13), full sessions, cancel frees the place,
+working days and the horizon. Booking goes through both steps (``tests.booking.flow``)."""
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta, timezone
@@ -13,6 +14,7 @@ from server.services.booking.bookings import BookingRefused
 from server.services.booking.checkin import expire_due
 from server.services.booking.settings import BookingRules
 from server.services.errors import ValidationError
+from tests.booking import flow
 from tests.server.test_api import app  # noqa: F401  (app: fixture)
 
 NIK = "1471011205900001"
@@ -26,9 +28,10 @@ def client(app_):
     return c
 
 
-def book(c, **kw):
+def book(c, **kw) -> flow.Booked:
+    """Both steps (ask, confirm with the code sent to the contact): a ``flow.Booked``."""
     body = {"service": "kk", "session": "2", "nik": NIK, "name": "Budi Santoso", "phone": "081234567890", **kw}
-    return c.post("/api/v1/offices/DEMO/bookings", json=body, headers={"X-CSRFToken": c.csrf})
+    return flow.book(c, **body)
 
 
 def set_booking(app_, **settings):
@@ -49,13 +52,15 @@ def test_book_one_per_nik_full_session_and_cancel_frees_the_place(app):
     day = avail["days"][-1]["date"]
     assert avail["days"][-1]["sessions"]["2"]["left"]["kk"] == 2
     r = book(c, day=day)
-    assert r.status_code == 201, r.get_json()
-    first = r.get_json()
+    assert r.outcome == "booked", r.answers
+    first = r.view
     assert first["name"] == "B*** S******" and NIK not in str(first) and first["qr_payload"].startswith("LKB1.DEMO.")
-    assert book(c, day=day).get_json()["error"] == "already_booked"
-    assert book(c, day=day, nik=NIK2, name="Siti").status_code == 201
-    full = book(c, day=day, nik="1471010101900003", name="Andi")
-    assert full.status_code == 409 and full.get_json()["error"] == "session_full"
+    # The same NIK from the same contact: "already booked" (told to that contact), no place taken.
+    again = book(c, day=day)
+    assert again.outcome == "already_booked" and first["code"] in again.notice["body"]
+    assert book(c, day=day, nik=NIK2, name="Siti", phone="081298765432").outcome == "booked"
+    full = book(c, day=day, nik="1471010101900003", name="Andi", phone="081311112222")
+    assert full.status_code == 200 and full.outcome == "session_full" and "TIDAK DAPAT DIBUAT" in full.notice["body"]
     assert c.get("/api/v1/offices/DEMO/booking").get_json()["days"][-1]["sessions"]["2"]["left"]["kk"] == 0
     # Cancel needs the booking's own NIK; then the place is free at once.
     bad = c.post(f"/api/v1/offices/DEMO/bookings/{first['code']}/cancel", json={"nik": NIK2},
@@ -64,7 +69,7 @@ def test_book_one_per_nik_full_session_and_cancel_frees_the_place(app):
     ok = c.post(f"/api/v1/offices/DEMO/bookings/{first['code'].lower().replace('-', '')}/cancel", json={"nik": NIK},
                 headers={"X-CSRFToken": c.csrf})
     assert ok.status_code == 200 and ok.get_json()["status"] == "cancelled"
-    assert book(c, day=day, nik="1471010101900003", name="Andi").status_code == 201
+    assert book(c, day=day, nik="1471010101900003", name="Andi", phone="081311112222").outcome == "booked"
     assert c.get(f"/api/v1/offices/DEMO/bookings/{first['code']}").get_json()["status"] == "cancelled"
     by_qr = c.get(f"/api/v1/offices/DEMO/bookings/{first['qr_payload']}")
     assert by_qr.status_code == 200 and by_qr.get_json()["code"] == first["code"]
@@ -91,10 +96,18 @@ def test_bad_input_is_refused_with_its_field(app):
                     fresh.post(url, data=body),
                     fresh.post(url, data='{"day": "%s"}' % day, content_type="text/plain")):
         assert refused.status_code == 400 and refused.get_json()["error"] == "csrf_failed", refused.get_json()
-    assert fresh.post(url, json=body, headers={"Origin": "http://localhost"}).status_code == 201
-    assert fresh.post(url, json={**body, "nik": NIK2}).status_code == 201
+    asked = fresh.post(url, json=body, headers={"Origin": "http://localhost"})
+    assert asked.status_code == 202
+    assert fresh.post(url, json={**body, "nik": NIK2}).status_code == 202
+    # So is the code (the second step).
+    token = asked.get_json()["request"]
+    done = fresh.post(f"{url}/confirm", json={"request": token, "code": flow.sent_code(app, token)},
+                      headers={"Origin": "http://localhost"})
+    assert done.status_code == 200, done.get_json()
+    refused = fresh.post(f"{url}/confirm", data={"request": token, "code": "000000"})
+    assert refused.status_code == 400 and refused.get_json()["error"] == "csrf_failed"
     with app.extensions["loket"].db.session() as s:
-        assert {b.nik for b in s.scalars(select(Booking))} == {"1471010101900003", NIK2}
+        assert {b.nik for b in s.scalars(select(Booking))} == {"1471010101900003"}
 
 
 def test_only_working_days_within_the_horizon_opening_at_its_hour(app):
@@ -112,21 +125,25 @@ def test_only_working_days_within_the_horizon_opening_at_its_hour(app):
         assert date(2026, 12, 25) not in rules.days(datetime(2026, 12, 21, 8, 0, tzinfo=WIB))
         with pytest.raises(ValidationError) as err:
             bookings.book(s, office, service_code="kk", day=date(2026, 12, 1), session_code="1", nik=NIK,
-                          name="Budi", phone="081234567890", email=None, now=datetime(2026, 11, 27, 8, 0, tzinfo=WIB))
+                          name="Budi", phone="081234567890", email=None, contact_hash="c1",
+                          now=datetime(2026, 11, 27, 8, 0, tzinfo=WIB))
         assert err.value.details["field"] == "day"
         assert s.scalar(select(Booking.id)) is None
 
 
-def test_repeated_no_shows_block_the_nik_for_a_while(app):
+def test_repeated_no_shows_block_the_contact_not_the_nik(app):
+    """Issue 13 changed this rule: no-shows used to block the NIK, which let someone who
+    booked in another person's NIK and stayed away get that NIK blocked. They now block the
+    confirmed contact that did not come; the NIK's owner books from their own contact."""
     set_booking(app, no_show_limit=2, no_show_days=30, no_show_block_days=14)
     mon = datetime(2026, 11, 23, 7, 30, tzinfo=WIB)
     db = app.extensions["loket"].db
 
-    def book_at(now, day, nik=NIK):
+    def book_at(now, day, nik=NIK, contact="absent"):
         with db.session() as s:
             office = s.scalars(select(Office).where(Office.code == "DEMO")).one()
             return bookings.book(s, office, service_code="kk", day=day, session_code="1", nik=nik, name="Budi",
-                                 phone="081234567890", email=None, now=now).code
+                                 phone="081234567890", email=None, contact_hash=contact, now=now).code
 
     def expire(now):
         with db.session() as s:
@@ -139,5 +156,7 @@ def test_repeated_no_shows_block_the_nik_for_a_while(app):
     with pytest.raises(BookingRefused) as err:
         book_at(thu, date(2026, 11, 27))
     assert err.value.code == "no_show_blocked" and "08-12-2026" in err.value.message
-    book_at(thu, date(2026, 11, 27), nik=NIK2)  # another NIK is not affected
+    with pytest.raises(BookingRefused):  # the contact, whatever NIK it books
+        book_at(thu, date(2026, 11, 27), nik=NIK2)
+    book_at(thu, date(2026, 11, 27), contact="owner")  # the same NIK from another contact is not affected
     assert book_at(datetime(2026, 12, 9, 7, 30, tzinfo=WIB), date(2026, 12, 9))  # 14 days after the last one

@@ -21,7 +21,7 @@ def test_booking_notice_queued_once_with_code_schedule_and_cancel_link(app):
         office = s.scalars(select(Office).where(Office.code == "DEMO")).one()
         day = BookingRules(office).days(utcnow())[-1]
         booking = bookings.book(s, office, service_code="kk", day=day, session_code="2", nik=NIK, name="Budi Santoso",
-                                phone="0812-3456-7890", email="budi@example.id")
+                                phone="0812-3456-7890", email="budi@example.id", contact_hash="c1")
         view = booking_view(office, booking, bookings.booking_signer("k" * 32), "https://antrian.example.go.id")
         providers = {"whatsapp": object(), "email": object()}
         first = queue_booking_notice(s, office, booking, view, "booked", providers=providers)
@@ -36,13 +36,16 @@ def test_booking_notice_queued_once_with_code_schedule_and_cancel_link(app):
 
 
 def test_booking_and_cancelling_over_the_api_queue_their_notices(app):
+    """Issue 13: the code, then the booking, then the cancellation, all to the one contact
+    the booker confirmed."""
     app.extensions["loket_notice_providers"] = {"whatsapp": object()}
     c = client(app)
-    made = book(c, day=last_day(app)).get_json()
+    made = book(c, day=last_day(app)).view
     assert c.post(f"/api/v1/offices/DEMO/bookings/{made['code']}/cancel", json={"nik": NIK},
                   headers={"X-CSRFToken": c.csrf}).status_code == 200
     with app.extensions["loket"].db.session() as s:
         notices = s.scalars(select(Notice).order_by(Notice.id)).all()
         assert [(n.kind, n.channel, n.recipient) for n in notices] == [
-            ("booking_booked", "whatsapp", "6281234567890"), ("booking_cancelled", "whatsapp", "6281234567890")]
-        assert made["code"] in notices[0].body
+            ("booking_code", "whatsapp", "6281234567890"), ("booking_booked", "whatsapp", "6281234567890"),
+            ("booking_cancelled", "whatsapp", "6281234567890")]
+        assert made["code"] in notices[1].body and made["code"] not in notices[0].body

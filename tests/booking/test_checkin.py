@@ -49,7 +49,7 @@ def book(app_, nik, day=DAY, service="kk", sesi="2") -> dict:
     with db(app_).session() as s:
         office = s.scalars(select(Office).where(Office.code == "DEMO")).one()
         b = bookings.book(s, office, service_code=service, day=day, session_code=sesi, nik=nik, name="Budi Santoso",
-                          phone="081234567890", email=None, now=BOOKED_AT)
+                          phone="081234567890", email=None, contact_hash=f"contact-of-{nik}", now=BOOKED_AT)
         return booking_view(office, b, signer(app_), "http://loket.test") | {"id": b.id}
 
 

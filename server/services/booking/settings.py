@@ -14,8 +14,14 @@ Keys (all optional; defaults in brackets):
   service codes (information desks and document pickup take walk-ins);
 - ``checkin_before_min`` [30] / ``checkin_after_min`` [15]: the check-in window around
   the session start;
-- ``no_show_limit`` [3] no-shows within ``no_show_days`` [30] block a NIK from booking
-  for ``no_show_block_days`` [14];
+- ``no_show_limit`` [3] no-shows within ``no_show_days`` [30] block the confirmed
+  *contact* that did not come (not the NIK: someone else may have booked in it; issue 13)
+  from booking for ``no_show_block_days`` [14];
+- ``max_niks_per_contact_per_day`` [2]: how many different NIKs one confirmed contact may
+  hold active bookings for on one day (a family member or two; a broker needs many;
+  0: no limit);
+- ``code_ttl_min`` [10] / ``code_attempts`` [5]: how long the one-time code sent to the
+  contact is valid, and how many wrong codes end the request;
 - ``booked_ratio`` [2]: when booked (checked-in) and walk-in tickets both wait, a counter
   calls this many booked tickets, then one walk-in (0: queue order only;
   ``services.queue.calling``).
@@ -85,6 +91,9 @@ class BookingRules:
         self.no_show_limit = int(raw.get("no_show_limit", 3))
         self.no_show_days = int(raw.get("no_show_days", 30))
         self.no_show_block_days = int(raw.get("no_show_block_days", 14))
+        self.max_niks_per_contact = int(raw.get("max_niks_per_contact_per_day", 2))
+        self.code_ttl = timedelta(minutes=int(raw.get("code_ttl_min", 10)))
+        self.code_attempts = max(1, int(raw.get("code_attempts", 5)))
         self.booked_ratio = booked_ratio(office)
 
     def bookable(self, service: Service) -> bool:
