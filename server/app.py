@@ -93,6 +93,7 @@ def create_app(config: type[Config] | None = None, **overrides) -> Flask:
     login = LoginManager(app)
     login.login_view = "web.login"
     login.user_loader(lambda uid: web.auth.load_user(app, uid))
+    web.sessions.init_sessions(app)  # idle limits per office (issue 13)
     init_security(app, CSRFProtect(app))
     init_i18n(app)
     api.register(app)

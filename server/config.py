@@ -70,6 +70,15 @@ class Config:
     # ProxyFix), so per-IP rate limits see the citizen, not the proxy. 0: no proxy
     # (never trust X-Forwarded-For from the Internet).
     PROXY_COUNT = int(os.environ.get("LOKET_PROXY_COUNT", "0"))
+    # Staff sign-in (server/web/login_throttle.py; "" disables one): FAILED attempts per
+    # user name and per client address; reaching either locks it for LOGIN_LOCKOUT_S.
+    LOGIN_USER_LIMIT = os.environ.get("LOKET_LOGIN_USER_LIMIT", "5/15 minutes")
+    LOGIN_ADDRESS_LIMIT = os.environ.get("LOKET_LOGIN_ADDRESS_LIMIT", "20/15 minutes")
+    LOGIN_LOCKOUT_S = int(os.environ.get("LOKET_LOGIN_LOCKOUT_S", "900"))
+    # Staff sessions end after this many idle minutes (server/web/sessions.py); an office
+    # overrides them in settings["security"]: idle_timeout_min, admin_idle_timeout_min.
+    IDLE_TIMEOUT_MIN = float(os.environ.get("LOKET_IDLE_TIMEOUT_MIN", "480"))
+    ADMIN_IDLE_TIMEOUT_MIN = float(os.environ.get("LOKET_ADMIN_IDLE_TIMEOUT_MIN", "60"))
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     WTF_CSRF_TIME_LIMIT = None  # a counter console stays open all day

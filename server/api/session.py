@@ -2,14 +2,12 @@
 from __future__ import annotations
 
 from flask import jsonify
-from flask_login import current_user, login_user, logout_user
+from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
-from ..services import audit
-from ..services.accounts import authenticate_staff
-from ..services.actors import Actor
+from ..web import sessions
 from . import bp
-from .helpers import body, transaction
+from .helpers import body
 
 
 def user_public(user) -> dict:
@@ -31,7 +29,10 @@ def csrf_token():
 
 @bp.post("/auth/login")
 def login():
-    """Sign a staff user in (session cookie). Body {"username", "password"}.
+    """Sign a staff user in (a new session cookie and a new CSRF token, returned as
+    ``csrf_token``: the one fetched before stops working). Body {"username", "password"}.
+    Failures (unknown name, wrong password, a name or address locked out after too many
+    failures, ``web.login_throttle``) all answer 401 ``invalid_credentials``.
     ---
     post:
       tags: [auth]
@@ -44,27 +45,26 @@ def login():
         401: {description: wrong username or password}
     """
     data = body()
-    with transaction() as s:
-        user = authenticate_staff(s, str(data.get("username", "")), str(data.get("password", "")))
-        if user is None:
-            audit.record(s, Actor("public"), "staff.login_failed", "staff", None, office_id=None,
-                         data={"username": str(data.get("username", ""))[:80]})
-            return jsonify(error="invalid_credentials", message="wrong username or password"), 401
-        audit.record(s, Actor("staff", user.id), "staff.login", "staff", user.id, office_id=user.office_id)
-        login_user(user)
-        return jsonify(user=user_public(user), csrf_token=generate_csrf())
+    user, locked = sessions.sign_in(str(data.get("username", "")), str(data.get("password", "")))
+    if user is None:
+        message = "wrong username or password"
+        if locked:
+            message += "; too many attempts: try again later"
+        return jsonify(error="invalid_credentials", message=message), 401
+    return jsonify(user=user_public(user), csrf_token=generate_csrf())
 
 
 @bp.post("/auth/logout")
 def logout():
-    """Sign out.
+    """Sign out everywhere: every session of this user ends (cookies copied before, other
+    browsers), see ``server.web.sessions``.
     ---
     post:
       tags: [auth]
       responses:
         200: {description: signed out}
     """
-    logout_user()
+    sessions.sign_out()
     return jsonify(ok=True)
 
 

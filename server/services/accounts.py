@@ -45,12 +45,55 @@ def create_staff(
     return user
 
 
+#: A hash of a random password, made like every stored one (werkzeug's default method),
+#: checked when the user name is unknown or inactive so that such an attempt costs the same
+#: time as a wrong password (issue 13: no user-name probing by timing).
+_DUMMY_HASH = generate_password_hash(secrets.token_urlsafe(24))
+
+
 def authenticate_staff(session: Session, username: str, password: str) -> StaffUser | None:
-    """The active user with these credentials, or None (same answer for every failure)."""
+    """The active user with these credentials, or None (same answer for every failure).
+
+    Exactly one password hash is checked on every call, also for an unknown or inactive
+    user name (against a dummy hash), so the time does not tell which names exist."""
     user = session.scalars(select(StaffUser).where(StaffUser.username == username)).first()
-    if user is None or not user.active or not check_password_hash(user.password_hash, password):
+    if user is None or not user.active:
+        check_password_hash(_DUMMY_HASH, password)
+        return None
+    if not check_password_hash(user.password_hash, password):
         return None
     return user
+
+
+def set_password(session: Session, user_id: int, password: str, *, actor: Actor) -> StaffUser:
+    """Give staff user ``user_id`` a new password (>= 8 characters) and end every session
+    it has (``session_version`` + 1); audited as ``staff.password``. Raises
+    ValidationError (short password, unknown user)."""
+    if len(password) < 8:
+        raise ValidationError("password must have at least 8 characters", field="password")
+    user = session.get(StaffUser, user_id)
+    if user is None:
+        raise ValidationError(f"unknown staff user {user_id}", field="user")
+    user.password_hash = generate_password_hash(password)
+    user.session_version = (user.session_version or 0) + 1
+    session.flush()
+    audit.record(session, actor, "staff.password", "staff", user.id, office_id=user.office_id)
+    return user
+
+
+def end_sessions(session: Session, user_id: int, *, actor: Actor, action: str = "staff.logout") -> int | None:
+    """Sign staff user ``user_id`` out everywhere: ``session_version`` + 1, so every session
+    cookie signed in before (this browser's, a copy of it, another browser's) stops
+    working (``server.web.sessions``); audited as ``action``. Returns the new version, or
+    None when the user does not exist. The caller commits."""
+    user = session.get(StaffUser, user_id)
+    if user is None:
+        return None
+    user.session_version = (user.session_version or 0) + 1
+    session.flush()
+    audit.record(session, actor, action, "staff", user.id, office_id=user.office_id,
+                 data={"session_version": user.session_version})
+    return user.session_version
 
 
 TOKEN_PREFIX = "lkd_"

@@ -8,8 +8,10 @@ id, role, office and names; nothing adds it to a session or changes it), for
 - a commit through this process's session factory that inserted, changed or deleted a
   ``StaffUser`` (deactivation, a new role or office, a password) empties it at once;
 - a change made by another process reaches this one within ``TTL_S``: for at most that
-  long a deactivated officer's open session may still act here. Signing out needs no
-  cache: it removes the user id from the session cookie.
+  long a deactivated officer's open session may still act here. Signing out adds 1 to
+  the user's ``session_version`` (``web.sessions``): a commit, so this process forgets at
+  once and other processes within ``TTL_S``; a cookie claiming a NEWER version than the
+  cached row re-reads the row (:meth:`UserCache.fresh`).
 """
 from __future__ import annotations
 
@@ -52,6 +54,12 @@ class UserCache:
         with self._lock:
             self._users[user_id] = user
         return user
+
+    def fresh(self, user_id: int) -> StaffUser | None:
+        """Like :meth:`get`, but read from the database now (replacing the cached row)."""
+        with self._lock:
+            self._users.pop(user_id, None)
+        return self.get(user_id)
 
     def clear(self) -> None:
         """Forget every cached user."""
