@@ -25,7 +25,7 @@ def make_engine(url: str, *, pool_size: int = 10, echo: bool = False, poolclass=
     ``sqlalchemy.exc.ArgumentError`` for a malformed URL.
     """
     if poolclass is not None:
-        engine = create_engine(url, echo=echo, poolclass=poolclass)
+        engine = create_engine(url, echo=echo, poolclass=poolclass, hide_parameters=True)
         if url.startswith("sqlite"):
             _configure_sqlite(engine)
         return engine
@@ -33,12 +33,13 @@ def make_engine(url: str, *, pool_size: int = 10, echo: bool = False, poolclass=
         engine = create_engine(
             url,
             echo=echo,
+            hide_parameters=True,  # no password hash or token in a logged statement (issue 13)
             connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, "check_same_thread": False},
         )
         _configure_sqlite(engine)
         return engine
     return create_engine(
-        url, echo=echo, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
+        url, echo=echo, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True, hide_parameters=True
     )
 
 

@@ -1,0 +1,93 @@
+"""App-wide error answers for ``/api/`` paths, so that no malformed request gets an HTML
+page or a 500 with details (issue 13, "No 500s").
+
+The API blueprint (``server.api``) maps ``LoketError`` and ``HTTPException`` raised in its
+own views to ``{"error": code, "message": text}``. These app-level handlers cover what it
+cannot see and what must never leak:
+
+- an ``HTTPException`` on an ``/api/`` path that matched no API route (unknown path: 404,
+  wrong method: 405) or was raised before routing: the same JSON shape; pages keep
+  Flask's HTML error pages;
+- a ``LoketError`` raised outside an API view (e.g. by ``server.input_limits`` on
+  ``/api/openapi.json``): its status and shape;
+- ``sqlalchemy.exc.DataError`` (a value the database refuses: out of range, malformed):
+  422 ``validation_error`` on ``/api/``. Input checks should catch these first; the
+  exception is logged as a warning with its statement but never its parameters
+  (``hide_parameters`` on the engine);
+- any other exception in an ``/api/`` view: logged with its traceback, answered 500
+  ``{"error": "internal_error", "message": …}`` without any detail. When Flask propagates
+  exceptions (``TESTING`` or ``PROPAGATE_EXCEPTIONS``) it is re-raised instead, so a
+  test sees the real error.
+"""
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, current_app, jsonify, request
+from sqlalchemy.exc import DataError
+from werkzeug.exceptions import HTTPException
+
+from .services.errors import LoketError
+
+log = logging.getLogger(__name__)
+
+INTERNAL_MESSAGE = "Terjadi kesalahan di server; coba lagi / Internal server error; please try again"
+
+
+def _is_api() -> bool:
+    return request.path.startswith("/api/")
+
+
+def http_error(exc: HTTPException):
+    """An HTTPException: JSON ``{"error", "message"}`` under /api/, else Flask's own page."""
+    if not _is_api():
+        return exc
+    body = jsonify(error=exc.name.lower().replace(" ", "_"), message=exc.description)
+    response = exc.get_response()
+    body.status_code = exc.code or 500
+    for name in ("Allow", "Retry-After", "WWW-Authenticate"):
+        if name in response.headers:
+            body.headers[name] = response.headers[name]
+    return body
+
+
+def loket_error(exc: LoketError):
+    """A domain error raised outside an API view: its status, the API's shape."""
+    body = {"error": exc.code, "message": exc.message}
+    if exc.details:
+        body["details"] = exc.details
+    return jsonify(body), exc.http_status
+
+
+def data_error(exc: DataError):
+    """The database refused a value: 422 under /api/ (logged as a warning), else re-raised."""
+    if not _is_api():
+        raise exc
+    log.warning("database refused a value on %s %s: %s", request.method, request.path,
+                str(exc.orig).splitlines()[0] if exc.orig is not None else type(exc).__name__)
+    return jsonify(error="validation_error", message="nilai di luar batas atau tidak sah / a value is out of range "
+                                                     "or malformed"), 422
+
+
+def _propagates() -> bool:
+    propagate = current_app.config.get("PROPAGATE_EXCEPTIONS")
+    return current_app.testing or current_app.debug if propagate is None else bool(propagate)
+
+
+def unexpected(exc: Exception):
+    """Any other exception: under /api/ a logged 500 in the API's shape; else re-raised
+    (Flask logs it and answers its own 500 page)."""
+    if isinstance(exc, HTTPException):
+        return http_error(exc)
+    if not _is_api() or _propagates():
+        raise exc
+    log.exception("unhandled error on %s %s", request.method, request.path)
+    return jsonify(error="internal_error", message=INTERNAL_MESSAGE), 500
+
+
+def init_api_errors(app: Flask) -> None:
+    """Register the handlers above on ``app`` (app level: blueprint handlers still win)."""
+    app.register_error_handler(HTTPException, http_error)
+    app.register_error_handler(LoketError, loket_error)
+    app.register_error_handler(DataError, data_error)
+    app.register_error_handler(Exception, unexpected)
