@@ -133,7 +133,7 @@ def prepare_postgres(tmp: Path, redis_url: str, catalog: Path | None = None) -> 
     atexit.register(_drop_database, name)
     url = f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
     env = {**os.environ, "LOKET_DATABASE_URL": url, "LOKET_REDIS_URL": redis_url, "LOKET_DATA_DIR": str(tmp),
-           "LOKET_SECRET_KEY": secrets.token_hex(16), "LOKET_INSECURE_COOKIES": "1",
+           "LOKET_SECRET_KEY": secrets.token_hex(32), "LOKET_INSECURE_COOKIES": "1",
            "BENCH_FO_PASSWORD": secrets.token_urlsafe(12)}
     cli(env, "db", "upgrade")
     cli(env, "catalog", "load", str(catalog or ROOT / "server/catalog/demo_office.toml"))

@@ -80,10 +80,15 @@ def serve(host: str, port: int, workers: int) -> None:
     Several workers share the port; clients use the websocket transport only, so no sticky
     sessions are needed, and LOKET_REDIS_URL must be set when workers > 1.
     """
+    from .startup_checks import serve_problems
     from .wsgi_server import run_gunicorn
 
     if workers > 1 and not os.environ.get("LOKET_REDIS_URL"):
         raise click.UsageError("LOKET_REDIS_URL is required with more than one worker")
+    # issue 13: no weak or well-known secret key, no demo accounts with the demo password
+    problems = serve_problems(os.environ.get("LOKET_SECRET_KEY", ""), _database_url())
+    if problems:
+        raise click.ClickException("loket serve refuses to start:\n- " + "\n- ".join(problems))
     run_gunicorn(host, port, workers)
 
 
@@ -228,6 +233,12 @@ def staff_add(username, role, full_name, office, password) -> None:
     except LoketError as exc:
         raise click.ClickException(exc.message) from exc
     click.echo(f"staff {username} created")
+
+
+from .cli_staff import staff_deactivate, staff_passwd  # noqa: E402  (issue 13)
+
+cli.add_command(staff_passwd)
+cli.add_command(staff_deactivate)
 
 
 @cli.command("device-add")

@@ -46,7 +46,15 @@ def run_gunicorn(host: str, port: int, workers: int) -> None:
 
 
 def app():  # pragma: no cover - for `gunicorn 'server.wsgi_server:app()'`
-    """WSGI app factory for running gunicorn by hand."""
-    from . import create_app
+    """WSGI app factory for running gunicorn by hand; refuses to build (RuntimeError) what
+    ``loket serve`` refuses to start (``server.startup_checks``)."""
+    import os
 
-    return create_app()
+    from . import create_app
+    from .startup_checks import serve_problems
+
+    app_ = create_app()
+    problems = serve_problems(os.environ.get("LOKET_SECRET_KEY", ""), app_.config["DATABASE_URL"])
+    if problems:
+        raise RuntimeError("Loket refuses to start:\n- " + "\n- ".join(problems))
+    return app_

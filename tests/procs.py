@@ -3,6 +3,7 @@ Redis, prepared with the production CLI (db upgrade, catalog load, staff-add, de
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
 import signal
 import subprocess
@@ -31,7 +32,8 @@ def prepared_env(database_url: str, redis_url: str, data_dir: Path) -> tuple[dic
     """Migrate ``database_url`` and load the demo office with all-day hours, an officer
     (fo1/password123) and a kiosk and a display; returns (env, {"kiosk": token, "display": token})."""
     env = {**os.environ, "LOKET_DATABASE_URL": database_url, "LOKET_REDIS_URL": redis_url,
-           "LOKET_SECRET_KEY": "test-secret", "LOKET_DATA_DIR": str(data_dir), "LOKET_INSECURE_COOKIES": "1"}
+           "LOKET_SECRET_KEY": secrets.token_hex(32),  # `loket serve` refuses weak keys (issue 13)
+           "LOKET_DATA_DIR": str(data_dir), "LOKET_INSECURE_COOKIES": "1"}
     cli(env, "db", "upgrade")
     catalog = data_dir / "catalog.toml"
     text = (ROOT / "server/catalog/demo_office.toml").read_text()

@@ -81,6 +81,20 @@ def set_password(session: Session, user_id: int, password: str, *, actor: Actor)
     return user
 
 
+def deactivate_staff(session: Session, user_id: int, *, actor: Actor) -> StaffUser:
+    """Deactivate staff user ``user_id`` (it can no longer sign in) and end its sessions
+    (``session_version`` + 1); audited as ``staff.deactivate``. Raises ValidationError for
+    an unknown user."""
+    user = session.get(StaffUser, user_id)
+    if user is None:
+        raise ValidationError(f"unknown staff user {user_id}", field="user")
+    user.active = False
+    user.session_version = (user.session_version or 0) + 1
+    session.flush()
+    audit.record(session, actor, "staff.deactivate", "staff", user.id, office_id=user.office_id)
+    return user
+
+
 def end_sessions(session: Session, user_id: int, *, actor: Actor, action: str = "staff.logout") -> int | None:
     """Sign staff user ``user_id`` out everywhere: ``session_version`` + 1, so every session
     cookie signed in before (this browser's, a copy of it, another browser's) stops
