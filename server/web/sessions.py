@@ -24,7 +24,7 @@ The session is Flask's signed cookie. What makes it end on the server:
   ``LIMITS_CACHE_S`` seconds per process (a change in this process is seen at once).
 
 An ended session is cleared; the request goes on as nobody: a page that needs a login
-redirects to the sign-in page, which shows "session ended" (flashed here, pages only), an
+redirects to the sign-in page, which says why (:func:`login_message`), an
 API view answers 401 ``{"error": "unauthorized", ...}``, a Socket.IO connect is refused.
 Sign-in also empties the session before logging in (no fixation: nothing set before
 sign-in survives it) and rotates the CSRF token.
@@ -35,7 +35,7 @@ import threading
 import time
 
 from cachetools import TTLCache
-from flask import Flask, current_app, flash, g, request, session
+from flask import Flask, current_app, g, session
 from flask_login import current_user, login_user, logout_user
 from flask_wtf.csrf import generate_csrf
 
@@ -59,10 +59,15 @@ def now() -> float:
 
 def init_sessions(app: Flask) -> None:
     """Per-app cache of the offices' idle limits, emptied by a commit that changes an office
-    in this process; call once from the app factory."""
+    in this process, and the sign-in page's message (:func:`login_message`); call once
+    from the app factory, after the LoginManager."""
     cache = _LimitsCache(app)
     clear_on_commit(app.extensions["loket"].db.Session, (Office,), cache.clear)
     app.extensions["loket_idle_limits"] = cache
+    manager = app.login_manager  # its redirect to the sign-in page says why, in the page language
+    manager.login_message = "login.please_sign_in"
+    manager.login_message_category = "error"
+    manager.localize_callback = login_message
 
 
 def idle_limits(settings: dict | None, config) -> tuple[int, int]:
@@ -144,13 +149,19 @@ def admit(user: StaffUser | None, user_id: int) -> StaffUser | None:
 
 def _end(reason: str) -> None:
     session.clear()
-    g.loket_session_ended = reason
-    if getattr(request, "sid", None) is None and not request.path.startswith("/api/"):
-        from ..i18n import current_language, translate
-
-        key = "login.session_idle" if reason == "idle" else "login.session_ended"
-        flash(translate(key, current_language()), "error")
+    g.loket_session_ended = reason  # the sign-in page's message says why (login_message)
     return None
+
+
+def login_message(key: str) -> str:
+    """Flask-Login's ``localize_callback``: the message a page that needs a login flashes
+    on its way to the sign-in page, in the page language; why the session ended when this
+    request ended it (idle, signed out elsewhere), else "please sign in"."""
+    from ..i18n import current_language, translate
+
+    reason = g.get("loket_session_ended")
+    key = {"idle": "login.session_idle", "ended": "login.session_ended"}.get(reason, key)
+    return translate(key, current_language())
 
 
 def begin(user: StaffUser) -> str:

@@ -55,7 +55,9 @@ def test_a_cookie_copied_before_sign_out_fails_after_it(app):
     assert me(fo1) == 401
     r = stolen.get("/api/v1/auth/me")
     assert r.status_code == 401 and r.get_json()["error"] == "unauthorized"
-    assert stolen.get("/console").status_code == 302
+    r = stolen.get("/console")
+    assert r.status_code == 302 and "/login" in r.headers["Location"]
+    assert "Sesi Anda telah diakhiri" in stolen.get(r.headers["Location"]).get_data(as_text=True)
     with app.extensions["loket"].db.session() as s:
         entry = s.scalars(select(AuditEntry).where(AuditEntry.action == "staff.logout")).one()
         user = s.scalars(select(StaffUser).where(StaffUser.username == "fo1")).one()
@@ -125,6 +127,16 @@ def test_an_idle_session_ends_after_the_office_limit(app):
     assert r.status_code == 302 and "/login" in r.headers["Location"]
     login_page = page_client.get(r.headers["Location"]).get_data(as_text=True)
     assert "Sesi Anda berakhir karena lama tidak ada aktivitas" in login_page
+    assert login_page.count('data-testid="login-error"') == 1  # one message, in Indonesian
+
+
+def test_a_page_asks_nobody_to_sign_in_in_the_page_language(app):
+    client = app.test_client()
+    r = client.get("/console")
+    assert r.status_code == 302
+    assert "Silakan masuk untuk membuka halaman ini." in client.get(r.headers["Location"]).get_data(as_text=True)
+    r = client.get("/console?lang=en")
+    assert "Please sign in to open this page." in client.get(r.headers["Location"]).get_data(as_text=True)
 
 
 def test_admins_have_a_shorter_limit_and_offices_set_both(app):
