@@ -235,10 +235,11 @@ def staff_add(username, role, full_name, office, password) -> None:
     click.echo(f"staff {username} created")
 
 
-from .cli_staff import staff_deactivate, staff_passwd  # noqa: E402  (issue 13)
+from .cli_staff import office_idle, staff_deactivate, staff_passwd  # noqa: E402  (issue 13)
 
 cli.add_command(staff_passwd)
 cli.add_command(staff_deactivate)
+cli.add_command(office_idle)
 
 
 @cli.command("device-add")

@@ -54,3 +54,32 @@ def staff_deactivate(username: str) -> None:
     finally:
         database.dispose()
     click.echo(f"staff {username} deactivated")
+
+
+@click.command("office-idle")
+@click.argument("office")
+@click.option("--staff-min", type=int, default=None, help="Idle minutes before a staff session ends (default 480)")
+@click.option("--admin-min", type=int, default=None, help="The same for admin and system_admin (default 60)")
+def office_idle(office: str, staff_min: int | None, admin_min: int | None) -> None:
+    """Set an office's staff idle timeouts (office.settings["security"]) and print them."""
+    from sqlalchemy import select
+
+    from .cli import _database_url
+    from .db import Database
+    from .models import Office
+    from .services.actors import SYSTEM
+    from .services.errors import LoketError
+    from .services.session_policy import save_idle_limits
+
+    database = Database(_database_url())
+    try:
+        with database.session() as s:
+            office_id = s.scalar(select(Office.id).where(Office.code == office))
+            if office_id is None:
+                raise click.ClickException(f"no office {office}")
+            security = save_idle_limits(s, office_id, idle_min=staff_min, admin_idle_min=admin_min, actor=SYSTEM)
+    except LoketError as exc:
+        raise click.ClickException(exc.message) from exc
+    finally:
+        database.dispose()
+    click.echo(f"{office}: {security}")

@@ -87,3 +87,16 @@ def test_serve_refuses_demo_accounts_with_the_demo_password_until_fixed(sqlite_u
         r = csrf.post(f"{base}/api/v1/auth/login", json={"username": "fo1", "password": "a-real-password-1"},
                       headers={"X-CSRFToken": token}, timeout=10)
         assert r.status_code == 200
+
+
+def test_office_idle_sets_the_offices_timeouts(sqlite_url, tmp_path):
+    db = Database(sqlite_url)
+    seed_demo(db, tmp_path)
+    db.dispose()
+    env = env_for(sqlite_url, tmp_path, STRONG)
+    r = subprocess.run([LOKET, "office-idle", "DEMO", "--staff-min", "240", "--admin-min", "30"], env=env,
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0 and "'idle_timeout_min': 240" in r.stdout and "'admin_idle_timeout_min': 30" in r.stdout
+    r = subprocess.run([LOKET, "office-idle", "DEMO", "--staff-min", "0"], env=env, capture_output=True, text=True,
+                       timeout=60)
+    assert r.returncode == 1 and "idle_timeout_min" in r.stderr

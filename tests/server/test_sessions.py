@@ -199,3 +199,24 @@ def test_the_staff_stream_refuses_an_ended_session(app):
     idle = signed_in(app, "fo2")
     _idle(idle, 9 * 3600)
     assert not socketio.test_client(app, flask_test_client=idle).is_connected()
+
+
+def test_the_office_setting_is_saved_checked_and_seen_at_once(app):
+    from server.services.errors import ValidationError
+    from server.services.session_policy import save_idle_limits
+
+    fo1 = signed_in(app, "fo1")
+    assert me(fo1) == 200  # the office's limits are now cached in this process
+    db = app.extensions["loket"].db
+    with db.session() as s:
+        office_id = s.scalars(select(Office.id).where(Office.code == "DEMO")).one()
+        assert save_idle_limits(s, office_id, idle_min=30, admin_idle_min=10, actor=SYSTEM) == \
+            {"idle_timeout_min": 30, "admin_idle_timeout_min": 10}
+    _idle(fo1, 31 * 60)
+    assert me(fo1) == 401  # the commit emptied this process's cache of limits
+    for bad in ({"idle_min": 0}, {"idle_min": 10**6}, {"idle_min": True}, {"admin_idle_min": 45}):
+        with pytest.raises(ValidationError), db.session() as s:
+            save_idle_limits(s, office_id, actor=SYSTEM, **bad)
+    with db.session() as s:
+        assert s.scalar(select(AuditEntry.data).where(AuditEntry.action == "office.security")) == \
+            {"idle_timeout_min": 30, "admin_idle_timeout_min": 10}
