@@ -3,8 +3,11 @@
  * /booking/<office> (#booking-app): one page, step by step: 1 service (cards with what to
  * bring), 2 date (only the days the API offers), 3 session (disabled when closed or full,
  * "sisa N"), 4 the form. Errors go next to the field the API names (details.field); a
- * full session reloads the places left. On success the browser opens the confirmation
- * page /booking/<office>/<code>.
+ * full session reloads the places left. Sending the form sends a 6-digit code to the
+ * WhatsApp number / e-mail (issue 13): 5 the code; then "the result was sent to
+ * 0812****7890". The page never learns the outcome: the booking (its code, QR and page
+ * /booking/<office>/<code>), or why there is none, reaches the citizen through that
+ * contact only, so the page tells nobody whether a NIK has booked.
  * /booking/<office>/<code> (#cancel-form): cancel with the booking's NIK, then reload.
  */
 (function () {
@@ -192,11 +195,10 @@
       button.textContent = t("booking.form.sending");
       try {
         const check = await botCheck(values.nik, button);
-        const done = await api("POST", base + "/bookings", Object.assign({service: state.service, day: state.day,
+        const asked = await api("POST", base + "/bookings", Object.assign({service: state.service, day: state.day,
           session: state.session, nik: values.nik, name: values.name, phone: values.phone || null,
           email: values.email || null}, check));
-        window.location.assign("/booking/" + encodeURIComponent(office) + "/" + encodeURIComponent(done.code)
-                               + (lang === "en" ? "?lang=en" : ""));
+        showCode(asked);
         return;
       } catch (err) {
         handleError(err);
@@ -231,12 +233,68 @@
         const text = err.code === "session_full" ? t("booking.error.session_full") : localMessage(err.message);
         load().then(() => { sessionMessage(text); formMessage(state.session ? text : ""); });
       } else if (err.status === 429) formMessage(t("booking.error.too_many"));
-      else if (err.code === "already_booked") formMessage(t("booking.error.already_booked"));
-      else if (err.code === "no_show_blocked") formMessage(t("booking.error.no_show_blocked", {message: localMessage(err.message)}));
       else formMessage(t("booking.error.other", {message: localMessage(err.message)}));
       const msg = $("form-message");
       if (!msg.hidden && msg.scrollIntoView) msg.scrollIntoView({block: "center"});
     }
+
+    /* Step 5: the code sent to the contact. */
+    let request = null;
+
+    function showCode(asked) {
+      request = asked.request;
+      const minutes = Math.max(1, Math.round((Date.parse(asked.expires_at) - Date.now()) / 60000));
+      $("code-intro").textContent = t("booking.code.intro", {contact: asked.contact, min: minutes});
+      $("otp").value = "";
+      showError("otp", "");
+      $("otp-submit").disabled = false;
+      STEPS.forEach((step) => { $("step-" + step).hidden = true; });
+      $("step-form").hidden = true;
+      $("step-code").hidden = false;
+      $("otp").focus();
+    }
+
+    function restart() {
+      request = null;
+      $("step-code").hidden = true;
+      const button = $("submit");
+      button.disabled = false;
+      button.textContent = t("booking.form.submit");
+      render();
+    }
+
+    async function confirmCode(ev) {
+      ev.preventDefault();
+      const code = $("otp").value.replace(/\D/g, "");
+      showError("otp", "");
+      if (code.length !== 6) { showError("otp", t("booking.code.bad")); $("otp").focus(); return; }
+      const button = $("otp-submit");
+      button.disabled = true;
+      try {
+        const done = await api("POST", base + "/bookings/confirm", {request, code});
+        $("step-code").hidden = true;
+        $("sent-text").textContent = t("booking.sent.text", {contact: done.contact});
+        $("step-sent").hidden = false;
+        if ($("step-sent").scrollIntoView) $("step-sent").scrollIntoView({block: "start"});
+        return;
+      } catch (err) {
+        const details = (err.data && err.data.details) || {};
+        if (!err.status) showError("otp", t("booking.error.network"));
+        else if (err.status === 429) showError("otp", t("booking.error.too_many"));
+        else if (details.reason === "wrong") showError("otp", t("booking.code.wrong", {n: details.attempts_left}));
+        else if (details.reason === "expired") showError("otp", t("booking.code.expired"));
+        else showError("otp", t("booking.code.locked"));
+        if (details.reason === "wrong" || !err.status || err.status === 429) button.disabled = false;
+        $("otp").focus();
+      }
+    }
+
+    $("otp").addEventListener("input", () => {
+      const digits = $("otp").value.replace(/\D/g, "").slice(0, 6);
+      if (digits !== $("otp").value) $("otp").value = digits;
+    });
+    $("code-form").addEventListener("submit", confirmCode);
+    $("otp-restart").addEventListener("click", restart);
 
     root.querySelectorAll(".bk-change").forEach((b) => b.addEventListener("click", () => pick(b.dataset.step, null)));
     $("retry").addEventListener("click", load);
