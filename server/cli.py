@@ -235,7 +235,8 @@ def staff_add(username, role, full_name, office, password) -> None:
     click.echo(f"staff {username} created")
 
 
-from .cli_staff import office_idle, staff_deactivate, staff_passwd  # noqa: E402  (issue 13)
+# the staff and office commands of issue 13 (server/cli_staff.py)
+from .cli_staff import office_idle, staff_deactivate, staff_passwd
 
 cli.add_command(staff_passwd)
 cli.add_command(staff_deactivate)

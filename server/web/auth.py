@@ -11,6 +11,7 @@ from ..models import StaffUser
 from . import sessions
 from .next_url import safe_next
 
+
 class LoginForm(FlaskForm):
     username = StringField("username", validators=[DataRequired(), Length(max=80)])
     password = PasswordField("password", validators=[DataRequired(), Length(max=200)])

@@ -70,7 +70,7 @@ def is_locked(username: str) -> bool:
         for scope, key, limit in _checks(username):
             if not strategy.test(_lock_item(), scope, "lock", key) or not strategy.test(parse(limit), scope, key):
                 return True
-    except Exception:  # noqa: BLE001 - the storage is away: let the attempt through
+    except Exception:
         log.warning("login throttle storage unavailable", exc_info=True)
     return False
 
@@ -85,7 +85,7 @@ def failed(username: str) -> None:
             strategy.hit(item, scope, key)
             if not strategy.test(item, scope, key):
                 strategy.hit(_lock_item(), scope, "lock", key)
-    except Exception:  # noqa: BLE001
+    except Exception:
         log.warning("login throttle storage unavailable", exc_info=True)
 
 
@@ -96,5 +96,5 @@ def succeeded(username: str) -> None:
         for scope, key, limit in _checks(username):
             if scope.endswith("-login-user"):
                 strategy.clear(parse(limit), scope, key)
-    except Exception:  # noqa: BLE001
+    except Exception:
         log.warning("login throttle storage unavailable", exc_info=True)

@@ -150,7 +150,6 @@ def admit(user: StaffUser | None, user_id: int) -> StaffUser | None:
 def _end(reason: str) -> None:
     session.clear()
     g.loket_session_ended = reason  # the sign-in page's message says why (login_message)
-    return None
 
 
 def login_message(key: str) -> str:

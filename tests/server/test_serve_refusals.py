@@ -31,7 +31,7 @@ def env_for(sqlite_url: str, data_dir, key: str | None) -> dict:
 def serve(env: dict) -> subprocess.CompletedProcess:
     """`loket serve`, expected to refuse at once (a timeout means it started: a failure)."""
     return subprocess.run([LOKET, "serve", "--host", "127.0.0.1", "--port", str(free_port()), "--workers", "1"],
-                          env=env, capture_output=True, text=True, timeout=60)
+                          env=env, check=False, capture_output=True, text=True, timeout=60)
 
 
 @pytest.mark.parametrize("key", [None, "", "test-secret-key", "test-secret", "check", "short-but-random-Xy7",
@@ -95,8 +95,8 @@ def test_office_idle_sets_the_offices_timeouts(sqlite_url, tmp_path):
     db.dispose()
     env = env_for(sqlite_url, tmp_path, STRONG)
     r = subprocess.run([LOKET, "office-idle", "DEMO", "--staff-min", "240", "--admin-min", "30"], env=env,
-                       capture_output=True, text=True, timeout=60)
+                       check=False, capture_output=True, text=True, timeout=60)
     assert r.returncode == 0 and "'idle_timeout_min': 240" in r.stdout and "'admin_idle_timeout_min': 30" in r.stdout
-    r = subprocess.run([LOKET, "office-idle", "DEMO", "--staff-min", "0"], env=env, capture_output=True, text=True,
-                       timeout=60)
+    r = subprocess.run([LOKET, "office-idle", "DEMO", "--staff-min", "0"], env=env, check=False,
+                       capture_output=True, text=True, timeout=60)
     assert r.returncode == 1 and "idle_timeout_min" in r.stderr
