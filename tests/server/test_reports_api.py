@@ -143,15 +143,16 @@ def test_reports_are_for_managers_and_heads_of_their_own_office(app, other_offic
     manager = staff_client(app, "manager")
     assert manager.get(f"/api/v1/offices/OTHER/reports/waiting?{PERIOD}").status_code == 403
     assert manager.get(f"/api/v1/offices/OTHER/reports/productivity?{PERIOD}&format=xlsx").status_code == 403
-    page = manager.get(f"/reports/waiting?{PERIOD}&office=OTHER")  # ?office= is for admins without an office
+    page = manager.get(f"/reports/waiting?{PERIOD}&office=OTHER")  # ?office= is for the system admin
     assert page.status_code == 200 and b"Kantor Lain" not in page.data
     other = staff_client(app, "manager_other")
     r = other.get(f"/api/v1/offices/OTHER/reports/waiting?{PERIOD}")
     assert r.status_code == 200 and r.get_json()["total"]["issued"] == 0
     assert other.get(f"/api/v1/offices/DEMO/reports/waiting?{PERIOD}").status_code == 403
     assert b"Kantor Lain" in other.get("/reports/waiting").data
-    admin = staff_client(app, "admin")
-    assert b"Kantor Lain" in admin.get("/reports/waiting?office=OTHER").data
+    # ?office= is for the system admin (no office); an office admin stays in its own (issue 13)
+    assert b"Kantor Lain" in staff_client(app, "sysadmin").get("/reports/waiting?office=OTHER").data
+    assert b"Kantor Lain" not in staff_client(app, "admin").get("/reports/waiting?office=OTHER").data
 
 
 def test_bad_input_is_refused_clearly(app):
