@@ -92,7 +92,8 @@ def create_booking(code: str):
     ``booking_challenge``)}. A 6-digit code goes to the WhatsApp number (or e-mail) through
     the notice outbox; answers 202 {"request": token for step 2, "contact": masked,
     "expires_at", "attempts", "message"}: the same whether or not the NIK already holds a
-    booking (nothing about bookings is read here). Anonymous, and no cookie authenticates
+    booking (nothing about bookings is read here; a full session answers 409
+    ``session_full`` for any NIK). Anonymous, and no cookie authenticates
     anything here: a JSON body from no or this origin needs no CSRF token
     (``security.public_json`` says why that is safe); anything else still needs it (400
     ``csrf_failed``).
@@ -102,6 +103,7 @@ def create_booking(code: str):
       parameters: [{in: path, name: code, required: true, schema: {type: string}}]
       responses:
         202: {description: '{"request", "contact", "expires_at", "attempts", "message"}'}
+        409: {description: 'session_full (the places left are public: the same for every NIK)'}
         422: {description: validation_error}
         429: {description: too_many_requests}
     """

@@ -8,7 +8,8 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 from sqlalchemy import select
 
-from server.models import Booking, Office
+from server.models import Booking, Notice, Office
+from server.models.booking import BookingRequest
 from server.services.booking import bookings
 from server.services.booking.bookings import BookingRefused
 from server.services.booking.checkin import expire_due
@@ -58,9 +59,21 @@ def test_book_one_per_nik_full_session_and_cancel_frees_the_place(app):
     # The same NIK from the same contact: "already booked" (told to that contact), no place taken.
     again = book(c, day=day)
     assert again.outcome == "already_booked" and first["code"] in again.notice["body"]
+    # Andi asks while a place is left; Siti takes it before Andi enters his code: Andi's
+    # contact is told the session is full.
+    andi = {"service": "kk", "session": "2", "day": day, "nik": "1471010101900003", "name": "Andi",
+            "phone": "081311112222"}
+    token = flow.ask(c, **andi).get_json()["request"]
     assert book(c, day=day, nik=NIK2, name="Siti", phone="081298765432").outcome == "booked"
-    full = book(c, day=day, nik="1471010101900003", name="Andi", phone="081311112222")
-    assert full.status_code == 200 and full.outcome == "session_full" and "TIDAK DAPAT DIBUAT" in full.notice["body"]
+    assert flow.confirm(c, token, flow.sent_code(app, token)).status_code == 200
+    with app.extensions["loket"].db.session() as s:
+        assert s.scalar(select(BookingRequest.outcome).where(BookingRequest.token == token)) == "session_full"
+        told = s.scalars(select(Notice.body).where(Notice.kind == "booking_refused")).all()
+        assert any("kuota sesi yang dipilih sudah habis" in body for body in told)
+    # Asking for a full session is refused at once (the places left are public: the same
+    # answer for every NIK), and no code is sent.
+    full = book(c, **andi)
+    assert full.status_code == 409 and full.get_json()["error"] == "session_full" and full.outcome is None
     assert c.get("/api/v1/offices/DEMO/booking").get_json()["days"][-1]["sessions"]["2"]["left"]["kk"] == 0
     # Cancel needs the booking's own NIK; then the place is free at once.
     bad = c.post(f"/api/v1/offices/DEMO/bookings/{first['code']}/cancel", json={"nik": NIK2},

@@ -3,7 +3,9 @@ brokers").
 
 1. :func:`request_booking` checks what is asked (``bookings.check``: service, day,
    session, NIK, name, contact; **no** booking is read, so the answer is the same whether
-   or not the NIK holds one), stores a :class:`BookingRequest` and queues a one-time code
+   or not the NIK holds one; a session already full is refused at once, 409
+   ``session_full``: the places left are public, the same for every NIK), stores a
+   :class:`BookingRequest` and queues a one-time code
    (6 digits, ``contacts``) to the WhatsApp number or e-mail given, through the notice
    outbox. Answer: a request token, the masked contact and when the code expires.
 2. :func:`confirm` takes the token and the code: a wrong code counts an attempt (after
@@ -25,23 +27,36 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Callable, Mapping
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, insert, select
 from sqlalchemy.orm import Session
 
-from ...models import ACTIVE_BOOKING_STATUSES, Booking, Office, Service, utcnow
+from ...models import ACTIVE_BOOKING_STATUSES, Booking, BookingCapacity, Notice, NoticeStatus, Office, Service, utcnow
 from ...models.booking import BookingRequest, BookingRequestStatus as RS
 from .. import audit
 from ..actors import PUBLIC, SYSTEM
 from ..errors import NotFound, ValidationError
 from ..notices.providers import NoticeProvider
 from . import bookings, contacts
-from .capacity import SessionFull
+from .capacity import FULL_MESSAGE, SessionFull
 from .daily import ServiceFullToday
 from .notices import code_text, outcome_text, queue_to_contact
 from .settings import BookingRules
 
 #: How long a finished request keeps its recipient (for a repeated confirm's answer).
 KEEP_RECIPIENT = timedelta(days=1)
+_CAP = BookingCapacity.__table__.c
+#: The places left in one session (None: no row yet, the full quota); built once.
+_LEFT = select(_CAP.quota - _CAP.taken).where(
+    _CAP.office_id == bindparam("office_id"), _CAP.service_id == bindparam("service_id"),
+    _CAP.day == bindparam("day"), _CAP.session_code == bindparam("session_code"))
+#: The code's notice: a plain INSERT (its dedupe key names a request made in this
+#: transaction, so it cannot exist yet), built once (``outbox.queue_notice`` would add an
+#: upsert and a SELECT).
+_CODE_NOTICE = insert(Notice.__table__).values(
+    office_id=bindparam("office_id"), application_id=None, kind="booking_code", channel=bindparam("channel"),
+    recipient=bindparam("recipient"), subject=bindparam("subject"), body=bindparam("body"),
+    status=NoticeStatus.PENDING.value, attempts=0, next_attempt_at=bindparam("next_attempt_at"),
+    created_at=bindparam("created_at"), dedupe_key=bindparam("dedupe_key"))
 SENT = ("Hasil booking telah dikirim ke {contact}. Periksa WhatsApp / e-mail Anda / the result of your booking was "
         "sent to {contact}")
 
@@ -76,11 +91,16 @@ def request_booking(session: Session, office: Office, *, service_code: str, day:
                     providers: dict[str, NoticeProvider], now: datetime | None = None,
                     services: Mapping[str, Service] | None = None) -> Requested:
     """Step 1 (module docstring). Raises ValidationError (field: service, day, session,
-    nik, name, phone, email). Statements: INSERT request, INSERT audit, INSERT notice and
-    its SELECT (plus the service's SELECT without ``services``)."""
+    nik, name, phone, email), SessionFull. Statements: SELECT the session's places left
+    (the only one of a full session's answer), INSERT request, INSERT notice, INSERT audit
+    (plus the service's SELECT without ``services``)."""
     now = now or utcnow()
     choice = bookings.check(office, service_code=service_code, day=day, session_code=session_code, nik=nik,
                             name=name, phone=phone, email=email, now=now, services=services, session=session)
+    left = session.connection().execute(_LEFT, {"office_id": office.id, "service_id": choice.service.id,
+                                                "day": choice.day, "session_code": choice.sesi.code}).scalar()
+    if left is not None and left <= 0:
+        raise SessionFull(FULL_MESSAGE)
     contact = contacts.choose(choice.phone, choice.email, providers)
     token, code = secrets.token_urlsafe(18), contacts.new_code()
     request = BookingRequest(
@@ -95,8 +115,10 @@ def request_booking(session: Session, office: Office, *, service_code: str, day:
                  to_state=request.status, data={"service": choice.service.code, "day": choice.day.isoformat(),
                                                 "session": choice.sesi.code, "channel": contact.channel})
     ttl_min = int(choice.rules.code_ttl.total_seconds() // 60)
-    queue_to_contact(session, office, contact.channel, contact.recipient, "code",
-                     code_text(office, code, ttl_min, contact.channel), f"bkr{request.id}:code", now)
+    subject, body = code_text(office, code, ttl_min, contact.channel)
+    session.connection().execute(_CODE_NOTICE, {
+        "office_id": office.id, "channel": contact.channel, "recipient": contact.recipient, "subject": subject[:200],
+        "body": body, "next_attempt_at": now, "created_at": now, "dedupe_key": f"bkr{request.id}:code"})
     return Requested(token, contacts.masked(contact), request.expires_at, choice.rules.code_attempts)
 
 
