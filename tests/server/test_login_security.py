@@ -172,22 +172,20 @@ def test_the_login_page_follows_next_only_to_a_local_path(app):
 
 def test_with_redis_every_worker_shares_the_counts(sqlite_url, tmp_path):
     """Two apps on one Redis (two workers of one deployment): failures on one lock the name
-    on the other."""
-    import uuid
+    on the other. A Redis of this test's own: the shared test Redis is reset by other tests."""
+    from tests.procs import private_redis
 
-    from tests.conftest import REDIS_URL
-
-    shared = {"REDIS_URL": REDIS_URL, "RATELIMIT_KEY_PREFIX": f"loket-test-{uuid.uuid4().hex}",
-              "LOGIN_USER_LIMIT": "3/15 minutes", "LOGIN_ADDRESS_LIMIT": "20/15 minutes"}
-    apps = [create_app(TestingConfig, DATABASE_URL=sqlite_url, DATA_DIR=tmp_path, SOCKETIO_ASYNC_MODE="threading",
-                       **shared) for _ in range(2)]
-    try:
-        seed_demo(apps[0].extensions["loket"].db, tmp_path)
-        assert type(apps[0].extensions["loket_limiter"].storage).__name__ == "RedisStorage"
-        for i in range(3):
-            assert api_login(apps[0].test_client(), "kasi", "wrong", address=f"10.7.0.{i}").status_code == 401
-        assert api_login(apps[1].test_client(), "kasi", DEMO_PASSWORD, address="10.7.0.9").status_code == 401
-        assert api_login(apps[1].test_client(), "kabid", DEMO_PASSWORD, address="10.7.0.9").status_code == 200
-    finally:
-        for app in apps:  # the counts (under this test's own prefix) expire in Redis by themselves
-            app.extensions["loket"].db.dispose()
+    with private_redis() as (redis_url, _stop, _start):
+        shared = {"REDIS_URL": redis_url, "LOGIN_USER_LIMIT": "3/15 minutes", "LOGIN_ADDRESS_LIMIT": "20/15 minutes"}
+        apps = [create_app(TestingConfig, DATABASE_URL=sqlite_url, DATA_DIR=tmp_path,
+                           SOCKETIO_ASYNC_MODE="threading", **shared) for _ in range(2)]
+        try:
+            seed_demo(apps[0].extensions["loket"].db, tmp_path)
+            assert type(apps[0].extensions["loket_limiter"].storage).__name__ == "RedisStorage"
+            for i in range(3):
+                assert api_login(apps[0].test_client(), "kasi", "wrong", address=f"10.7.0.{i}").status_code == 401
+            assert api_login(apps[1].test_client(), "kasi", DEMO_PASSWORD, address="10.7.0.9").status_code == 401
+            assert api_login(apps[1].test_client(), "kabid", DEMO_PASSWORD, address="10.7.0.9").status_code == 200
+        finally:
+            for app in apps:
+                app.extensions["loket"].db.dispose()
