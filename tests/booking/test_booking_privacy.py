@@ -176,6 +176,10 @@ def test_the_code_is_hashed_tried_a_few_times_and_expires(app):
         rows = s.scalars(select(BookingRequest).order_by(BookingRequest.id)).all()
         assert [r.status for r in rows] == ["locked", "expired", "expired"]
         assert all(r.nik == "" and r.name == "" for r in rows)
+        # The codes are gone from the outbox too (the one place they were in clear); an
+        # unsent one is not sent any more.
+        codes = s.scalars(select(Notice).where(Notice.kind == "booking_code")).all()
+        assert len(codes) == 3 and all(n.body == requests.CODE_SCRUBBED and n.status == "gave_up" for n in codes)
         assert s.scalar(select(Booking.id)) is None
         actions = {a for a, in s.execute(select(AuditEntry.action))}
         assert {"booking.request_code_wrong", "booking.request_locked", "booking.request_expired"} <= actions

@@ -15,8 +15,10 @@ brokers").
    is none) is queued **to that contact only**; the answer is the same for every outcome
    ("the result was sent to 0812****7890").
 
-Personal fields of a request (NIK, name) are emptied once it is confirmed, locked or
-expired, and the recipient a day later (:func:`expire_requests`, run with the booking
+The code is kept only as an HMAC; its notice's body (the one place it is in clear, until
+the provider has it) is overwritten once the request is confirmed, locked or expired, and a
+code notice not sent by then is not sent (:func:`_scrub_code`). Personal fields of a
+request (NIK, name) are emptied once it is confirmed, locked or expired, and the recipient a day later (:func:`expire_requests`, run with the booking
 expiry job). Every state change is audited (entity "booking_request"; the NIK and contact
 never go into the audit data).
 """
@@ -27,7 +29,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Callable, Mapping
 
-from sqlalchemy import bindparam, insert, select
+from sqlalchemy import bindparam, case, insert, select, update
 from sqlalchemy.orm import Session
 
 from ...models import ACTIVE_BOOKING_STATUSES, Booking, BookingCapacity, Notice, NoticeStatus, Office, Service, utcnow
@@ -122,6 +124,20 @@ def request_booking(session: Session, office: Office, *, service_code: str, day:
     return Requested(token, contacts.masked(contact), request.expires_at, choice.rules.code_attempts)
 
 
+CODE_SCRUBBED = "[kode verifikasi dihapus setelah dipakai atau kedaluwarsa]"
+
+
+def _scrub_code(session: Session, request: BookingRequest) -> None:
+    """Overwrite the body of ``request``'s code notice; a still pending one is given up
+    (the code is of no use any more). A notice being sent right now is left to finish."""
+    table = Notice.__table__
+    session.connection().execute(
+        update(table).where(table.c.dedupe_key == f"bkr{request.id}:code",
+                            table.c.status != NoticeStatus.SENDING.value)
+        .values(body=CODE_SCRUBBED, status=case((table.c.status == NoticeStatus.PENDING.value,
+                                                 NoticeStatus.GAVE_UP.value), else_=table.c.status)))
+
+
 def _masked(request: BookingRequest) -> str:
     return contacts.masked(contacts.Contact(request.channel, request.recipient)) if request.recipient else ""
 
@@ -131,6 +147,7 @@ def _end(session: Session, office: Office, request: BookingRequest, status: str,
     """Move a pending request to ``status`` (locked, expired), empty its NIK and name, audit it."""
     before, request.status = request.status, status
     request.nik, request.name = "", ""
+    _scrub_code(session, request)
     audit.record(session, actor, action, "booking_request", request.id, office_id=office.id, at=now,
                  from_state=before, to_state=status, data={"attempts": request.attempts})
 
@@ -215,6 +232,7 @@ def _decide(session: Session, office: Office, request: BookingRequest, rules, vi
     request.status, request.confirmed_at, request.outcome = RS.CONFIRMED.value, now, outcome
     request.booking_id = booking.id if booking is not None else None
     request.nik, request.name = "", ""
+    _scrub_code(session, request)
     audit.record(session, PUBLIC, "booking.request_confirmed", "booking_request", request.id, office_id=office.id,
                  at=now, from_state=RS.PENDING.value, to_state=request.status,
                  data={"outcome": outcome, "booking_id": request.booking_id})
