@@ -2,11 +2,15 @@
 
 SQLite (the embedded default) is opened in WAL mode and every transaction starts
 with ``BEGIN IMMEDIATE``, so two writers never interleave: the second waits up to
-``busy_timeout`` ms for the first to commit. PostgreSQL runs at READ COMMITTED and
-the queue engine takes row locks (``SELECT ... FOR UPDATE``) where it needs them.
+``busy_timeout`` ms for the first to commit; a second transaction begun by the thread
+(or greenlet) that holds the first fails at once (:func:`guard_nested_transactions`).
+PostgreSQL runs at READ COMMITTED and the queue engine takes row locks
+(``SELECT ... FOR UPDATE``) where it needs them.
 """
 from __future__ import annotations
 
+import threading
+import weakref
 from contextlib import contextmanager
 from functools import lru_cache
 from typing import Iterator
@@ -43,7 +47,43 @@ def make_engine(url: str, *, pool_size: int = 10, echo: bool = False, poolclass=
     )
 
 
+class NestedTransactionError(RuntimeError):
+    """A second SQLite transaction began on a thread (or greenlet) that already holds one on
+    the same database: it would wait on its own lock for the busy timeout (see
+    :func:`guard_nested_transactions`)."""
+
+
+def guard_nested_transactions(engine: Engine) -> None:
+    """Make a second transaction on ``engine`` begun by a thread (under gevent: greenlet)
+    that already holds one fail at once with :class:`NestedTransactionError`.
+
+    Why: every SQLite transaction starts with ``BEGIN IMMEDIATE`` and so holds the write
+    lock; a second session opened inside it on the same thread (a lazy load: the signed-in
+    user, a cache filling itself) waits on that lock, which only its own caller can
+    release, for ``SQLITE_BUSY_TIMEOUT_MS`` and then fails. SQLite's wait is a blocking C
+    call, so under gevent (``loket demo``) the whole process stalls meanwhile. The check
+    turns that 30 s stall into an immediate error naming the cause, in the test suite and
+    in a running demo alike (a nesting never succeeds anyway: it fails after the wait); it
+    costs a thread-local look-up per transaction. Every SQLite engine of ``make_engine``
+    has it, added before its ``BEGIN IMMEDIATE`` listener (``begin`` listeners run in the
+    order they were added).
+    """
+    local = threading.local()  # per greenlet once gevent has patched threading
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn) -> None:
+        held = local.__dict__.setdefault("held", weakref.WeakSet())
+        if any(c is not conn and c.in_transaction() for c in held):
+            raise NestedTransactionError(
+                "a second database transaction began while this thread already holds one on the same "
+                "SQLite database: it would wait on itself for the busy timeout. Load what it reads "
+                "(the signed-in user, a cached row) before opening the outer transaction, or in it.")
+        held.add(conn)
+
+
 def _configure_sqlite(engine: Engine) -> None:
+    guard_nested_transactions(engine)  # its check runs before BEGIN IMMEDIATE below
+
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn, _record):  # pragma: no cover - trivial
         # Let SQLAlchemy's "begin" event emit BEGIN itself (pysqlite would defer it).

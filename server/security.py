@@ -83,7 +83,8 @@ def _public_json_request() -> bool:
 
 
 def init_security(app: Flask, csrf: CSRFProtect) -> None:
-    """Resolve the device of token requests before each request and apply CSRF otherwise."""
+    """Before each request: resolve the device of token requests and apply CSRF otherwise,
+    then load the signed-in staff user (before any view's transaction, see there)."""
     app.config["WTF_CSRF_CHECK_DEFAULT"] = False
     app.register_error_handler(CSRFError, _csrf_failed)
 
@@ -98,6 +99,19 @@ def init_security(app: Flask, csrf: CSRFProtect) -> None:
             g.device = device
         elif request.method in UNSAFE and not _public_json_request():
             csrf.protect()
+
+    @app.before_request
+    def _load_user_first():
+        # The signed-in staff user, resolved now, before any view opens its transaction
+        # (issue 13): Flask-Login loads it lazily, on the first use of ``current_user`` (a
+        # view's ``current_actor()`` or ``office_allowed()``, and every ``render_template``:
+        # its context processor), and its loader reads caches that open a session of their
+        # own on a miss (``web.user_cache``, ``web.sessions``). Inside a view's SQLite
+        # transaction (BEGIN IMMEDIATE) that session would wait on the view's own lock for
+        # the busy timeout: 30 s in which a gevent process (``loket demo``) answers nobody
+        # (``db.guard_nested_transactions`` now refuses it at once). Static files need no user.
+        if request.endpoint != "static":
+            current_user._get_current_object()
 
 
 DEVICE_CACHE_S = 15.0  # a revoked token stops working within this many seconds
