@@ -68,6 +68,7 @@ def test_sign_out_on_the_page_signs_out_every_browser_of_the_user(app):
     desk = signed_in(app, "fo1")
     laptop = signed_in(app, "fo1")
     other_user = signed_in(app, "fo2")
+    assert "Keluar dari semua perangkat" in laptop.get("/").get_data(as_text=True)  # the button says so
     page = laptop.get("/console").get_data(as_text=True)
     token = re.search(r'name="csrf-token" content="([^"]+)"', page) or re.search(r'csrf_token" value="([^"]+)"', page)
     r = laptop.post("/logout", data={"csrf_token": token.group(1)})
