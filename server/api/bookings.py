@@ -120,10 +120,18 @@ def create_booking(code: str):
         asked = requests.request_booking(
             s, office, service_code=str(data.get("service") or ""), day=day,
             session_code=str(data.get("session") or ""), nik=str(data.get("nik") or ""),
-            name=str(data.get("name") or ""), phone=data.get("phone"), email=data.get("email"),
+            name=str(data.get("name") or ""), phone=_text(data, "phone"), email=_text(data, "email"),
             secret_key=current_app.config["SECRET_KEY"], providers=_providers(), services=catalog.services)
     return jsonify(request=asked.token, contact=asked.contact, expires_at=asked.expires_at.isoformat(),
                    attempts=asked.attempts, message=CODE_SENT.format(contact=asked.contact)), 202
+
+
+def _text(data: dict, field: str) -> str | None:
+    """``data[field]`` when it is a string or missing/null (None); ValidationError otherwise."""
+    value = data.get(field)
+    if value is None or isinstance(value, str):
+        return value
+    raise ValidationError(f"{field}: teks / {field} must be text", field=field)
 
 
 CODE_SENT = ("Kode 6 angka telah dikirim ke {contact}. Masukkan kode itu untuk menyelesaikan booking / a 6-digit "

@@ -210,3 +210,18 @@ def test_code_and_outcome_reach_the_contact_by_real_e_mail(app, mailbox):
         request = s.scalars(select(BookingRequest)).one()
         assert (request.status, request.outcome, request.booking_id, request.nik) == ("confirmed", "booked",
                                                                                      booking.id, "")
+
+
+def test_odd_input_to_both_steps_is_refused_not_a_server_error(app):
+    c = client(app)
+    day = last_day(app)
+    odd = [{"name": "Budi\x00"}, {"phone": "0812\x003456"}, {"email": "a@b.c" + "x" * 300}, {"phone": 81234567890},
+           {"phone": ["0812"]}, {"nik": 1471011205900001}, {"name": "x" * 5000}]
+    for kw in odd:
+        r = flow.ask(c, **{**FORM, "day": day, "nik": NIK, "phone": OWNER, **kw})
+        assert r.status_code in (202, 400, 413, 422), (kw, r.status_code, r.get_data(as_text=True)[:200])
+    token = flow.ask(c, **FORM, day=day, nik=NIK, phone=OWNER).get_json()["request"]
+    for body in ({"request": token, "code": 123456}, {"request": {"x": 1}, "code": "1"}, {"request": token},
+                 {"request": "\x00", "code": "\x00"}, {"request": token, "code": "12345\x00"}, {}):
+        r = c.post(f"{flow.URL}/confirm", json=body, headers={"X-CSRFToken": c.csrf})
+        assert r.status_code in (404, 422), (body, r.status_code, r.get_data(as_text=True)[:200])
