@@ -15,12 +15,19 @@ Refusals (``BookingRefused``, with a bilingual message saying what to do): ``too
 ``day``), ``cancelled``, ``expired``, ``nik_mismatch``; and from ``bookings.find``:
 ``booking_forged``, ``booking_foreign``, ``booking_wrong_office``, NotFound.
 
+The KTP in hand decides (issue 13): bookings are bound to the contact that confirmed
+them, so one NIK may hold bookings for the same service and day from two contacts (its
+owner's, and someone's who booked in it). Each one still needs the NIK's digits here, and
+the counter serves the person whose KTP-el matches; a booking made in someone else's NIK
+blocks neither its owner's booking nor check-in, and its no-show counts against the
+contact that made it, not the NIK (``bookings``).
+
 A booking already checked in is **not** an error: a second scan of the same QR answers
 the same ticket (``check_in`` returns it with ``repeated`` True), so a citizen who scans
 twice, or whose first answer was lost, gets the number they already have.
 
 Expiry (:func:`expire_due`): a booking still ``booked`` when its window has ended
-becomes ``expired`` (a no-show, counted by the no-show block at booking time); its place
+becomes ``expired`` (a no-show, counted against its contact at booking time); its place
 is not given back, the session is over. Run by the server's background loop
 (``server.realtime.tasks``) and callable in tests.
 """
