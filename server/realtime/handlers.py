@@ -43,6 +43,9 @@ def register(socketio, app) -> None:
 
     def _identify(auth: dict) -> tuple[int, str, int | None]:
         token = (auth or {}).get("token")
+        # the signed-in user is loaded (its own session) before this one opens: never a
+        # second transaction inside the first (server.db.guard_nested_transactions)
+        staff = current_user._get_current_object() if current_user.is_authenticated else None
         with db.session() as s:
             if token:
                 device = authenticate_device(s, token)
@@ -59,9 +62,9 @@ def register(socketio, app) -> None:
                 if ticket is None:
                     raise ConnectionRefusedError("unknown ticket")
                 return ticket.office_id, "public", None
-            if current_user.is_authenticated and current_user.role in STAFF_ROLES:
+            if staff is not None and staff.role in STAFF_ROLES:
                 try:
-                    office_id = int((auth or {}).get("office_id") or current_user.office_id or 0)
+                    office_id = int((auth or {}).get("office_id") or staff.office_id or 0)
                 except (TypeError, ValueError):
                     raise ConnectionRefusedError("office_id must be a number") from None
                 if not office_allowed(office_id):
