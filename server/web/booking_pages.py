@@ -8,10 +8,14 @@ page's script (``static/js/booking.js``) reads availability from and books throu
 public API (``server.api.bookings``); the confirmation page is rendered from the same view
 as ``GET /api/v1/offices/<code>/bookings/<code>``. No NIK is shown anywhere, only the
 masked name.
+
+``/booking/<office>/demo-inbox``: in ``loket demo`` only (config DEMO; 404 otherwise),
+the booking notices of the last hour, standing in for the citizens' WhatsApp / e-mail
+(issue 13: the code and the booking reach the citizen only there; the demo has no gateway).
 """
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import segno
@@ -22,10 +26,11 @@ from sqlalchemy import select
 from ..api.bookings import booking_signer
 from ..api.tickets import public_url
 from ..i18n import current_language, translate
-from ..models import Office
+from ..models import Notice, Office, utcnow
 from ..services.booking import bookings
 from ..services.booking.views import booking_view
 from ..services.errors import LoketError
+from ..services.notices.status import mask_recipient
 from . import bp
 
 
@@ -68,6 +73,23 @@ def booking_page(office_code: str):
         office = _office(s, office_code)
         info = {"code": office.code, "name": office.name, "address": office.address}
     return render_template("booking.html", office=info, offices=None)
+
+
+@bp.get("/booking/<office_code>/demo-inbox")
+def booking_demo_inbox(office_code: str):
+    """Demo only: the office's booking notices (codes, confirmations, refusals) queued in
+    the last hour, newest first, at most 20, recipients masked. 404 outside ``loket demo``."""
+    if not current_app.config.get("DEMO"):
+        abort(404)
+    since = utcnow() - timedelta(hours=1)
+    with _db().session() as s:
+        office = _office(s, office_code)
+        items = [{"to": mask_recipient(n.channel, n.recipient), "channel": n.channel, "subject": n.subject,
+                  "body": n.body} for n in s.scalars(
+            select(Notice).where(Notice.office_id == office.id, Notice.kind.like("booking_%"),
+                                 Notice.created_at >= since).order_by(Notice.id.desc()).limit(20))]
+        info = {"code": office.code, "name": office.name}
+    return render_template("booking_demo_inbox.html", office=info, items=items)
 
 
 @bp.get("/booking/<office_code>/<ref>")
