@@ -133,3 +133,11 @@ def test_sql_parameters_are_never_logged(app):
     with pytest.raises(Exception) as failed, engine.connect() as conn:
         conn.execute(text("SELECT no_such_column FROM staff_users WHERE password_hash = :h"), {"h": "$2b$SECRET"})
     assert "$2b$SECRET" not in str(failed.value)
+
+
+def test_report_filter_beyond_a_database_integer(app):
+    """Found by the schemathesis run: a counter filter beyond int4 reached PostgreSQL (500)."""
+    client = staff_client(app, "manager")
+    for counter in ("99999999999", "2147483648", "0", "-5"):
+        r = client.get(f"/api/v1/offices/DEMO/reports/waiting?counter={counter}")
+        assert _shape(r, 422)["details"]["field"] == "counter"

@@ -77,6 +77,8 @@ def query(session: Session, office: Office, first: date, last: date, *, group: s
             q.counter = int(counter)
         except (TypeError, ValueError):
             raise ValidationError("counter must be a counter number", field="counter") from None
+        if not 1 <= q.counter <= 9999:  # beyond a database integer: refused, not a database error
+            raise ValidationError("counter must be between 1 and 9999", field="counter")
         q.counter_id = session.scalar(select(Counter.id).where(Counter.office_id == office.id, Counter.number == q.counter))
         if q.counter_id is None:
             raise ValidationError(f"unknown counter {counter!r}", field="counter")
