@@ -36,11 +36,7 @@ def create_app(config: type[Config] | None = None, **overrides) -> Flask:
     """
     from . import api, web
     from .api_errors import init_api_errors
-    from .api_errors import init_api_errors
-    from .api_errors import init_api_errors
     from .headers import init_headers
-    from .input_limits import init_input_limits
-    from .input_limits import init_input_limits
     from .input_limits import init_input_limits
     from .i18n import init_i18n
     from .migrations import upgrade
@@ -56,10 +52,6 @@ def create_app(config: type[Config] | None = None, **overrides) -> Flask:
     app.config.from_object(config or ProductionConfig)
     app.config.update(overrides)
     init_headers(app)  # security headers and the CSP nonce (issue 13); first, so every answer has them
-    init_input_limits(app)  # body size, JSON depth, control characters, bounded <int:> ids (issue 13)
-    init_api_errors(app)  # JSON error answers under /api/, no 500 with details (issue 13)
-    init_input_limits(app)  # body size, JSON depth, control characters, bounded <int:> ids (issue 13)
-    init_api_errors(app)  # JSON error answers under /api/, no 500 with details (issue 13)
     init_input_limits(app)  # body size, JSON depth, control characters, bounded <int:> ids (issue 13)
     init_api_errors(app)  # JSON error answers under /api/, no 500 with details (issue 13)
     if app.config.get("PROXY_COUNT"):

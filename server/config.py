@@ -73,12 +73,6 @@ class Config:
     # Largest request body in bytes (413 beyond it); the picture uploads have their own,
     # larger limits (server/input_limits.py UPLOAD_LIMITS).
     MAX_CONTENT_LENGTH = int(os.environ.get("LOKET_MAX_CONTENT_LENGTH", str(1024 * 1024)))
-    # Largest request body in bytes (413 beyond it); the picture uploads have their own,
-    # larger limits (server/input_limits.py UPLOAD_LIMITS).
-    MAX_CONTENT_LENGTH = int(os.environ.get("LOKET_MAX_CONTENT_LENGTH", str(1024 * 1024)))
-    # Largest request body in bytes (413 beyond it); the picture uploads have their own,
-    # larger limits (server/input_limits.py UPLOAD_LIMITS).
-    MAX_CONTENT_LENGTH = int(os.environ.get("LOKET_MAX_CONTENT_LENGTH", str(1024 * 1024)))
     # Staff sign-in (server/web/login_throttle.py; "" disables one): FAILED attempts per
     # user name and per client address; reaching either locks it for LOGIN_LOCKOUT_S.
     LOGIN_USER_LIMIT = os.environ.get("LOKET_LOGIN_USER_LIMIT", "5/15 minutes")
