@@ -88,9 +88,24 @@ def contact_key() -> str:
     return "contact:" + digest.hexdigest()[:32]
 
 
+def _retry_after() -> int | None:
+    """Seconds until the limit that was hit resets (None when unknown); never raises."""
+    import time
+
+    try:
+        limit = current_app.extensions["loket_limiter"].current_limit
+        return max(1, int(limit.reset_at - time.time())) if limit is not None else None
+    except Exception:  # noqa: BLE001 - only a hint on the page
+        return None
+
+
 def _too_many(exc: RateLimitExceeded):
-    if not request.path.startswith("/api/"):  # a public page's form (AKAPELA): plain text
-        return MESSAGE, 429, {"Content-Type": "text/plain; charset=utf-8"}
+    """API: JSON ``{"error": "too_many_requests", "message"}``; a page (a citizen's public
+    form, the sign-in): the "too many requests" page (templates/too_many.html), both 429."""
+    if not request.path.startswith("/api/"):
+        from flask import render_template
+
+        return render_template("too_many.html", retry_after=_retry_after(), back=request.path), 429
     return jsonify(error="too_many_requests", message=MESSAGE), 429
 
 
