@@ -26,10 +26,10 @@ from server.services.notices import deliver_due, providers_from_config
 from server.services.notices.outbox import msisdn
 from tests.booking import flow
 from tests.booking.test_booking_api import NIK, NIK2, client, last_day, set_booking
-from tests.booking.test_checkin import DAY, KIOSK, check
+from tests.booking.test_checkin import DAY, check
 from tests.conftest import wib
 from tests.server.test_api import app  # noqa: F401  (app: fixture)
-from tests.server.test_notices import config as notice_config, mailbox  # noqa: F401  (mailbox: fixture)
+from tests.server.test_notices import config as notice_config
 
 NIK3 = "1471010101900003"
 SQUATTER, OWNER, BROKER = "081111111111", "082222222222", "083333333333"
@@ -163,8 +163,8 @@ def test_the_code_is_hashed_tried_a_few_times_and_expires(app):
         office = s.scalars(select(Office).where(Office.code == "DEMO")).one()
         late = requests.request_booking(s, office, service_code="kk", day=DAY, session_code="2", nik=NIK, name="Budi",
                                         phone=OWNER, email=None, secret_key=secret, providers={}, now=wib(6, 0))
-        idle = requests.request_booking(s, office, service_code="kk", day=DAY, session_code="2", nik=NIK2, name="Siti",
-                                        phone=SQUATTER, email=None, secret_key=secret, providers={}, now=wib(6, 0))
+        requests.request_booking(s, office, service_code="kk", day=DAY, session_code="2", nik=NIK2, name="Siti",
+                                 phone=SQUATTER, email=None, secret_key=secret, providers={}, now=wib(6, 0))
     late_code = flow.sent_code(app, late.token)
     with db(app).session() as s:
         office = s.scalars(select(Office).where(Office.code == "DEMO")).one()

@@ -25,15 +25,25 @@ never go into the audit data).
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Callable, Mapping
 
 from sqlalchemy import bindparam, case, insert, select, update
 from sqlalchemy.orm import Session
 
-from ...models import ACTIVE_BOOKING_STATUSES, Booking, BookingCapacity, Notice, NoticeStatus, Office, Service, utcnow
-from ...models.booking import BookingRequest, BookingRequestStatus as RS
+from ...models import (
+    ACTIVE_BOOKING_STATUSES,
+    Booking,
+    BookingCapacity,
+    Notice,
+    NoticeStatus,
+    Office,
+    Service,
+    utcnow,
+)
+from ...models.booking import BookingRequest
+from ...models.booking import BookingRequestStatus as RS
 from .. import audit
 from ..actors import PUBLIC, SYSTEM
 from ..errors import NotFound, ValidationError
