@@ -30,6 +30,7 @@ from tests.booking.test_checkin import DAY, check
 from tests.conftest import wib
 from tests.server.test_api import app  # noqa: F401  (app: fixture)
 from tests.server.test_notices import config as notice_config
+from tests.server.test_notices import mailbox  # noqa: F401  (mailbox: fixture)
 
 NIK3 = "1471010101900003"
 SQUATTER, OWNER, BROKER = "081111111111", "082222222222", "083333333333"
