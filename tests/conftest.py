@@ -106,12 +106,49 @@ CHROMIUM_ARGS = [
 ]
 
 
+def _wait_for_function_without_eval(page, expression, *, arg=None, timeout=None, polling=None):
+    """``Page.wait_for_function`` that never evaluates a string inside the page.
+
+    Playwright's own polls the predicate in the page with ``eval``, which the pages'
+    Content-Security-Policy refuses (no 'unsafe-eval', server/headers.py), so its first
+    retry fails. This polls from here with ``page.evaluate`` (a DevTools evaluation, which
+    the policy does not govern) every ``polling`` ms (default 50) until the expression
+    is truthy, retrying across navigations and page errors (an object not there yet); raises Playwright's TimeoutError after
+    ``timeout`` ms (default: the page's default timeout). Returns the truthy value."""
+    import time as _time
+
+    from playwright.sync_api import Error, TimeoutError as PlaywrightTimeout
+
+    if timeout is None:
+        try:
+            timeout = page._impl_obj._timeout_settings.timeout()
+        except Exception:  # noqa: BLE001 - a private attribute; Playwright's default then
+            timeout = 30_000
+    interval = (polling / 1000) if isinstance(polling, (int, float)) else 0.05
+    deadline = _time.monotonic() + timeout / 1000
+    last_error = None
+    while True:
+        try:
+            value = page.evaluate(expression, arg)
+            if value:
+                return value
+        except Error as exc:  # a navigation, or a page object not there yet: try again
+            last_error = exc
+        if _time.monotonic() >= deadline:
+            raise PlaywrightTimeout(f"wait_for_function: {expression!r} not true within {timeout} ms"
+                                    + (f" (last error: {last_error})" if last_error else ""))
+        _time.sleep(interval)
+
+
 @pytest.fixture(scope="session")
 def browser():
     """Headless Chromium (the Debian package, never a downloaded build), one per test
-    session: Playwright's sync API allows one running instance per process."""
-    from playwright.sync_api import sync_playwright
+    session: Playwright's sync API allows one running instance per process. Its pages'
+    ``wait_for_function`` polls without eval in the page (see
+    :func:`_wait_for_function_without_eval`: the pages forbid eval)."""
+    from playwright.sync_api import Page, sync_playwright
 
+    Page.wait_for_function = _wait_for_function_without_eval
     with sync_playwright() as p:
         b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield b
