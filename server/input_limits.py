@@ -53,7 +53,7 @@ class BoundedInt(IntegerConverter):
     regex = r"\d{1,10}"
 
     def __init__(self, map, fixed_digits: int = 0, min: int | None = None, max: int | None = INT4_MAX,
-                 signed: bool = False) -> None:  # noqa: A002 - Werkzeug's argument names
+                 signed: bool = False) -> None:
         super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
 
 

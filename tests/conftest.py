@@ -117,7 +117,8 @@ def _wait_for_function_without_eval(page, expression, *, arg=None, timeout=None,
     ``timeout`` ms (default: the page's default timeout). Returns the truthy value."""
     import time as _time
 
-    from playwright.sync_api import Error, TimeoutError as PlaywrightTimeout
+    from playwright.sync_api import Error
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
     if timeout is None:
         try:

@@ -26,7 +26,7 @@ sessions across workers anyway.
 """
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 from urllib.parse import urlsplit
 
 TRANSPORTS = ["websocket"]

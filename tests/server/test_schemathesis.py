@@ -29,15 +29,14 @@ import os
 from collections import Counter
 
 import pytest
+import schemathesis
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis.errors import Unsatisfiable
+from schemathesis import GenerationMode
 
-import schemathesis  # noqa: E402
-from hypothesis import HealthCheck, Phase, given, settings  # noqa: E402
-from hypothesis.errors import Unsatisfiable  # noqa: E402
-from schemathesis import GenerationMode  # noqa: E402
-
-from server import create_app  # noqa: E402
-from server.config import TestingConfig  # noqa: E402
-from server.demo import seed_demo  # noqa: E402
+from server import create_app
+from server.config import TestingConfig
+from server.demo import seed_demo
 
 MAX_EXAMPLES = int(os.environ.get("LOKET_SCHEMATHESIS_EXAMPLES", "10"))
 #: schema-violating cases (wrong types, missing fields, out-of-range values) for these callers
@@ -111,6 +110,35 @@ def _focus(node, *, in_path: str | None = None):
         _focus(value)
 
 
+def _exercise(operation, who: str, kind: str, auth: dict, mode, examples: int, failures: list, statuses: Counter) -> int:
+    """Call ``operation`` with ``examples`` generated cases of ``mode`` as ``who``; a 5xx
+    goes to ``failures``, every status to ``statuses``. Returns the number of calls."""
+    calls = 0
+    method = operation.method.upper()
+
+    @given(case=operation.as_strategy(generation_mode=mode))
+    @settings(max_examples=examples, deadline=None, derandomize=True, database=None,
+              suppress_health_check=list(HealthCheck), phases=[Phase.explicit, Phase.generate])
+    def run(case):
+        nonlocal calls
+        calls += 1
+        response = case.call(headers=dict(auth["headers"]), cookies=dict(auth["cookies"]))
+        statuses[(method, operation.path, kind, mode.value, response.status_code)] += 1
+        if response.status_code >= 500 and len(failures) < 40:
+            failures.append(f"{method} {operation.path} as {who} ({mode.value}): {response.status_code} "
+                            f"{response.text[:160]!r} <- path {case.path_parameters} query {case.query} "
+                            f"body {str(case.body)[:160]}")
+
+    if os.environ.get("LOKET_SCHEMATHESIS_REPORT"):
+        print("running", method, operation.path, who, mode.value, flush=True)
+    try:
+        run()
+    except Unsatisfiable:  # negative mode: nothing of this operation can be made invalid
+        if mode is GenerationMode.POSITIVE:
+            raise
+    return calls
+
+
 def test_no_operation_answers_5xx(app, caplog):
     from hypothesis import strategies as st
 
@@ -132,30 +160,8 @@ def test_no_operation_answers_5xx(app, caplog):
                if c[0] in NEGATIVE_CALLERS and NEGATIVE_EXAMPLES]
     for (who, kind, auth), mode, examples in passes:
         for operation in operations:
-            if (kind, operation.method.upper(), operation.path) in SKIP:
-                continue
-
-            @given(case=operation.as_strategy(generation_mode=mode))
-            @settings(max_examples=examples, deadline=None, derandomize=True, database=None,
-                      suppress_health_check=list(HealthCheck), phases=[Phase.explicit, Phase.generate])
-            def run(case):
-                nonlocal calls
-                calls += 1
-                response = case.call(headers=dict(auth["headers"]), cookies=dict(auth["cookies"]))
-                statuses[(operation.method.upper(), operation.path, kind, mode.value, response.status_code)] += 1
-                if response.status_code >= 500 and len(failures) < 40:
-                    failures.append(f"{operation.method.upper()} {operation.path} as {who} ({mode.value}): "
-                                    f"{response.status_code} "
-                                    f"{response.text[:160]!r} <- path {case.path_parameters} query {case.query} "
-                                    f"body {str(case.body)[:160]}")
-
-            if os.environ.get("LOKET_SCHEMATHESIS_REPORT"):
-                print("running", operation.method.upper(), operation.path, who, mode.value, flush=True)
-            try:
-                run()
-            except Unsatisfiable:  # negative mode: nothing of this operation can be made invalid
-                if mode is GenerationMode.POSITIVE:
-                    raise
+            if (kind, operation.method.upper(), operation.path) not in SKIP:
+                calls += _exercise(operation, who, kind, auth, mode, examples, failures, statuses)
     if os.environ.get("LOKET_SCHEMATHESIS_REPORT"):
         for key, n in sorted(statuses.items()):
             print(*key, n)
