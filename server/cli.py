@@ -209,7 +209,7 @@ def agent(kind: str, args: tuple[str, ...]) -> None:
 @click.argument("username")
 @click.option("--role", required=True)
 @click.option("--full-name", required=True)
-@click.option("--office", default=None, help="Office code (none for a system admin)")
+@click.option("--office", default=None, help="Office code (required for every role except system_admin, which has none)")
 @click.password_option()
 def staff_add(username, role, full_name, office, password) -> None:
     """Create a staff login."""
