@@ -19,6 +19,7 @@ from flask_login import current_user
 from flask_socketio import ConnectionRefusedError, join_room
 from sqlalchemy import select
 
+from ..input_limits import bad_value
 from ..models import Device, DeviceKind, Office, Role, Ticket
 from ..security import office_allowed
 from ..services.accounts import authenticate_device
@@ -42,6 +43,10 @@ def register(socketio, app) -> None:
     delivery = app.extensions["loket"].delivery
 
     def _identify(auth: dict) -> tuple[int, str, int | None]:
+        if not isinstance(auth or {}, dict) or bad_value(auth or {}) is not None:
+            # the input rule of every request (server.input_limits): no control characters,
+            # no number beyond 2**53 (a NUL reached PostgreSQL: an unhandled DataError)
+            raise ConnectionRefusedError("invalid auth")
         token = (auth or {}).get("token")
         # the signed-in user is loaded (its own session) before this one opens: never a
         # second transaction inside the first (server.db.guard_nested_transactions)

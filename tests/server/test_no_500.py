@@ -147,3 +147,12 @@ def test_report_filter_beyond_a_database_integer(app):
     for counter in ("99999999999", "2147483648", "0", "-5"):
         r = client.get(f"/api/v1/offices/DEMO/reports/waiting?counter={counter}")
         assert _shape(r, 422)["details"]["field"] == "counter"
+
+
+def test_socket_auth_with_control_characters_is_refused(app):
+    """A NUL in the socket's auth (a public ticket id) reached PostgreSQL: an unhandled
+    DataError in the connect handler. The input rule refuses it first."""
+    socketio = app.extensions["loket"].socketio
+    for auth in ({"ticket": "a\x00b"}, {"token": "x\x00"}, {"ticket": 10**30}, {"office_id": "\x1b"}):
+        client = socketio.test_client(app, auth=auth)
+        assert not client.is_connected(), auth
