@@ -166,7 +166,7 @@ def catalog_load(file: str) -> None:
 @click.option("--counters", default=30, show_default=True, type=int)
 @click.option("--speed", default=600.0, show_default=True, type=float, help="Simulated seconds per real second")
 @click.option("--seed", default=1, show_default=True, type=int)
-@click.option("--user", default="admin", show_default=True)
+@click.option("--user", default="sysadmin", show_default=True, help="A system admin: the simulation creates its own office")
 @click.option("--password", default="demo1234", show_default=True)
 @click.option("--json-out", type=click.Path(dir_okay=False), default=None, help="Also write the report as JSON")
 def simulate_day(server_url, tickets, counters, speed, seed, user, password, json_out) -> None:

@@ -279,7 +279,7 @@ class Simulation:
 
 
 def run_simulation(server_url: str, *, tickets: int = 1500, counters: int = 30, speed: float = 600.0,
-                   seed: int = 1, user: str = "admin", password: str = "demo1234") -> dict:
+                   seed: int = 1, user: str = "sysadmin", password: str = "demo1234") -> dict:
     """Simulate one office day on the server at ``server_url`` and print its day report.
 
     ``tickets``: citizens of the day; ``counters``: counters (one officer each); ``speed``:
