@@ -7,19 +7,9 @@ import json
 import pytest
 from sqlalchemy import func, select
 
-from server import create_app
-from server.config import TestingConfig
-from server.demo import seed_demo
 from server.input_limits import MAX_JSON_DEPTH, bad_value, json_depth
 from server.models import Ticket
-
-
-@pytest.fixture
-def app(db_url, tmp_path):
-    app = create_app(TestingConfig, DATABASE_URL=db_url, DATA_DIR=tmp_path, SOCKETIO_ASYNC_MODE="threading")
-    app.config["SEEDED"] = seed_demo(app.extensions["loket"].db, tmp_path)
-    yield app
-    app.extensions["loket"].db.dispose()
+from tests.server.test_api import app  # noqa: F401  (the demo app fixture, both databases)
 
 
 def kiosk(app) -> dict:

@@ -11,24 +11,7 @@ from server import create_app
 from server.api import bp
 from server.config import TestingConfig
 from server.demo import seed_demo
-
-
-@pytest.fixture
-def app(db_url, tmp_path):
-    app = create_app(TestingConfig, DATABASE_URL=db_url, DATA_DIR=tmp_path, SOCKETIO_ASYNC_MODE="threading")
-    app.config["SEEDED"] = seed_demo(app.extensions["loket"].db, tmp_path)
-    yield app
-    app.extensions["loket"].db.dispose()
-
-
-def staff_client(app, username: str):
-    client = app.test_client()
-    csrf = client.get("/api/v1/auth/csrf").get_json()["csrf_token"]
-    r = client.post("/api/v1/auth/login", json={"username": username, "password": "demo1234"},
-                    headers={"X-CSRFToken": csrf})
-    assert r.status_code == 200, r.get_json()
-    client.csrf = r.get_json()["csrf_token"]
-    return client
+from tests.server.test_api import app, staff_client  # noqa: F401  (app: the demo app fixture, both databases)
 
 
 def _shape(r, status: int | tuple):
