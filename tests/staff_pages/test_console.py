@@ -333,9 +333,11 @@ def test_console_in_english(new_page, staff_server, shots):
     page.get_by_test_id("lang-switch").get_by_text("EN").click()
     expect(page.get_by_test_id("open-counter")).to_contain_text("Open counter")
     page.get_by_test_id("open-counter").click()
+    expect(page.get_by_test_id("work-view")).to_be_visible()  # the open answer applied, as open_counter waits
     wait_synced(page)
     expect(page.get_by_test_id("btn-call-next")).to_contain_text("Call next")
     expect(page.get_by_test_id("current-status")).to_have_text("Idle")
+    expect(page.locator("body")).not_to_have_class(re.compile(r"\bis-busy\b"))  # no request in flight
     page.keyboard.press("n")
     expect(page.get_by_test_id("toast")).to_contain_text("Nobody is waiting")
     staff_server.issue("ktp_el")
