@@ -26,6 +26,7 @@ import logging
 
 from flask import request
 
+from ..input_limits import bad_value
 from ..models import Counter, Device, DeviceKind
 from ..services import devices as station
 from ..services import printing
@@ -88,6 +89,10 @@ def register(socketio, app, sessions: dict) -> None:
                         "message": f"{event} comes from {', '.join(sorted(allowed))} agents only"}
             if not isinstance(data, dict):
                 return {"ok": False, "error": "validation_error", "message": "expected an object"}
+            field = bad_value(data)  # the input rule of every request (server.input_limits)
+            if field is not None:
+                return {"ok": False, "error": "validation_error", "field": field,
+                        "message": f"{field}: control character or number out of range"}
             try:
                 return fn(device_id, data)
             except (LoketError, TypeError, ValueError, KeyError) as exc:

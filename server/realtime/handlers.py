@@ -105,10 +105,11 @@ def register(socketio, app) -> None:
         if office_id is None:
             return {"error": "not connected"}
         audience = "display" if audience == "agent" else audience
+        if not isinstance(data, dict) or bad_value(data) is not None:
+            data = {}  # a malformed position: answered as a first sync (the full state)
         try:
             with db.session() as s:
-                return replay.sync_answer(s, delivery, office_id, audience, device_id,
-                                          data if isinstance(data, dict) else {})
+                return replay.sync_answer(s, delivery, office_id, audience, device_id, data)
         except Exception as exc:  # database away: the client retries
             log.warning("sync for office %s failed: %s", office_id, exc)
             return {"error": "unavailable"}

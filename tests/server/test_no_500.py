@@ -139,3 +139,33 @@ def test_socket_auth_with_control_characters_is_refused(app):
     for auth in ({"ticket": "a\x00b"}, {"token": "x\x00"}, {"ticket": 10**30}, {"office_id": "\x1b"}):
         client = socketio.test_client(app, auth=auth)
         assert not client.is_connected(), auth
+
+
+def test_socket_messages_after_connect_follow_the_input_rule(app):
+    """Agent events and ``sync`` carry the same rule as requests: a NUL in a pickup scan
+    or a card event is refused (validation_error, nothing audited), a malformed ``sync``
+    position is answered with the full state."""
+    from sqlalchemy import func, select
+
+    from server.models import AuditEntry
+
+    socketio = app.extensions["loket"].socketio
+    tokens = app.config["SEEDED"]["tokens"]
+
+    def audits() -> int:
+        with app.extensions["loket"].db.session() as s:
+            return s.scalar(select(func.count()).select_from(AuditEntry))
+
+    before = audits()
+    pickup = socketio.test_client(app, auth={"token": tokens["pickup"], "agent": True})
+    answer = pickup.emit("scan", {"code": "DEMO\x00", "source": "camera"}, callback=True)
+    assert answer["ok"] is False and answer["error"] == "validation_error" and answer["field"] == "code"
+    card = socketio.test_client(app, auth={"token": tokens["activation"], "agent": True})
+    answer = card.emit("card", {"event": "inserted", "reader": "r\x07", "uid": "04", "atr": "3B"}, callback=True)
+    assert answer["ok"] is False and answer["field"] == "reader"
+    answer = card.emit("health", {"devices": {"reader": {"state": "ok", "detail": 10**30}}}, callback=True)
+    assert answer["ok"] is False and answer["field"] == "devices.reader.detail"
+    assert audits() == before
+    tv = socketio.test_client(app, auth={"token": tokens["display"]})
+    state = tv.emit("sync", {"after": 10**30, "log": "a\x00"}, callback=True)
+    assert state["state"]["office"]["code"] == "DEMO"
