@@ -124,6 +124,8 @@ def main() -> None:
     ap.add_argument("--procs", type=int, default=5, help="client processes")
     ap.add_argument("--calls", type=int, default=40, help="calls per app (bounded)")
     ap.add_argument("--interval", type=float, default=0.5, help="seconds between two calls")
+    ap.add_argument("--warmup", type=int, default=16,
+                    help="unmeasured call cycles per app first (every worker's first requests compile and connect)")
     ap.add_argument("--workers", type=int, default=4)
     ap.add_argument("--redis-url", default=None)
     args = ap.parse_args()
@@ -133,7 +135,7 @@ def main() -> None:
     base = ir.start_serve(env, tmp, args.workers)
     bare = start_bare(redis_url.rsplit("/", 1)[0] + "/13", tmp, args.workers)
     kiosk = {"Authorization": f"Bearer {tokens['kiosk']}"}
-    for _ in range(args.calls):
+    for _ in range(args.calls + args.warmup):
         requests.post(f"{base}/api/v1/offices/DEMO/tickets", json={"service": "ktp_el"}, headers=kiosk,
                       timeout=30).raise_for_status()
     targets = [("loket", base, {"token": tokens["display"]}), ("bare", bare, {})]
@@ -159,6 +161,11 @@ def main() -> None:
     plain = requests.Session()
     sent: dict[str, dict[str, float]] = {"loket": {}, "bare": {}}
     request_ms: list[float] = []
+    for i in range(args.warmup):
+        session.post(f"{base}/api/v1/counters/{cid}/call-next", json={"finish_current": True}, timeout=30).raise_for_status()
+        session.post(f"{base}/api/v1/counters/{cid}/start", timeout=30).raise_for_status()
+        plain.post(f"{bare}/call", json={"number": f"W{i + 1:03d}", "id": 10_000 + i}, timeout=30).raise_for_status()
+    time.sleep(DRAIN_S / 2)
     load_avg = os.getloadavg()[0]
     for i in range(args.calls):
         t = time.time()
@@ -184,7 +191,7 @@ def main() -> None:
             for client in res["receipts"]:
                 if not client:
                     continue
-                for number, t_sent in sent[name].items():
+                for number, t_sent in sent[name].items():  # warm-up calls are not in ``sent``
                     if number in client:
                         latencies[name].append((client[number] - t_sent) * 1000)
                     else:
