@@ -23,7 +23,7 @@ from functools import lru_cache
 from datetime import datetime, timedelta
 from typing import Iterable
 
-from sqlalchemy import bindparam, delete, select
+from sqlalchemy import BigInteger, bindparam, delete, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -107,13 +107,44 @@ def _bump(dialect: str):
     ).returning(StreamHead.public_position, StreamHead.staff_position, StreamHead.log_id)
 
 
+@lru_cache(maxsize=64)
+def _bump_and_insert(count: int):
+    """PostgreSQL: the head upsert and the insert of ``count`` entries in one statement (a
+    data-modifying CTE, built once per count). Each entry is given as (stream, back, name,
+    data): its position is the stream's new last position minus ``back``. Returns the same
+    row as :func:`_bump` (new last positions and the log id). The CTE is named ``stream_head``
+    so a statement log still shows the event log's statement as such."""
+    head = ("INSERT INTO stream_heads (office_id, public_position, staff_position, log_id) "
+            "VALUES (:office_id, :public, :staff, :log_id) ON CONFLICT (office_id) DO UPDATE SET "
+            "public_position = stream_heads.public_position + excluded.public_position, "
+            "staff_position = stream_heads.staff_position + excluded.staff_position "
+            "RETURNING public_position, staff_position, log_id")
+    values = ", ".join(f"(:stream_{i}, :back_{i}, :name_{i}, :data_{i})" for i in range(count))
+    sql = (f"WITH stream_head AS ({head}), "
+           "stream_entry AS (INSERT INTO stream_entries (office_id, stream, position, name, data, at) "
+           "SELECT :office_id, e.stream, CASE WHEN e.stream = :public_stream THEN h.public_position "
+           "ELSE h.staff_position END - e.back, e.name, e.data, :at "
+           f"FROM stream_head AS h, (VALUES {values}) AS e (stream, back, name, data)) "
+           "SELECT public_position, staff_position, log_id FROM stream_head")
+    columns = StreamEntry.__table__.c
+    params = [bindparam("office_id", type_=columns.office_id.type), bindparam("public", type_=BigInteger()),
+              bindparam("staff", type_=BigInteger()), bindparam("log_id", type_=StreamHead.__table__.c.log_id.type),
+              bindparam("public_stream", type_=columns.stream.type), bindparam("at", type_=columns.at.type)]
+    for i in range(count):
+        params += [bindparam(f"stream_{i}", type_=columns.stream.type), bindparam(f"back_{i}", type_=BigInteger()),
+                   bindparam(f"name_{i}", type_=columns.name.type), bindparam(f"data_{i}", type_=columns.data.type)]
+    return text(sql).bindparams(*params)
+
+
 def append(session: Session, events: Iterable[ev.DomainEvent], now: datetime | None = None) -> list[Entry]:
     """Number the routed ``events`` in their offices' streams and insert them; returns the
     entries in position order per office and stream (events without a route are skipped).
 
     Runs inside the caller's transaction, as its last statements: the head row stays locked
     until the commit. Offices are taken in id order, so two transactions never wait on each
-    other's heads in a cycle.
+    other's heads in a cycle. PostgreSQL: one statement per office (head and entries
+    together, :func:`_bump_and_insert`); SQLite: one head upsert per office, then one insert
+    of every entry.
     """
     per_office: dict[int, list[tuple[str, tuple[str, ...], dict]]] = {}
     for event in events:
@@ -124,20 +155,36 @@ def append(session: Session, events: Iterable[ev.DomainEvent], now: datetime | N
         return []
     at = now or utcnow()
     connection = session.connection()  # Core: no ORM bookkeeping on the hot path
+    merged = connection.dialect.name == "postgresql"
     entries: list[Entry] = []
     for office_id in sorted(per_office):
         routed = per_office[office_id]
         adds = {s: sum(1 for _n, streams, _d in routed if s in streams) for s in STREAMS}
-        public_last, staff_last, log = connection.execute(_bump(connection.dialect.name), {
-            "office_id": office_id, "public": adds[PUBLIC], "staff": adds[STAFF], "log_id": secrets.token_hex(6)}).one()
+        params = {"office_id": office_id, "public": adds[PUBLIC], "staff": adds[STAFF], "log_id": secrets.token_hex(6)}
+        if merged:
+            rel = {PUBLIC: 0, STAFF: 0}
+            i = 0
+            for name, streams, data in routed:
+                for stream in streams:
+                    rel[stream] += 1
+                    params.update({f"stream_{i}": stream, f"back_{i}": adds[stream] - rel[stream],
+                                   f"name_{i}": name, f"data_{i}": data})
+                    i += 1
+            params.update(public_stream=PUBLIC, at=at)
+            statement = _bump_and_insert(i)
+        else:
+            statement = _bump(connection.dialect.name)
+        public_last, staff_last, log = connection.execute(statement, params).one()
         nxt = {PUBLIC: public_last - adds[PUBLIC], STAFF: staff_last - adds[STAFF]}
         for name, streams, data in routed:
             for stream in streams:
                 nxt[stream] += 1
                 entries.append(Entry(office_id, stream, nxt[stream], log, name, data))
-    rows = [{"office_id": e.office_id, "stream": e.stream, "position": e.position, "name": e.name, "data": e.data,
-             "at": at} for e in entries]
-    connection.execute(multi_insert(StreamEntry.__table__, ENTRY_COLUMNS, len(rows)), multi_params(ENTRY_COLUMNS, rows))
+    if not merged:
+        rows = [{"office_id": e.office_id, "stream": e.stream, "position": e.position, "name": e.name,
+                 "data": e.data, "at": at} for e in entries]
+        connection.execute(multi_insert(StreamEntry.__table__, ENTRY_COLUMNS, len(rows)),
+                           multi_params(ENTRY_COLUMNS, rows))
     return entries
 
 
