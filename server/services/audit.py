@@ -64,7 +64,14 @@ def insert_rows(session: Session, rows: list[dict]) -> list[int]:
     the order RETURNING lists them. Pending ORM changes are not flushed first: the caller
     flushes when a row refers to one."""
     statement = multi_insert(AUDIT, COLUMNS, len(rows), returning=("id", "action", "entity_id"))
-    returned = sorted(session.connection().execute(statement, multi_params(COLUMNS, rows)).all())
+    return match_ids(rows, session.connection().execute(statement, multi_params(COLUMNS, rows)).all())
+
+
+def match_ids(rows: list[dict], returned) -> list[int]:
+    """The ids of ``rows`` (from :func:`row`) in the order given, from the ``(id, action,
+    entity_id)`` rows an insert of them returned in any order: matched by (action, entity
+    id), and rows alike by ascending id (ids grow in the order of the VALUES list)."""
+    returned = sorted(tuple(x) for x in returned)
     ids = []
     for r in rows:
         match = next(x for x in returned if x[1] == r["action"] and x[2] == r["entity_id"])

@@ -19,7 +19,7 @@ from ..clock import epoch_ms, queue_day
 from ..errors import CounterBusy, InvalidState, NotFound, QueueEmpty, ValidationError
 from . import writes
 from .access import counter_for_action, current_ticket, publish_counter, publish_ticket, require_current
-from .locking import calls_so_far, count_call
+from .locking import calls_so_far
 from .picking import pick_next
 from .presenters import call_public
 from .rules import QueueRules
@@ -28,21 +28,24 @@ W, C, S = TicketStatus.WAITING.value, TicketStatus.CALLED.value, TicketStatus.SE
 
 
 def _call(session: Session, counter: Counter, ticket: Ticket, actor: Actor, now: datetime, kind: str,
-          audit_rows: list[dict] = ()) -> Call:
+          audit_rows: list[dict] = (), batch: writes.Batch | None = None) -> Call:
     """Call ``ticket`` (locked) to ``counter`` (locked): the ticket, the counter's priority
     streak, the service's call count, the call and the audit rows (``audit_rows`` first,
-    e.g. a finish's, in the same INSERT) written through Core (``writes``)."""
+    e.g. a finish's, in the same INSERT) written through Core (``writes.Batch``, given or
+    new: one statement on PostgreSQL, with what ``batch`` already holds, e.g. the finish)."""
+    batch = batch or writes.Batch(session)
     from_state = ticket.status
     officer_id = actor.staff_id or counter.officer_id  # a keypad acts for the officer
-    writes.update(session, ticket, status=C, counter_id=counter.id, officer_id=officer_id, called_at=now,
-                  first_called_at=ticket.first_called_at or now)
+    batch.update(ticket, status=C, counter_id=counter.id, officer_id=officer_id, called_at=now,
+                 first_called_at=ticket.first_called_at or now)
     set_committed_value(ticket, "counter", counter)
-    writes.update(session, counter, regular_since_priority=0 if ticket.is_priority else counter.regular_since_priority + 1)
-    count_call(session, ticket.office_id, ticket.service_id, ticket.day)
-    call = writes.insert_call(session, ticket, counter, officer_id, kind, now)
-    audit.insert_rows(session, [*audit_rows, audit.row(
+    batch.update(counter, regular_since_priority=0 if ticket.is_priority else counter.regular_since_priority + 1)
+    batch.count_call(ticket.office_id, ticket.service_id, ticket.day)
+    batch.insert_call(ticket, counter, officer_id, kind, now)
+    batch.audit([*audit_rows, audit.row(
         actor, f"ticket.{kind}", "ticket", ticket.id, office_id=ticket.office_id, from_state=from_state, to_state=C,
         at=now, data={"number": ticket.display_number, "counter": counter.number})])
+    call = batch.run().call
     publish_ticket(session, ticket, events.TICKET_CALLED, call=call_public(call), recall=False)
     publish_counter(session, counter, ticket)
     return call
@@ -62,17 +65,19 @@ def call_next(
     counter = counter_for_action(session, counter_id, actor)
     current = current_ticket(session, counter)
     finished = []
+    batch = writes.Batch(session)  # PostgreSQL: the finish is written with the call, in one statement
     if current is not None:
         if not finish_current:
             raise CounterBusy(f"ticket {current.display_number} is still {current.status} at this counter")
-        finished.append(_finish(session, counter, current, actor, now))
+        finished.append(_finish(session, counter, current, actor, now, batch))
     ticket = pick_next(session, counter, QueueRules.for_office(counter.office), now)
     if ticket is None:
         if finished:
-            audit.insert_rows(session, finished)
+            batch.audit(finished)
+            batch.run()
             return None  # the finish stands; nobody is waiting
         raise QueueEmpty("no ticket is waiting for this counter")
-    return _call(session, counter, ticket, actor, now, "call", audit_rows=finished)
+    return _call(session, counter, ticket, actor, now, "call", audit_rows=finished, batch=batch)
 
 
 def call_specific(
@@ -164,21 +169,25 @@ def start(session: Session, counter_id: int, *, actor: Actor, now: datetime | No
     now = now or utcnow()
     counter = counter_for_action(session, counter_id, actor, must_be_open=False)
     ticket = require_current(session, counter, C)
-    writes.update(session, ticket, status=S, started_at=now)
-    audit.insert_rows(session, [audit.row(actor, "ticket.start", "ticket", ticket.id, office_id=ticket.office_id,
-                                          from_state=C, to_state=S, at=now,
-                                          data={"number": ticket.display_number, "counter": counter.number})])
+    batch = writes.Batch(session)  # PostgreSQL: the update and the audit row in one statement
+    batch.update(ticket, status=S, started_at=now)
+    batch.audit([audit.row(actor, "ticket.start", "ticket", ticket.id, office_id=ticket.office_id,
+                           from_state=C, to_state=S, at=now,
+                           data={"number": ticket.display_number, "counter": counter.number})])
+    batch.run()
     publish_ticket(session, ticket)
     publish_counter(session, counter, ticket)
     return ticket
 
 
-def _finish(session: Session, counter: Counter, ticket: Ticket, actor: Actor, now: datetime) -> dict:
-    """Mark ``ticket`` (locked, at ``counter``) done, through Core; returns its audit row
-    for the caller to insert (alone, or with the next call's)."""
+def _finish(session: Session, counter: Counter, ticket: Ticket, actor: Actor, now: datetime,
+            batch: writes.Batch) -> dict:
+    """Mark ``ticket`` (locked, at ``counter``) done through ``batch`` (written now, or with
+    the batch's other writes on PostgreSQL; the object has the values at once); returns its
+    audit row for the caller to insert (alone, or with the next call's)."""
     from_state = ticket.status
-    writes.update(session, ticket, status=TicketStatus.DONE.value, finished_at=now,
-                  started_at=ticket.started_at or ticket.called_at or now)  # never started (a keypad): served since the call
+    batch.update(ticket, status=TicketStatus.DONE.value, finished_at=now,
+                 started_at=ticket.started_at or ticket.called_at or now)  # never started (a keypad): served since the call
     publish_ticket(session, ticket)
     publish_counter(session, counter, None)
     return audit.row(actor, "ticket.finish", "ticket", ticket.id, office_id=ticket.office_id,
@@ -191,7 +200,9 @@ def finish(session: Session, counter_id: int, *, actor: Actor, now: datetime | N
     now = now or utcnow()
     counter = counter_for_action(session, counter_id, actor, must_be_open=False)
     ticket = require_current(session, counter, C, S)
-    audit.insert_rows(session, [_finish(session, counter, ticket, actor, now)])
+    batch = writes.Batch(session)  # PostgreSQL: the update and the audit row in one statement
+    batch.audit([_finish(session, counter, ticket, actor, now, batch)])
+    batch.run()
     return ticket
 
 
