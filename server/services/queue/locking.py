@@ -18,17 +18,21 @@ from ...models import Counter, TicketSequence
 
 
 @lru_cache(maxsize=None)
-def _counter_statement(dialect: str):
+def _counter_statement(dialect: str, populate_existing: bool):
     stmt = (select(Counter).where(Counter.id == bindparam("counter_id"))
-            .options(joinedload(Counter.services), joinedload(Counter.office))
-            .execution_options(populate_existing=True))
+            .options(joinedload(Counter.services), joinedload(Counter.office)))
+    if populate_existing:
+        stmt = stmt.execution_options(populate_existing=True)
     return stmt.with_for_update(of=Counter) if dialect == "postgresql" else stmt
 
 
 def lock_counter(session: Session, counter_id: int) -> Counter | None:
     """Load ``counter_id`` holding its row lock for the rest of the transaction, with its
-    services and office in the same query (the call path reads them; no lazy loads)."""
-    stmt = _counter_statement(session.get_bind().dialect.name)
+    services and office in the same query (the call path reads them; no lazy loads).
+    Objects the session already holds are overwritten with what the locked read returns
+    (``populate_existing``; skipped, for its cost, when the session holds nothing yet, as
+    at the start of a request: the result is the same)."""
+    stmt = _counter_statement(session.get_bind().dialect.name, len(session.identity_map) > 0)
     return session.scalars(stmt, {"counter_id": counter_id}).unique().first()
 
 

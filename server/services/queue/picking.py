@@ -94,6 +94,14 @@ def _choose(session: Session, counter: Counter, heads: dict, rules: QueueRules, 
     return walkin[0] if streak else booked[0]
 
 
+@lru_cache(maxsize=None)
+def _chosen_statement(postgres: bool):
+    """The chosen ticket while still waiting (bind parameter ``ticket_id``), built once:
+    ``FOR UPDATE SKIP LOCKED`` on PostgreSQL (SQLite's write lock serialises callers)."""
+    stmt = select(Ticket).where(Ticket.id == bindparam("ticket_id"), Ticket.status == W)
+    return stmt.with_for_update(skip_locked=True) if postgres else stmt
+
+
 def pick_next(session: Session, counter: Counter, rules: QueueRules, now: datetime) -> Ticket | None:
     """Choose the ticket ``counter`` calls next, locking it; None when nothing is callable.
 
@@ -113,10 +121,7 @@ def pick_next(session: Session, counter: Counter, rules: QueueRules, now: dateti
         chosen = _choose(session, counter, _heads(session, counter, day, rules, now, skipped), rules, now)
         if chosen is None:
             return None
-        stmt = select(Ticket).where(Ticket.id == chosen, Ticket.status == W)
-        if is_postgres(session):
-            stmt = stmt.with_for_update(skip_locked=True)
-        ticket = session.scalars(stmt).first()
+        ticket = session.scalars(_chosen_statement(is_postgres(session)), {"ticket_id": chosen}).first()
         if ticket is not None:
             return ticket
         skipped.add(chosen)  # another counter holds it or has just called it
