@@ -9,9 +9,16 @@ line together, e.g. a commit's, travel in one frame):
 
 - an entry at the next position is emitted, then any held ones that follow it;
 - an older one is dropped; a later one is held until the missing ones arrive;
-- a gap open longer than ``grace_s`` is filled from the database, and every ``poll_s``
-  the database heads are compared with what was delivered, so an entry whose live
-  publication was lost (Redis down, a worker killed after its commit) is still delivered.
+- a gap open longer than its grace is filled from the database, and every ``poll_s`` the
+  database heads are compared with what was delivered, so an entry whose live
+  publication was lost (Redis down, a worker killed after its commit) is still delivered:
+  entries up to a head seen at one look and still missing at a look ``grace_s`` or more
+  later are read (not the ones committed since, which a busy office always has in flight).
+
+The grace of a gap is ``grace_s``, or, when the bus closed gaps late in the last
+``SLOW_WINDOW_S`` (workers short of CPU deliver each other's entries late, and each early
+fill is a query for entries that are on their way), 1.5 times the longest such wait, at
+most ``max_grace_s``: an entry whose publication was lost is still read within that.
 
 It also keeps the last ``cache_size`` entries of each stream to answer a reconnecting
 screen's ``sync`` without a query (:meth:`Delivery.cached`).
@@ -38,6 +45,8 @@ log = logging.getLogger(__name__)
 MESSAGE = "entries"
 #: the Socket.IO rooms (audiences) that receive each stream, per office
 STREAM_ROOMS = {"public": ("display", "kiosk", "public", "survey"), "staff": ("counter",)}
+#: how long a gap the bus closed late keeps the grace of later gaps longer (s)
+SLOW_WINDOW_S = 10.0
 
 
 def room(office_id: int, audience: str) -> str:
@@ -54,6 +63,7 @@ class _Stream:
     held: dict[int, Entry] = field(default_factory=dict)
     gap_since: float | None = None
     behind_since: float | None = None
+    behind_upto: int = 0  # the database head when behind_since was set
     recent: deque = field(default_factory=deque)
 
 
@@ -63,11 +73,13 @@ class Delivery:
     monotonic (tests pass their own)."""
 
     def __init__(self, emit, db, *, grace_s: float = 0.3, poll_s: float = 1.0, cache_size: int = 512,
-                 clock=time.monotonic) -> None:
+                 max_grace_s: float = 1.0, clock=time.monotonic) -> None:
         self._emit = emit
         self._clock = clock
         self.db = db
         self.grace_s, self.poll_s, self.cache_size = grace_s, poll_s, cache_size
+        self.max_grace_s = max(grace_s, max_grace_s)
+        self._slow: deque[tuple[float, float]] = deque(maxlen=64)  # (when, how long) gaps the bus closed late
         self._streams: dict[tuple[int, str], _Stream] = {}
         self._lock = threading.RLock()
         self._next_poll = 0.0
@@ -76,31 +88,46 @@ class Delivery:
 
     # -- entries in ---------------------------------------------------------------------
     def receive(self, entries: list[Entry]) -> None:
-        """Take entries from any source, in any order (see the module docstring)."""
+        """Take entries from any source, in any order (see the module docstring); the ones
+        of a stream that become next in line go out in one frame (a commit's entries, or
+        several commits' read together)."""
         with self._lock:
-            for entry in sorted(entries, key=lambda e: (e.office_id, e.stream, e.position)):
-                self._take(entry)
+            self._take_all(entries, live=True)
 
-    def _take(self, entry: Entry) -> None:
+    def _take_all(self, entries: list[Entry], live: bool = False) -> None:
+        touched: list[_Stream] = []
+        for entry in sorted(entries, key=lambda e: (e.office_id, e.stream, e.position)):
+            st = self._hold(entry)
+            if st is not None and not any(t is st for t in touched):
+                touched.append(st)
+        for st in touched:
+            self._drain(st, live)
+
+    def _hold(self, entry: Entry) -> _Stream | None:
+        """Hold ``entry`` in its stream (None when it was delivered already)."""
         key = (entry.office_id, entry.stream)
         st = self._streams.get(key)
         if st is None or st.log != entry.log:  # first sight, or the log was rebuilt
             st = self._streams[key] = _Stream(entry.log, entry.position - 1, recent=deque(maxlen=self.cache_size))
         if entry.position <= st.delivered:
-            return
+            return None
         st.held[entry.position] = entry
-        self._drain(st)
+        return st
 
-    def _drain(self, st: _Stream) -> None:
+    def _drain(self, st: _Stream, live: bool = False) -> None:
         ready = []
         while st.delivered + 1 in st.held:
             nxt = st.held.pop(st.delivered + 1)
             st.delivered = nxt.position
             st.recent.append(nxt)
             ready.append(nxt)
-        st.gap_since = (st.gap_since or self._clock()) if st.held else None
         if not ready:
+            st.gap_since = (st.gap_since or self._clock()) if st.held else None
             return
+        now = self._clock()
+        if live and st.gap_since is not None and now - st.gap_since > self.grace_s / 2:
+            self._slow.append((now, now - st.gap_since))  # the bus closed this gap late
+        st.gap_since = now if st.held else None  # a gap still open is a later position's: it starts now
         self.delivered_count += len(ready)
         first = ready[0]
         try:  # one frame for the entries next in line (a commit's entries travel together)
@@ -120,14 +147,24 @@ class Delivery:
                     if key not in self._streams:
                         self._streams[key] = _Stream(h.log, h.position(stream), recent=deque(maxlen=self.cache_size))
 
+    def grace(self, now: float) -> float:
+        """How long a gap may stay open before it is filled from the database (see the
+        module docstring)."""
+        while self._slow and now - self._slow[0][0] > SLOW_WINDOW_S:
+            self._slow.popleft()
+        worst = max((lag for _at, lag in self._slow), default=0.0)
+        return min(max(self.grace_s, 1.5 * worst), self.max_grace_s)
+
     def check(self, now: float | None = None) -> int:
-        """Fill gaps open longer than ``grace_s`` and, every ``poll_s``, catch up with the
-        database heads; returns the number of entries read from the database."""
+        """Fill gaps open longer than their grace (:meth:`grace`) and, every ``poll_s``,
+        catch up with the database heads; returns the number of entries read from the
+        database."""
         now = self._clock() if now is None else now
         wanted: list[tuple[int, str, int, int, str]] = []
         with self._lock:
+            grace = self.grace(now)
             for (office_id, stream), st in self._streams.items():
-                if st.held and st.gap_since is not None and now - st.gap_since >= self.grace_s:
+                if st.held and st.gap_since is not None and now - st.gap_since >= grace:
                     wanted.append((office_id, stream, st.delivered, max(st.held), st.log))
         if now >= self._next_poll:
             self._next_poll = now + self.poll_s
@@ -151,9 +188,11 @@ class Delivery:
                         continue
                     if top <= st.delivered:
                         st.behind_since = None
-                    elif st.behind_since is None:
-                        st.behind_since = now  # a live entry may be on its way: look again next time
-                    elif now - st.behind_since >= self.grace_s:
+                    elif st.behind_since is None or st.delivered >= st.behind_upto:
+                        # behind, or behind only by entries committed since the last look: a live
+                        # entry may be on its way (always, while the office is busy): look again
+                        st.behind_since, st.behind_upto = now, top
+                    elif now - st.behind_since >= self.grace_s:  # what was seen then is still missing
                         out.append((h.office_id, stream, st.delivered, top, h.log))
         return out
 
@@ -169,8 +208,7 @@ class Delivery:
                 st.delivered = max(st.delivered, min(st.held, default=upto + 1) - 1)
                 self._drain(st)
                 entries = []
-            for entry in entries:
-                self._take(entry)
+            self._take_all(entries)
             st.behind_since = None
             self.filled_count += len(entries)
         return len(entries)

@@ -14,7 +14,9 @@ reconnects or sees a gap asks ``sync`` with its last position and gets the entri
 (``handlers``), or the full state when they are no longer kept.
 
 Device messages (not logged): ``print_job`` to one printing agent's room ``d<device>``, and
-station events (scans, card taps, lane and activation updates) to ``d<device>:station``.
+station events (scans, card taps, lane and activation updates) to ``d<device>:station``;
+they travel on the same bus as the entries (not Flask-SocketIO's Redis message queue), and
+each worker sends them only to its own clients in that room (``realtime.bus``).
 """
 from __future__ import annotations
 
@@ -43,8 +45,9 @@ def stream_of(audience: str) -> str:
 
 
 class Emitter:
-    """Publishes committed domain events: logged entries to the bus, device messages to
-    their device's room. ``bus``: a :mod:`realtime.bus` bus (set by the app factory)."""
+    """Publishes committed domain events: logged entries and device messages (print jobs,
+    station events) to the bus, which brings them to every worker's clients.
+    ``bus``: a :mod:`realtime.bus` bus (set by the app factory)."""
 
     def __init__(self, socketio, bus=None) -> None:
         self.socketio = socketio
@@ -52,30 +55,37 @@ class Emitter:
 
     def publish(self, domain_events: list[ev.DomainEvent], entries: list) -> None:
         """After a commit: ``entries`` (``stream_log.Entry``, already numbered) to every
-        worker's screens, print jobs and station events to their device (never raises)."""
-        if entries:
-            try:
-                self.bus.publish(entries)
-            except Exception:  # the delivery's database checks will find them
-                log.exception("publishing %d log entries failed", len(entries))
+        worker's screens, print jobs and station events to their device's room in every
+        worker (never raises)."""
+        messages = []
         for event in domain_events:
             if event.name == ev.PRINT_JOB:
-                self._send_print_job(event.data["device_id"], event.data["job"])
+                messages.append((device_room(event.data["device_id"]), "print_job", event.data["job"]))
             elif event.name == ev.STATION_EVENT:
-                self._send_station_event(event.data)
+                data = event.data
+                messages.append((station_room(data["device_id"]), data["kind"], data["event"]))
+        if entries or messages:
+            try:
+                self.bus.publish(entries, messages)
+            except Exception:  # the delivery's database checks will find the entries
+                log.exception("publishing %d log entries and %d device messages failed", len(entries), len(messages))
 
-    def emit_local(self, name: str, payload: dict, rooms: list[str]) -> None:
+    def emit_local(self, name: str, payload, rooms: list[str]) -> None:
         """Send to this process's clients in ``rooms`` only (the delivery's emit)."""
         self.socketio.server.emit(name, payload, to=rooms, namespace="/", ignore_queue=True)
 
-    def _send_print_job(self, device_id: int, job: dict) -> None:
-        try:
-            self.socketio.emit("print_job", job, to=device_room(device_id))
-        except Exception as exc:  # the kiosk page times out and shows the on-screen ticket
-            log.warning("print job %s not delivered: %s", job.get("job_id"), exc)
+    def has_local(self, room: str) -> bool:
+        """Whether a client of this process is in ``room`` (namespace "/")."""
+        manager = self.socketio.server.manager
+        return bool(manager.rooms.get("/", {}).get(room)) if manager is not None else False
 
-    def _send_station_event(self, data: dict) -> None:
-        try:
-            self.socketio.emit(data["kind"], data["event"], to=station_room(data["device_id"]))
-        except Exception as exc:
-            log.warning("station event for device %s not delivered: %s", data["device_id"], exc)
+    def emit_messages(self, messages: list) -> None:
+        """Send device messages ``(room, name, payload)`` to this process's clients in their
+        room, in order; a room without a client here costs nothing (never raises)."""
+        for room_name, name, payload in messages:
+            if not self.has_local(room_name):
+                continue
+            try:
+                self.emit_local(name, payload, [room_name])
+            except Exception as exc:  # the kiosk page times out and shows the on-screen ticket
+                log.warning("%s for %s not delivered: %s", name, room_name, exc)

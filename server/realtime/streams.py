@@ -17,13 +17,15 @@ log = logging.getLogger(__name__)
 
 
 def build(app, db, socketio, emitter, channel: str) -> Delivery:
-    """The process's Delivery (emitting through ``emitter``) and its bus, set on ``emitter``."""
+    """The process's Delivery (emitting through ``emitter``) and its bus, set on ``emitter``
+    (device messages too: ``emitter.emit_messages`` sends them to this process's clients)."""
     delivery = Delivery(emitter.emit_local, db, grace_s=app.config["STREAM_GRACE_S"],
                         poll_s=app.config["STREAM_POLL_S"])
     if app.config.get("REDIS_URL"):
-        emitter.bus = RedisStreamBus(delivery, app.config["REDIS_URL"], channel, sleep=socketio.sleep)
+        emitter.bus = RedisStreamBus(delivery, app.config["REDIS_URL"], channel, sleep=socketio.sleep,
+                                     send_local=emitter.emit_messages, has_local=emitter.has_local)
     else:
-        emitter.bus = LocalBus(delivery)
+        emitter.bus = LocalBus(delivery, send_local=emitter.emit_messages)
     return delivery
 
 
