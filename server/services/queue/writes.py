@@ -8,6 +8,12 @@ objects already in the session are given the written values as their *committed*
 (``set_committed_value``): views and events read them as usual, and the flush at commit has
 nothing left to write for them. Only objects locked by the caller are written this way
 (the counter's row lock, the ticket's ``FOR UPDATE``), so the values cannot be stale.
+
+:class:`Batch` goes one step further on PostgreSQL: an action's writes (a finish-and-call's
+two ticket updates, the counter's streak, the call count, the call row and the audit rows;
+a start's or finish's update and audit row) are sent as one statement of data-modifying
+CTEs, since each statement costs ~0.25 ms of CPU in SQLAlchemy and psycopg whatever it
+does. SQLite has no data-modifying CTEs: there a batch runs each write as it is added.
 """
 from __future__ import annotations
 
