@@ -117,6 +117,7 @@ class RedisStreamBus:
                 entries, messages = self._queue.get(timeout=1.0)
             except queue.Empty:
                 continue
+            self.sleep(0)  # let the requests ready to run publish theirs too: one XADD for all
             entries, messages = list(entries), list(messages)
             while not self._queue.empty():
                 more, more_messages = self._queue.get_nowait()
@@ -154,6 +155,8 @@ class RedisStreamBus:
             for _key, items in replies or []:
                 last = items[-1][0] if items else last
                 self._deliver([fields for _id, fields in items])
+            if replies:
+                self.sleep(0)  # let other work run before the next read: it reads more at once
 
     def _deliver(self, items: list[dict]) -> None:
         """Hand the other processes' entries of ``items`` (stream fields, in stream order) to

@@ -22,6 +22,9 @@ from __future__ import annotations
 
 import logging
 
+from engineio import packet as eio_packet
+from socketio import packet as sio_packet
+
 from ..services import events as ev
 from .delivery import STREAM_ROOMS, room  # noqa: F401  (room names live with the delivery)
 
@@ -71,8 +74,28 @@ class Emitter:
                 log.exception("publishing %d log entries and %d device messages failed", len(entries), len(messages))
 
     def emit_local(self, name: str, payload, rooms: list[str]) -> None:
-        """Send to this process's clients in ``rooms`` only (the delivery's emit)."""
-        self.socketio.server.emit(name, payload, to=rooms, namespace="/", ignore_queue=True)
+        """Send ``name`` with ``payload`` to this process's clients in ``rooms`` only (the
+        delivery's emit), each client once.
+
+        What ``socketio.Server.emit(…, ignore_queue=True)`` does, without its work for
+        nobody and for binary data: the frame is encoded only when a client is in one of the
+        rooms (the library encodes it first), and a payload is not searched for bytes (ours
+        are JSON; one that is not, e.g. bytes, goes the library's way)."""
+        server = self.socketio.server
+        manager = server.manager
+        if "/" not in manager.rooms:
+            return
+        clients = [eio_sid for _sid, eio_sid in manager.get_participants("/", rooms)]
+        if not clients:
+            return
+        try:
+            encoded = server.packet_class(sio_packet.EVENT, namespace="/", data=[name, payload], binary=False).encode()
+        except (TypeError, ValueError):
+            server.emit(name, payload, to=rooms, namespace="/", ignore_queue=True)
+            return
+        frame = eio_packet.Packet(eio_packet.MESSAGE, encoded)
+        for eio_sid in clients:
+            server._send_eio_packet(eio_sid, frame)
 
     def has_local(self, room: str) -> bool:
         """Whether a client of this process is in ``room`` (namespace "/")."""
