@@ -14,6 +14,12 @@ cannot see and what must never leak:
   422 ``validation_error`` on ``/api/``. Input checks should catch these first; the
   exception is logged as a warning with its statement but never its parameters
   (``hide_parameters`` on the engine);
+- ``sqlalchemy.exc.OperationalError``, or any other database error that invalidated its
+  connection (the database restarted or is unreachable, a busy SQLite file): 503
+  ``{"error": "database_unavailable", …}`` on ``/api/``, logged as a warning: nothing was
+  committed, the request can be sent again (the kiosk's ticket POST answers the same
+  itself). The pool replaces such connections (``server.db``), so a restart costs at most
+  the requests that were running at that moment;
 - any other exception in an ``/api/`` view: logged with its traceback, answered 500
   ``{"error": "internal_error", "message": …}`` without any detail. When Flask propagates
   exceptions (``TESTING`` or ``PROPAGATE_EXCEPTIONS``) it is re-raised instead, so a
@@ -24,7 +30,7 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, current_app, jsonify, request
-from sqlalchemy.exc import DataError
+from sqlalchemy.exc import DataError, DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from .services.errors import LoketError
@@ -32,6 +38,7 @@ from .services.errors import LoketError
 log = logging.getLogger(__name__)
 
 INTERNAL_MESSAGE = "Terjadi kesalahan di server; coba lagi / Internal server error; please try again"
+UNAVAILABLE_MESSAGE = "Sistem sibuk, silakan coba lagi / database unavailable, please try again"
 
 
 def _is_api() -> bool:
@@ -69,6 +76,17 @@ def data_error(exc: DataError):
                                                      "or malformed"), 422
 
 
+def database_unavailable(exc: DBAPIError):
+    """A database error: 503 ``database_unavailable`` under /api/ when the connection was
+    lost or the database could not serve (OperationalError; logged as a warning); any
+    other database error, and any outside /api/, is handled by :func:`unexpected`."""
+    if not _is_api() or not (isinstance(exc, OperationalError) or exc.connection_invalidated):
+        return unexpected(exc)
+    log.warning("database unavailable on %s %s: %s", request.method, request.path,
+                (str(exc.orig).splitlines() or [""])[0][:200] if exc.orig is not None else type(exc).__name__)
+    return jsonify(error="database_unavailable", message=UNAVAILABLE_MESSAGE), 503
+
+
 def _propagates() -> bool:
     propagate = current_app.config.get("PROPAGATE_EXCEPTIONS")
     return current_app.testing or current_app.debug if propagate is None else bool(propagate)
@@ -90,4 +108,5 @@ def init_api_errors(app: Flask) -> None:
     app.register_error_handler(HTTPException, http_error)
     app.register_error_handler(LoketError, loket_error)
     app.register_error_handler(DataError, data_error)
+    app.register_error_handler(DBAPIError, database_unavailable)
     app.register_error_handler(Exception, unexpected)
