@@ -117,7 +117,9 @@ def _check_json() -> None:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
         _refuse("body", "isi permintaan harus UTF-8 / the body must be UTF-8", 400)
-    if json_depth(text) > MAX_JSON_DEPTH:
+    # each level opens with a bracket: with at most MAX_JSON_DEPTH of them (strings included)
+    # the body cannot be deeper, and the scan that skips the strings is not needed
+    if text.count("[") + text.count("{") > MAX_JSON_DEPTH and json_depth(text) > MAX_JSON_DEPTH:
         _refuse("body", f"JSON terlalu dalam (maks. {MAX_JSON_DEPTH}) / JSON nested deeper than {MAX_JSON_DEPTH}")
     try:
         data = json.loads(text)
