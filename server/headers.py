@@ -23,8 +23,11 @@
 
 Session cookie flags stay as ``server.config`` sets them.
 
-The headers are exactly those Flask-Talisman 1.1.0 sends with the options in
-:func:`init_headers` (``tests/server/test_request_overhead.py`` compares them), computed
+- **Permissions-Policy: browsing-topics=()** (Flask-Talisman's default).
+
+Until issue 12 Flask-Talisman 1.1.0 sent them; the headers are still exactly those it sends
+with the options issue 13 gave it (``tests/server/test_request_overhead.py`` keeps that
+configuration as the reference and compares every header, in order), now computed
 once per app instead of on every response (issue 12: Talisman rebuilt the policy text and
 its options in three hooks per request, ~70 us): the fixed headers are built once, the CSP
 is its text with the nonce put in its two places, and the nonce is made when the answer or
