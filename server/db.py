@@ -91,12 +91,20 @@ def quiet_pre_ping(engine: Engine) -> None:
     dialect.do_ping = do_ping  # what the pool's pre-ping calls (``_do_ping_w_event``)
 
 
+_original_poll = None
+
+
 def _poll():
     """``select.poll`` itself, also when gevent patched it (the cooperative one may yield
-    to the hub even for a zero timeout; a non-blocking poll never blocks)."""
+    to the hub even for a zero timeout; a non-blocking poll never blocks). Once patched,
+    always patched: the original is then looked up once."""
+    global _original_poll
+    if _original_poll is not None:
+        return _original_poll
     monkey = sys.modules.get("gevent.monkey")
     if monkey is not None and monkey.is_module_patched("select"):
-        return monkey.get_original("select", "poll")
+        _original_poll = monkey.get_original("select", "poll")
+        return _original_poll
     return select.poll
 
 
