@@ -6,31 +6,20 @@ device token skip CSRF (no cookie is involved); every other unsafe request needs
 token (``X-CSRFToken`` header or form field), including staff API calls, except a JSON
 request to a view marked :func:`public_json` (see there: anonymous public views that no
 cookie authenticates, e.g. the citizen's booking POST).
-
-The CSRF check is Flask-WTF's (:func:`csrf_protect`), except that a signed token whose
-signature it has already accepted is not verified again (issue 12, ~40 us per staff
-request): it must still equal the session's token, or Flask-WTF's own check runs and
-refuses it with its own message.
 """
 from __future__ import annotations
 
-import hmac
-import logging
 import time
 from functools import wraps
 from urllib.parse import urlsplit
 
-from flask import Flask, abort, current_app, flash, g, jsonify, redirect, request, session, url_for
+from flask import Flask, abort, current_app, flash, g, jsonify, redirect, request, url_for
 from flask_login import current_user
-from flask_login.config import COOKIE_NAME
-from flask_wtf.csrf import CSRFError, CSRFProtect, same_origin, validate_csrf
-from wtforms import ValidationError as CSRFValidationError
+from flask_wtf.csrf import CSRFError, CSRFProtect
 
 from .models import DeviceKind, Role
 from .services.accounts import authenticate_device, hash_token
 from .services.actors import PUBLIC, Actor
-
-log = logging.getLogger("flask_wtf.csrf")  # Flask-WTF's logger: its refusals are logged there
 
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
 _PUBLIC_JSON = "_loket_public_json"
@@ -109,9 +98,7 @@ def init_security(app: Flask, csrf: CSRFProtect) -> None:
                 return jsonify(error="invalid_token", message="invalid or revoked device token"), 401
             g.device = device
         elif request.method in UNSAFE and not _public_json_request():
-            csrf_protect(csrf)
-
-    manager = app.login_manager
+            csrf.protect()
 
     @app.before_request
     def _load_user_first():
@@ -123,71 +110,8 @@ def init_security(app: Flask, csrf: CSRFProtect) -> None:
         # transaction (BEGIN IMMEDIATE) that session would wait on the view's own lock for
         # the busy timeout: 30 s in which a gevent process (``loket demo``) answers nobody
         # (``db.guard_nested_transactions`` now refuses it at once). Static files need no user.
-        # A request with no session and no remember-me cookie (a kiosk, a TV, a first visit)
-        # has nobody to load: Flask-Login would set the anonymous user without reading
-        # anything, and does so when a view asks; the session is still looked at (its
-        # answer varies by cookie, as before). Saves Flask-Login's work (~25 us) per device request.
-        if request.endpoint == "static":
-            return
-        if (not session and app.config.get("REMEMBER_COOKIE_NAME", COOKIE_NAME) not in request.cookies
-                and manager._request_callback is None and manager._header_callback is None):
-            return
-        current_user._get_current_object()
-
-
-_CSRF_VERIFIED = "loket_csrf_verified"  # app.extensions: {(secret key, signed token): session token}
-
-
-def csrf_protect(csrf: CSRFProtect) -> None:
-    """``csrf.protect()`` (Flask-WTF 1.3) for this request (the token looked up by
-    :func:`_csrf_token_sent`), with one shortcut: a signed token
-    (header or form field) whose signature was verified before with the same secret key,
-    when tokens never expire (``WTF_CSRF_TIME_LIMIT`` None, Loket's setting), is matched
-    against the session's token without verifying the signature again. Every other case
-    (no token, no session token, another token, a mismatch, a time limit) runs Flask-WTF's
-    ``validate_csrf``. Raises ``CSRFError`` (400) like ``protect``; returns None."""
-    config = current_app.config
-    if request.method not in config["WTF_CSRF_METHODS"]:
-        return
-    data = _csrf_token_sent(csrf)
-    field = config["WTF_CSRF_FIELD_NAME"]
-    secret = config.get("WTF_CSRF_SECRET_KEY") or current_app.secret_key
-    cacheable = config.get("WTF_CSRF_TIME_LIMIT", 3600) is None and isinstance(data, str) and bool(secret)
-    verified = current_app.extensions.setdefault(_CSRF_VERIFIED, {})
-    known = verified.get((secret, data)) if cacheable else None
-    expected = session.get(field) if known is not None else None
-    if not (isinstance(expected, str) and hmac.compare_digest(expected, known)):
-        try:
-            validate_csrf(data)
-        except CSRFValidationError as e:
-            log.info(e.args[0])
-            csrf._error_response(e.args[0])
-        if cacheable:
-            if len(verified) > 4096:
-                verified.clear()
-            verified[(secret, data)] = session[field]  # validate_csrf found them equal
-    if request.is_secure and config["WTF_CSRF_SSL_STRICT"]:
-        if not request.referrer:
-            csrf._error_response("The referrer header is missing.")
-        if not same_origin(request.referrer, f"https://{request.host}/"):
-            csrf._error_response("The referrer does not match the host.")
-    g.csrf_valid = True  # mark this request as CSRF valid
-
-
-_FORMS = ("application/x-www-form-urlencoded", "multipart/form-data")
-
-
-def _csrf_token_sent(csrf: CSRFProtect) -> str | None:
-    """The CSRF token this request sent, found as Flask-WTF finds it (a form field first,
-    then the WTF_CSRF_HEADERS); a body of another type than a form has no form fields
-    (Werkzeug parses only these two), so its form is not looked at."""
-    if request.mimetype in _FORMS:
-        return csrf._get_csrf_token()
-    for header in current_app.config["WTF_CSRF_HEADERS"]:
-        token = request.headers.get(header)
-        if token:
-            return token
-    return None
+        if request.endpoint != "static":
+            current_user._get_current_object()
 
 
 DEVICE_CACHE_S = 15.0  # a revoked token stops working within this many seconds

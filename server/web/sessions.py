@@ -28,12 +28,6 @@ redirects to the sign-in page, which says why (:func:`login_message`), an
 API view answers 401 ``{"error": "unauthorized", ...}``, a Socket.IO connect is refused.
 Sign-in also empties the session before logging in (no fixation: nothing set before
 sign-in survives it) and rotates the CSRF token.
-
-**Reading the cookie** (issue 12): :class:`CookieSessions` is Flask's signed-cookie session
-(the same cookie, signature, age limit and contents) that keeps its signing serializer
-instead of building one per request, and remembers the cookies whose signature it has
-already checked, so a console's next request with the same cookie is not verified,
-decompressed and parsed again (~50 us): only its age is checked again.
 """
 from __future__ import annotations
 
@@ -42,8 +36,6 @@ import time
 
 from cachetools import TTLCache
 from flask import Flask, current_app, g, session
-from flask.sessions import SecureCookieSessionInterface
-from itsdangerous import BadSignature
 from flask_login import current_user, login_user, logout_user
 from flask_wtf.csrf import generate_csrf
 
@@ -65,71 +57,10 @@ def now() -> float:
     return time.time()
 
 
-class CookieSessions(SecureCookieSessionInterface):
-    """Flask's ``SecureCookieSessionInterface`` with its signing serializer kept per secret
-    key and the cookies it has verified remembered (see the module docstring): a cookie
-    seen again is answered from memory when its signature was checked with the same keys
-    and it is not older than the session lifetime (the check itsdangerous makes); any
-    other cookie goes through Flask's own code. Only sessions whose values are all plain
-    strings, numbers, booleans or None are remembered, and each request gets its own copy."""
-
-    MAX_REMEMBERED = 4096
-
-    def __init__(self) -> None:
-        self._keys: tuple | None = None
-        self._serializer = None
-        self._verified: dict[str, tuple[dict, int]] = {}
-
-    def get_signing_serializer(self, app: Flask):
-        """Flask's serializer for ``app``'s secret key (and fallbacks), built once per key."""
-        if not app.secret_key:
-            return None
-        keys = (app.secret_key, tuple(app.config["SECRET_KEY_FALLBACKS"] or ()))
-        if keys != self._keys:
-            self._serializer = super().get_signing_serializer(app)
-            self._verified = {}
-            self._keys = keys
-        return self._serializer
-
-    def open_session(self, app: Flask, request):
-        """The session of ``request``'s cookie: as Flask reads it (an empty session for a
-        missing, forged or expired cookie), from memory when already verified."""
-        s = self.get_signing_serializer(app)
-        if s is None:
-            return None
-        val = request.cookies.get(self.get_cookie_name(app))
-        if not val:
-            return self.session_class()
-        max_age = int(app.permanent_session_lifetime.total_seconds())
-        verified = self._verified
-        hit = verified.get(val)
-        if hit is not None:
-            data, signed_at = hit
-            age = int(time.time()) - signed_at  # itsdangerous's TimestampSigner age check
-            if 0 <= age <= max_age:
-                return self.session_class(data)
-            verified.pop(val, None)
-            return self.session_class()
-        try:
-            data, signed_at = s.loads(val, max_age=max_age, return_timestamp=True)
-        except BadSignature:
-            return self.session_class()
-        if isinstance(data, dict) and all(type(v) in _PLAIN for v in data.values()):
-            if len(verified) >= self.MAX_REMEMBERED:
-                verified.clear()
-            verified[val] = (dict(data), int(signed_at.timestamp()))
-        return self.session_class(data)
-
-
-_PLAIN = (str, int, float, bool, type(None))
-
-
 def init_sessions(app: Flask) -> None:
     """Per-app cache of the offices' idle limits, emptied by a commit that changes an office
-    in this process, the sign-in page's message (:func:`login_message`) and the session
-    cookie reader (:class:`CookieSessions`); call once from the app factory, after the
-    LoginManager."""
-    app.session_interface = CookieSessions()
+    in this process, and the sign-in page's message (:func:`login_message`); call once
+    from the app factory, after the LoginManager."""
     cache = _LimitsCache(app)
     clear_on_commit(app.extensions["loket"].db.Session, (Office,), cache.clear)
     app.extensions["loket_idle_limits"] = cache
