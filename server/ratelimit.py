@@ -23,31 +23,19 @@ both empty: their 200+ requests come from one address). Over the limit the answe
 
 The remote address is the TCP peer: behind a reverse proxy it is the proxy, unless the
 deployment sets ``LOKET_PROXY_COUNT`` (Werkzeug's ``ProxyFix``, see ``server.config``).
-
-Only the limited views pay for the limiter (issue 12): Flask-Limiter's own request hooks
-(a check before every request, its headers after it, its per-request state at teardown)
-find nothing to do on a view without a limit when no default, application or meta limit
-is configured (``RATELIMIT_DEFAULT``, ``RATELIMIT_APPLICATION``, ``RATELIMIT_META``: Loket
-sets none), so then the check before is dropped and the two others run only on requests
-that reached a limited view (the limits themselves are checked by the view's decorator).
 """
 from __future__ import annotations
 
 import hashlib
 import hmac
 
-from functools import wraps
-
-from flask import Flask, current_app, g, jsonify, request
+from flask import Flask, current_app, jsonify, request
 from flask_limiter import Limiter, RateLimitExceeded
 from flask_limiter.util import get_remote_address
 
 from .services.booking.contacts import normalise
 
 _MARK = "_loket_rate_limit"
-_LIMITED = "_loket_rate_limited"  # on flask.g: this request reached a limited view
-#: Flask-Limiter settings whose limits apply to every view (then its hooks stay as they are).
-_GLOBAL_LIMITS = ("RATELIMIT_DEFAULT", "RATELIMIT_APPLICATION", "RATELIMIT_META")
 MESSAGE = ("Terlalu banyak permintaan; coba lagi nanti / Too many requests; please try again later")
 
 
@@ -121,71 +109,29 @@ def _too_many(exc: RateLimitExceeded):
     return jsonify(error="too_many_requests", message=MESSAGE), 429
 
 
-def _hooks(app: Flask) -> dict[str, list]:
-    return {attr: list(getattr(app, attr).get(None, ()))
-            for attr in ("before_request_funcs", "after_request_funcs", "teardown_request_funcs")}
-
-
-def _only_when_limited(hook):
-    """``hook`` (an after_request or teardown_request function) run only on a request that
-    reached a limited view; otherwise its argument is passed through untouched."""
-    @wraps(hook)
-    def gated(arg):
-        return hook(arg) if g.get(_LIMITED) else arg
-    return gated
-
-
-def _flag_limited(view):
-    """``view`` (already wrapped by the limiter) noting on ``g`` that this request reached
-    a limited view; same name, so the limiter still recognises it as the view."""
-    @wraps(view)
-    def flagged(*args, **kwargs):
-        setattr(g, _LIMITED, True)
-        return view(*args, **kwargs)
-    return flagged
-
-
-def _limit_hooks_to_limited_views(app: Flask, before: dict[str, list]) -> None:
-    """Drop the limiter's before_request hook and gate its after_request and teardown
-    hooks with :func:`_only_when_limited` (see the module docstring); the hooks are those
-    that appeared since ``before`` (a :func:`_hooks` snapshot), kept in their places."""
-    for attr, old in before.items():
-        funcs = getattr(app, attr).get(None, [])
-        known = {id(f) for f in old}
-        if attr == "before_request_funcs":
-            funcs[:] = [f for f in funcs if id(f) in known]
-        else:
-            funcs[:] = [f if id(f) in known else _only_when_limited(f) for f in funcs]
-
-
 def init_ratelimit(app: Flask) -> Limiter:
     """Create the app's limiter and attach the limits to the views marked with
-    :func:`rate_limited` (call after the blueprints are registered). Returns the limiter
-    (also ``app.extensions["loket_limiter"]``)."""
+    :func:`rate_limited` (call after the blueprints are registered)."""
     app.config.setdefault("RATELIMIT_STORAGE_URI", app.config.get("REDIS_URL") or "memory://")
     app.config.setdefault("RATELIMIT_KEY_PREFIX", "loket")
-    before = _hooks(app)
     limiter = Limiter(get_remote_address, app=app, default_limits=[], headers_enabled=True,
                       strategy="fixed-window", swallow_errors=True, in_memory_fallback_enabled=True,
                       key_prefix=app.config["RATELIMIT_KEY_PREFIX"])
-    per_view_only = not any(app.config.get(key) for key in _GLOBAL_LIMITS)
-    if per_view_only:
-        _limit_hooks_to_limited_views(app, before)
     for endpoint, view in list(app.view_functions.items()):
         kind = getattr(view, _MARK, None)
         if kind is None:
             continue
         if kind in _OWN_LIMITS:
             limit = _config_limit(_OWN_LIMITS[kind])
-            wrapped = limiter.limit(limit, exempt_when=lambda limit=limit: not limit(), error_message=MESSAGE)(view)
-            app.view_functions[endpoint] = _flag_limited(wrapped) if per_view_only else wrapped
+            app.view_functions[endpoint] = limiter.limit(limit, exempt_when=lambda limit=limit: not limit(),
+                                                         error_message=MESSAGE)(view)
             continue
         wrapped = limiter.limit(_ip_limit, exempt_when=lambda: not _ip_limit(), error_message=MESSAGE)(view)
         if kind == "booking":
             wrapped = limiter.limit(_contact_limit, key_func=contact_key, scope="contact",
                                     exempt_when=lambda: not _contact_limit() or not _body_contact(),
                                     error_message=MESSAGE)(wrapped)
-        app.view_functions[endpoint] = _flag_limited(wrapped) if per_view_only else wrapped
+        app.view_functions[endpoint] = wrapped
     app.register_error_handler(429, _too_many)
     app.extensions["loket_limiter"] = limiter
     return limiter
