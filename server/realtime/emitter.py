@@ -22,9 +22,6 @@ from __future__ import annotations
 
 import logging
 
-from engineio import packet as eio_packet
-from socketio import packet as sio_packet
-
 from ..services import events as ev
 from .delivery import STREAM_ROOMS, room  # noqa: F401  (room names live with the delivery)
 
@@ -75,32 +72,16 @@ class Emitter:
 
     def emit_local(self, name: str, payload, rooms: list[str]) -> None:
         """Send ``name`` with ``payload`` to this process's clients in ``rooms`` only (the
-        delivery's emit), each client once.
+        delivery's emit), each client once: ``socketio.Server.emit(…, ignore_queue=True)``,
+        called only when a client of this process is in one of the rooms (the library would
+        encode the frame first, for nobody: e.g. every staff-stream frame in ``loket demo``)."""
+        if any(self.has_local(name_) for name_ in rooms):
+            self.socketio.server.emit(name, payload, to=rooms, namespace="/", ignore_queue=True)
 
-        What ``socketio.Server.emit(…, ignore_queue=True)`` does, without its work for
-        nobody and for binary data: the frame is encoded only when a client is in one of the
-        rooms (the library encodes it first), and a payload is not searched for bytes (ours
-        are JSON; one that is not, e.g. bytes, goes the library's way)."""
-        server = self.socketio.server
-        manager = server.manager
-        if "/" not in manager.rooms:
-            return
-        clients = [eio_sid for _sid, eio_sid in manager.get_participants("/", rooms)]
-        if not clients:
-            return
-        try:
-            encoded = server.packet_class(sio_packet.EVENT, namespace="/", data=[name, payload], binary=False).encode()
-        except (TypeError, ValueError):
-            server.emit(name, payload, to=rooms, namespace="/", ignore_queue=True)
-            return
-        frame = eio_packet.Packet(eio_packet.MESSAGE, encoded)
-        for eio_sid in clients:
-            server._send_eio_packet(eio_sid, frame)
-
-    def has_local(self, room: str) -> bool:
-        """Whether a client of this process is in ``room`` (namespace "/")."""
+    def has_local(self, room_name: str) -> bool:
+        """Whether a client of this process is in ``room_name`` (namespace "/")."""
         manager = self.socketio.server.manager
-        return bool(manager.rooms.get("/", {}).get(room)) if manager is not None else False
+        return bool(manager.rooms.get("/", {}).get(room_name)) if manager is not None else False
 
     def emit_messages(self, messages: list) -> None:
         """Send device messages ``(room, name, payload)`` to this process's clients in their
