@@ -86,10 +86,25 @@ def serve(host: str, port: int, workers: int) -> None:
     if workers > 1 and not os.environ.get("LOKET_REDIS_URL"):
         raise click.UsageError("LOKET_REDIS_URL is required with more than one worker")
     # issue 13: no weak or well-known secret key, no demo accounts with the demo password
-    problems = serve_problems(os.environ.get("LOKET_SECRET_KEY", ""), _database_url())
+    problems = _in_child_process(serve_problems, os.environ.get("LOKET_SECRET_KEY", ""), _database_url())
     if problems:
         raise click.ClickException("loket serve refuses to start:\n- " + "\n- ".join(problems))
     run_gunicorn(host, port, workers)
+
+
+def _in_child_process(func, *args):
+    """``func(*args)`` run in a fresh (spawned) Python process; its result, or its exception.
+
+    For what gunicorn's master must do on the database before it forks the workers: that
+    imports psycopg, which picks its wait function once, at import, by whether gevent has
+    patched ``select`` yet. Imported in the master (unpatched), every forked worker would
+    inherit the blocking one, and a request waiting on PostgreSQL would stall every other
+    client of its worker (tests/server/test_serve_cooperative.py)."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        return pool.submit(func, *args).result()
 
 
 @cli.command()
