@@ -8,9 +8,11 @@ the bare app (bench/bare_socketio.py: Flask-SocketIO, the same Redis message que
 with 4 gevent workers, no database) on the same Redis. ``clients`` TV clients connect to
 each (python-socketio ``AsyncClient``, websocket; ``procs`` processes, each holding its
 share of both). Then, alternately, one officer's ``call-next`` (finishing the previous
-ticket, then ``start``) on Loket and one ``POST /call`` on the bare app, ``interval`` s
-apart, ``calls`` times each. Every client stamps the receipt of each ``call``; latency =
-receipt − the moment just before the request was sent (one machine clock). Prints, per
+ticket; ``start`` follows ``start_after`` s later, when the citizen has reached the counter)
+on Loket and one ``POST /call`` on the bare app, ``interval`` s apart, ``calls`` times
+each (the warm-up sends ``start`` at once). Every client stamps the receipt of each
+``call``; latency = receipt − the moment just before the request was sent (one machine
+clock). Prints, per
 app: p50/p99/max, missed deliveries; for Loket also the positions each client saw
 (holes, out of order) and the call-next request time itself; and the p99 ratio.
 AsyncClient needs aiohttp (the bench extra).
@@ -128,7 +130,11 @@ def main() -> None:
                     help="unmeasured call cycles per app first (every worker's first requests compile and connect)")
     ap.add_argument("--workers", type=int, default=4)
     ap.add_argument("--redis-url", default=None)
+    ap.add_argument("--start-after", type=float, default=None,
+                    help="seconds from call-next's answer to the officer's start (default: interval / 4; "
+                         "0: at once, its commit and fan-out then compete with the call's)")
     args = ap.parse_args()
+    start_after = args.interval / 4 if args.start_after is None else min(args.start_after, args.interval / 2)
     tmp = ir.bench_dir("calls")
     redis_url = args.redis_url or ir.private_redis(tmp)
     env, tokens, _url = ir.prepare_postgres(tmp, redis_url)
@@ -173,8 +179,9 @@ def main() -> None:
         request_ms.append((time.time() - t) * 1000)
         r.raise_for_status()
         sent["loket"][r.json()["ticket"]["number"]] = t
+        time.sleep(start_after)
         session.post(f"{base}/api/v1/counters/{cid}/start", timeout=30).raise_for_status()
-        time.sleep(args.interval / 2)
+        time.sleep(max(0.0, args.interval / 2 - start_after))
         number = f"Z{i + 1:03d}"
         t = time.time()
         plain.post(f"{bare}/call", json={"number": number, "id": i + 1}, timeout=30).raise_for_status()
@@ -205,6 +212,7 @@ def main() -> None:
         p.join(timeout=10)
     ir.stop_all()
     print(f"\n== call -> TV latency, side by side == {args.workers} gunicorn gevent workers each, one Redis")
+    print(f"   officer's start sent {start_after * 1000:.0f} ms after each call-next's answer")
     print(f"   machine: {os.cpu_count()} cores shared by both servers, Redis, PostgreSQL and {args.procs} client "
           f"processes; 1-min load at the start of the calls {load_avg:.2f}")
     print(f"   clients connected: Loket {connected['loket']}, bare {connected['bare']} of {args.clients} each "
