@@ -8,7 +8,8 @@ every server process.
   (``XADD … MAXLEN ~``); every worker reads that stream (``XREAD BLOCK`` from the last id it
   read, so a reader that reconnects misses nothing Redis still has) and hands what the
   other workers appended to its own Delivery and clients (its own appends are skipped
-  unread: they were delivered when published).
+  unread: they were delivered when published). While entries keep coming it reads at most
+  once in :data:`READ_GAP_S`, so a busy office's commits reach it a few per read.
 
 Device messages (a print job for a kiosk's agent, a station event for a station's pages:
 ``(room, name, payload)``) travel in the same stream items as the entries, instead of
@@ -38,6 +39,10 @@ log = logging.getLogger(__name__)
 
 STREAM_MAXLEN = 10_000
 BLOCK_MS = 5_000
+#: while the other workers keep appending, a reader reads at most once in this long (s):
+#: a busy office's entries then arrive a few per read instead of one read (a Redis round
+#: trip on each worker) per commit; a read after a quiet moment is not delayed
+READ_GAP_S = 0.005
 
 #: a message for the clients of one room, not logged: (room, socket message name, payload)
 DeviceMessage = tuple[str, str, dict]
@@ -139,12 +144,13 @@ class RedisStreamBus:
 
     def run(self, stopping=lambda: False) -> None:
         """Read the stream until ``stopping()``; reconnects with back-off on any error."""
-        last, delay = None, 0.2
+        last, delay, read_at = None, 0.2, 0.0
         while not stopping():
             try:
                 if last is None:  # start at the current end: older entries are already delivered
                     top = self._reader.xrevrange(self.key, count=1)
                     last = top[0][0] if top else b"0-0"
+                read_at = time.monotonic()
                 replies = self._reader.xread({self.key: last}, block=BLOCK_MS, count=500)
                 delay = 0.2
             except Exception as exc:
@@ -155,8 +161,9 @@ class RedisStreamBus:
             for _key, items in replies or []:
                 last = items[-1][0] if items else last
                 self._deliver([fields for _id, fields in items])
-            if replies:
-                self.sleep(0)  # let other work run before the next read: it reads more at once
+            if replies:  # let other work run before the next read (it reads more at once), and
+                # while entries keep coming, read at most once in READ_GAP_S
+                self.sleep(max(0.0, READ_GAP_S - (time.monotonic() - read_at)))
 
     def _deliver(self, items: list[dict]) -> None:
         """Hand the other processes' entries of ``items`` (stream fields, in stream order) to
