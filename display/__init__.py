@@ -1,1 +1,2 @@
-"""Waiting-room TV display: the spoken Indonesian queue call (``display.voice``)."""
+"""Waiting-room TV display: the TV page's agent and devices (the spoken Indonesian queue call
+is rendered on the server: ``server.services.voice``)."""

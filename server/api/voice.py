@@ -1,4 +1,4 @@
-"""The spoken queue call as a WAV file, for the waiting-room TV (``display.voice``)."""
+"""The spoken queue call as a WAV file, for the waiting-room TV (``server.services.voice``)."""
 from __future__ import annotations
 
 import re
@@ -7,7 +7,7 @@ from pathlib import Path
 from flask import Blueprint, current_app, jsonify, request, send_file
 from sqlalchemy import select
 
-from display.voice import VoiceSynth, VoiceUnavailable
+from server.services.voice import VoiceSynth, VoiceUnavailable
 from server.models import Office
 from server.security import office_allowed, require
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from display.voice import (
+from server.services.voice import (
     RATE, VoiceSynth, VoiceUnavailable, available, call_phrase, number_to_words, tokens,
 )
 
