@@ -58,6 +58,25 @@ def pg_url(pg_template):
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+PG_FIXTURES = frozenset({"pg_url", "pg_template"})
+
+
+def pytest_collection_modifyitems(config, items):
+    """Give the ``postgres`` marker to every test that needs the PostgreSQL server.
+
+    In: the collected items. Out: none; each item whose fixture closure holds
+    ``pg_url`` or ``pg_template`` (asked for directly or through another fixture)
+    gets ``pytest.mark.postgres``, so ``-m "not postgres"`` deselects it and
+    ``-m postgres`` selects it. The PostgreSQL case of ``db_url`` asks for ``pg_url``
+    at run time: it is marked by its parameter (see ``db_url``) and, for a test that
+    re-parametrizes ``db_url`` itself (``indirect=True``), by its ``"postgres"`` value here."""
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        on_pg_param = callspec is not None and callspec.params.get("db_url") == "postgres"
+        if on_pg_param or PG_FIXTURES.intersection(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.postgres)
+
+
 @pytest.fixture
 def sqlite_url(tmp_path):
     """A fresh, migrated SQLite file; its URL."""
@@ -66,9 +85,10 @@ def sqlite_url(tmp_path):
     return url
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def db_url(request):
-    """Each test using it runs once on SQLite and once on PostgreSQL."""
+    """Each test using it runs once on SQLite and once on PostgreSQL (that case carries
+    the ``postgres`` marker, so ``-m "not postgres"`` leaves it out)."""
     return request.getfixturevalue("sqlite_url" if request.param == "sqlite" else "pg_url")
 
 
