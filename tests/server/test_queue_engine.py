@@ -6,11 +6,12 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from server.models import AuditEntry, Call, Ticket
+from server.models import AuditEntry, Call, Service, Ticket
 from server.services import events
 from server.services.actors import PUBLIC
 from server.services.errors import (
-    CounterBusy, CounterNotOpen, Forbidden, InvalidState, NotFound, OfficeClosed, QueueEmpty, ValidationError,
+    CounterBusy, CounterNotOpen, Forbidden, InvalidState, NotFound, OfficeClosed, QueueEmpty, ServiceUnavailable,
+    ValidationError,
 )
 from server.services.queue import (
     call_next, call_specific, cancel_ticket, close_counter, close_day, estimate_wait, finish, issue_ticket,
@@ -57,6 +58,13 @@ def test_unknown_service_priority_and_inactive(database, office_id):
         issue(database, office_id, "nope")
     with pytest.raises(ValidationError):
         issue(database, office_id, priority_kind="vip")
+    with database.session() as s:
+        s.scalars(select(Service).where(Service.office_id == office_id, Service.code == "kk")).one().active = False
+    with pytest.raises(ServiceUnavailable):
+        issue(database, office_id, "kk")
+    assert issue(database, office_id, "ktp_el").display_number == "A001"  # the other services still issue
+    with database.session() as s:
+        assert s.scalars(select(Ticket.display_number).order_by(Ticket.id)).all() == ["A001"]  # none for kk
 
 
 def test_lifecycle_keeps_every_timestamp_and_audits(database, office_id, open_desk):
@@ -118,7 +126,7 @@ def test_aging_calls_a_long_waiting_ticket_first(database, office_id, open_desk)
         s.get(Counter, desk.counter_id).regular_since_priority = 5  # priority would be due
     got = next_for(database, desk, T0 + timedelta(minutes=62))  # old has waited 62 > 60 min
     assert got.id == old.id
-    assert prio.status == "waiting"
+    assert ticket(database, prio.id).status == "waiting"  # re-read: ``prio`` is the detached copy from its issue
 
 
 def test_two_counters_never_get_the_same_ticket(database, office_id, open_desk):
