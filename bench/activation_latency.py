@@ -5,7 +5,7 @@
 Set-up: a private pcscd with vpcd (TEST MACHINES ONLY: vpcd listens on all interfaces),
 the virtual card in its own process, a Loket server in this process (demo office, SQLite,
 threading Socket.IO, as ``tests/live.py`` serves it) and the demo's activation station
-"Aktivasi KTP-el Loket 7" with :class:`pickup.activation_agent.ActivationAgent` on the
+"Aktivasi KTP-el Loket 7" with :class:`activation.agent.ActivationAgent` on the
 reader. A KTP-el file is registered, approved, its card bound at print and printed over
 the REST API; the officer "aktivasi" opens the station's session for it. The officer's
 page is a python-socketio client signed in with the officer's session cookie (audience
@@ -164,7 +164,7 @@ def run(taps: int, rng: random.Random) -> int:
 
     from drivers.smartcard.pcsc_stack import PcscStack
     from drivers.smartcard.vicc import VirtualCard
-    from pickup.activation_agent import ActivationAgent
+    from activation.agent import ActivationAgent
     from server.migrations import upgrade
     from server.models import Device
     from tests.live import serve_demo

@@ -103,7 +103,7 @@ def bench_watcher(stack: PcscStack, inserts: int, rng: random.Random) -> None:
 def bench_agent(stack: PcscStack, inserts: int, rng: random.Random) -> None:
     from sqlalchemy import select
 
-    from pickup.activation_agent import ActivationAgent
+    from activation.agent import ActivationAgent
     from server import create_app
     from server.config import TestingConfig
     from server.demo import seed_demo
@@ -130,6 +130,7 @@ def bench_agent(stack: PcscStack, inserts: int, rng: random.Random) -> None:
     reader = stack.reader("Loket Bench 00 01")
     recorder = Recorder()
     acked: dict[str, float] = {}
+    refused: list = []  # every refusal (the agent's own ``acks`` keeps only the latest answers)
     ack_cond = threading.Condition()
 
     agent = ActivationAgent(f"http://127.0.0.1:{port}", token, reader=reader.name, on_card=recorder)
@@ -140,6 +141,8 @@ def bench_agent(stack: PcscStack, inserts: int, rng: random.Random) -> None:
             with ack_cond:
                 acked[payload["at"]] = time.time()
                 ack_cond.notify_all()
+            if not (isinstance(answer, dict) and answer.get("ok")):
+                refused.append(answer)
             if on_ack:
                 on_ack(answer)
         original_send(event, payload, stamped)
@@ -162,7 +165,6 @@ def bench_agent(stack: PcscStack, inserts: int, rng: random.Random) -> None:
             for t_tap, event, _t_event, t_ack in taps(card, recorder, inserts, rng, wait_ack):
                 beyond.append(t_ack - event.at.timestamp())
                 total.append(t_ack - t_tap)
-        failed = [a for a in agent.acks if not a.get("ok")]
     finally:
         agent.stop()
         http.shutdown()
@@ -171,7 +173,7 @@ def bench_agent(stack: PcscStack, inserts: int, rng: random.Random) -> None:
     print(f"card_latency: activation agent → Loket server ack, {inserts} inserts on {reader.name!r}")
     print("  " + figures("beyond PC/SC (status → server ack)", beyond))
     print("  " + figures("total (tap → server ack)", total))
-    print(f"  server refusals: {len(failed)}")
+    print(f"  server refusals: {len(refused)}")
 
 
 def main() -> int:

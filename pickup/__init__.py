@@ -1,1 +1,2 @@
-"""Drive-Thru pickup station and KTP-el activation counter (later issues)."""
+"""Drive-Thru / counter pickup station: the agent reading ticket QR codes (camera, scanner).
+The KTP-el activation counter has its own package, ``activation``."""

@@ -58,7 +58,7 @@ def demo(host: str, port: int, data_dir: str | None, real_hours: bool) -> None:
 def _start_demo_agents(app, base: str, seeded: dict) -> None:
     """Run the station agents in this process on simulated devices (drivers/*/simulator)."""
     from kiosk.agent import start_demo_agent
-    from pickup.activation_agent import start_demo_activation_agent
+    from activation.agent import start_demo_activation_agent
 
     start_demo_agent(app, base, seeded["tokens"]["kiosk"], scanner=True)  # booking QR scanner: <data>/kiosk-scanner
     start_demo_agent(app, base, seeded["tokens"]["counter_printer"], key="counter_printer")
@@ -199,7 +199,7 @@ AGENT_MODULES = {
     "printer": "kiosk.agent",  # a counter's resi printer: the same program on a counter PC
     "display": "display.agent",
     "pickup": "pickup.agent",
-    "activation": "pickup.activation_agent",
+    "activation": "activation.agent",
 }
 
 

@@ -3,7 +3,7 @@
 ``loket demo`` runs the activation station's agent in-process on a
 :class:`drivers.smartcard.simulator.SimulatedReader` (stored as
 ``app.extensions["loket_demo_card_reader"]``, see
-:func:`pickup.activation_agent.start_demo_activation_agent`). ``POST /demo/card-reader``
+:func:`activation.agent.start_demo_activation_agent`). ``POST /demo/card-reader``
 (a signed-in staff user, CSRF token as every staff request: ``X-CSRFToken``) with
 ``{"action": "tap"|"lift"|"unplug"|"plug", "uid": hex (tap, optional: a random new
 card)}`` acts on that reader; the event then travels like one from real hardware

@@ -1,6 +1,6 @@
 """The KTP-el card bound at print and the activation counter over the REST API (issue 5),
 on SQLite and PostgreSQL; card taps come from the activation station's agent socket.
-(The real PC/SC stack is in tests/pickup/test_activation_pcsc.py.)"""
+(The real PC/SC stack is in tests/activation/test_pcsc.py.)"""
 from __future__ import annotations
 
 from sqlalchemy import func, select

@@ -11,7 +11,7 @@ import pytest
 import requests
 from playwright.sync_api import expect
 
-from pickup.activation_agent import start_demo_activation_agent
+from activation.agent import start_demo_activation_agent
 from server.models import DeviceKind
 from tests.live import wait_for
 from tests.staff_pages.test_activation_page import device_id

@@ -2,7 +2,7 @@
 PC/SC stack: a private pcscd with the vsmartcard vpcd driver (one module-wide stack,
 readers "Loket Aktivasi 00 00" and "Loket Aktivasi 00 01": vpcd gives two slots per
 configuration entry), the virtual card in its own process, the activation agent
-(:class:`pickup.activation_agent.ActivationAgent`) reporting to a live Loket server
+(:class:`activation.agent.ActivationAgent`) reporting to a live Loket server
 (``live_server``: in-process, SQLite, threading Socket.IO) with the demo's activation
 station "Aktivasi KTP-el Loket 7". Staff drive everything over HTTP as the pages do.
 
@@ -22,7 +22,7 @@ from sqlalchemy import func, select
 from drivers.smartcard import CardEventKind, CardWatcher
 from drivers.smartcard.pcsc_stack import PcscStack
 from drivers.smartcard.vicc import DEFAULT_ATR, VirtualCard
-from pickup.activation_agent import ActivationAgent
+from activation.agent import ActivationAgent
 from server.models import Activation, Application, CardBinding, Device, DeviceKind
 from server.models.audit import AuditEntry
 from tests.live import wait_for

@@ -22,6 +22,7 @@ import os
 import signal
 import sys
 import threading
+from collections import deque
 from datetime import datetime
 
 from drivers.smartcard.reader import SERVER_EVENTS, CardEvent, CardReaderState, CardWatcher, iso
@@ -31,6 +32,9 @@ log = logging.getLogger(__name__)
 
 DEVICE_NAME = "card_reader"
 """The reader's key in this station's health report."""
+ACK_HISTORY = 200
+"""How many of the server's latest answers to card events the agent keeps (``acks``): the
+agent runs for months, its memory must not grow with every tap."""
 
 
 class ActivationAgent(StationAgent):
@@ -52,7 +56,9 @@ class ActivationAgent(StationAgent):
         self.on_card = on_card
         self.watcher = watcher(self._on_card_event, reader=reader, on_status=lambda _s: self.health_changed(),
                                wait_ms=watcher_wait_ms)
-        self.acks: list[dict] = []  # the server's answers to card events (diagnostics, tests)
+        #: The server's latest answers to card events, oldest first (diagnostics, tests);
+        #: bounded to the last ACK_HISTORY.
+        self.acks: deque[dict] = deque(maxlen=ACK_HISTORY)
         self.last_error: str | None = None
         self._answered: tuple[tuple, str | None] = ((), None)
 

@@ -11,8 +11,9 @@ from sqlalchemy import select
 
 from drivers.smartcard.pcsc_stack import PcscStack
 from drivers.smartcard.reader import CARD_REMOVED
+from drivers.smartcard.simulator import SimulatedReader
 from drivers.smartcard.vicc import DEFAULT_ATR, VirtualCard
-from pickup.activation_agent import ActivationAgent, main
+from activation.agent import ACK_HISTORY, ActivationAgent, main
 from server.models import Device, Office
 from server.models.audit import AuditEntry
 from server.services.accounts import create_device
@@ -157,3 +158,14 @@ def test_main_runs_the_agent_until_stopped(pcsc, station, capsys):
     assert result == {"code": 0}
     assert main(["--list-readers"]) == 0
     assert capsys.readouterr().out.split("\n")[:2] == ["Loket Station 00 00", "Loket Station 00 01"]
+
+
+def test_ack_history_is_bounded():
+    """The agent runs for months: it keeps only the server's last ACK_HISTORY answers."""
+    agent = ActivationAgent("http://127.0.0.1:9", "token", watcher=SimulatedReader)  # never started
+    for n in range(ACK_HISTORY * 3):
+        agent._acked({"ok": True, "n": n})  # what the outbox calls with each server answer
+    agent._acked("refused")  # a non-dict answer is kept wrapped
+    assert len(agent.acks) == ACK_HISTORY
+    assert [a["n"] for a in list(agent.acks)[:2]] == [ACK_HISTORY * 2 + 1, ACK_HISTORY * 2 + 2]
+    assert agent.acks[-1] == {"answer": "refused"}
