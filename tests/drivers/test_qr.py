@@ -168,6 +168,25 @@ def test_deduplicator_reports_once_while_in_view():
     assert d2.feed(["X"]) == ["X"] and d2.feed(["X"]) == [] and d2.feed(["X"]) == ["X"]
 
 
+def test_deduplicator_memory_is_bounded_and_still_deduplicates():
+    d = Deduplicator(hold_s=2.0, max_codes=64)
+    # 10 000 different codes within one hold window (no time passes): the oldest are forgotten
+    for i in range(10_000):
+        assert d.feed([f"code-{i}"], now=1.0) == [f"code-{i}"]
+        assert len(d) <= 64
+    assert len(d) == 64 and d.in_view(now=1.0) == [f"code-{i}" for i in range(10_000 - 64, 10_000)]
+    # a code held in view while 10 000 others pass through stays held back (seen every frame)
+    d = Deduplicator(hold_s=2.0, max_codes=64)
+    assert d.feed(["held"], now=0.0) == ["held"]
+    for i in range(10_000):
+        now = i * 0.01
+        assert d.feed(["held", f"car-{i}"], now=now) == [f"car-{i}"]  # "held" never again, each car once
+        assert d.feed([f"car-{i}"], now=now + 0.005) == []
+    assert len(d) == 64
+    with pytest.raises(ValueError):
+        Deduplicator(max_codes=0)
+
+
 def test_same_code_in_consecutive_video_frames_gives_one_event(tmp_path):
     text = "http://127.0.0.1:8080/t/ConsecutiveFrames"
     path = tmp_path / "clip.avi"
