@@ -20,6 +20,7 @@ import logging
 import os
 import signal
 import threading
+from collections import deque
 
 from drivers.errors import DeviceError
 from drivers.qr.decoders import Decoder
@@ -28,6 +29,10 @@ from drivers.qr.sources import FrameSource, ScannerReader
 from drivers.station import DeviceHealth, StationAgent, iso_now
 
 log = logging.getLogger(__name__)
+
+#: Scans kept in each of :attr:`PickupAgent.reported`, ``acked`` and ``rejected`` (the last
+#: ones, a count): diagnostics and tests only; the server keeps the record of every scan.
+SCAN_HISTORY = 1000
 
 
 class PickupAgent(StationAgent):
@@ -39,8 +44,12 @@ class PickupAgent(StationAgent):
     a code must be out of view before it is reported again. ``retry_s``/``max_retry_s``:
     back-off for reopening a lost device. ``camera_name``/``scanner_name``: device names in
     health reports and ``scan`` events. The reading loops are
-    :class:`drivers.qr.reading.CodeReading` (``self.reading``). Other keyword arguments go
-    to StationAgent.
+    :class:`drivers.qr.reading.CodeReading` (``self.reading``). ``history``: scans kept in
+    each of ``reported`` (payloads queued for the server), ``acked`` (those the server
+    accepted) and ``rejected`` ((payload, answer) of those it did not): the last
+    ``history`` (a count of scans, default :data:`SCAN_HISTORY`), older ones forgotten, so
+    memory stays bounded however long the lane runs. Other keyword arguments go to
+    StationAgent.
     """
 
     name = "pickup"
@@ -48,16 +57,17 @@ class PickupAgent(StationAgent):
     def __init__(self, server_url: str, token: str, *, camera: FrameSource | None = None,
                  scanner: ScannerReader | None = None, decoder: Decoder | None = None, fps: float = 10.0,
                  hold_s: float = 2.0, retry_s: float = 1.0, max_retry_s: float = 30.0,
-                 camera_name: str = "camera", scanner_name: str = "scanner", **kwargs) -> None:
+                 camera_name: str = "camera", scanner_name: str = "scanner", history: int = SCAN_HISTORY,
+                 **kwargs) -> None:
         if camera is None and scanner is None:
             raise ValueError("a pickup agent needs a camera, a scanner or both")
         super().__init__(server_url, token, **kwargs)
         self.reading = CodeReading(self, self._report, camera=camera, scanner=scanner, decoder=decoder, fps=fps,
                                    hold_s=hold_s, retry_s=retry_s, max_retry_s=max_retry_s,
                                    camera_name=camera_name, scanner_name=scanner_name)
-        self.reported: list[dict] = []  # every scan queued for the server, in order
-        self.acked: list[dict] = []  # scans the server acknowledged with ok
-        self.rejected: list[tuple[dict, object]] = []  # scans answered without ok
+        self.reported: deque[dict] = deque(maxlen=history)  # the last scans queued for the server, in order
+        self.acked: deque[dict] = deque(maxlen=history)  # the last scans the server acknowledged with ok
+        self.rejected: deque[tuple[dict, object]] = deque(maxlen=history)  # the last scans answered without ok
         self._report_lock = threading.Lock()
 
     @property

@@ -64,7 +64,7 @@ def test_code_in_ten_frames_gives_one_acked_scan(served, clip):
                  what="end of video in the server's health")
         assert agent.frames_decoded == 16
         assert [r["code"] for r in agent.reported] == [CODE]
-        assert [r["code"] for r in agent.acked] == [CODE] and agent.rejected == [] and agent.pending() == 0
+        assert [r["code"] for r in agent.acked] == [CODE] and list(agent.rejected) == [] and agent.pending() == 0
         [audit] = scan_audits(served)
         assert audit["code"] == CODE and audit["source"] == "camera"
         assert pickup_health(served)["camera"]["detail"] == "video selesai / end of video"
@@ -143,3 +143,29 @@ def test_command_line_needs_a_device(capsys):
     with pytest.raises(SystemExit) as exc:
         main(["--server", "http://127.0.0.1:9", "--token", "t"])
     assert exc.value.code == 2 and "give --camera, --scanner or both" in capsys.readouterr().err
+
+
+def test_scan_histories_stay_bounded_and_a_code_in_view_is_sent_once(tmp_path):
+    """10 000 cars pass while one code stays in view: ``reported``, ``acked`` and ``rejected``
+    keep the last ``history`` scans each, the deduplicator its bound, and every code goes to
+    the server exactly once (the held one once, not at every read)."""
+    from drivers.qr.sources import ScannerReader
+
+    agent = PickupAgent("http://127.0.0.1:9", "t", scanner=ScannerReader(str(tmp_path / "none")), history=50)
+    sent: list[str] = []
+
+    def send(event, payload, on_ack=None):  # the server, acking at once: odd cars are refused
+        sent.append(payload["code"])
+        on_ack({"ok": True} if len(sent) % 2 else {"ok": False, "error": "not_found"})
+
+    agent.send = send
+    for i in range(10_000):
+        now = i * 0.01
+        assert agent.handle_codes(["held", f"car-{i}"], "scanner", now=now) == (["held", f"car-{i}"] if i == 0
+                                                                               else [f"car-{i}"])
+        assert agent.handle_codes([f"car-{i}"], "scanner", now=now + 0.005) == []  # read again: not sent
+    assert sent == ["held"] + [f"car-{i}" for i in range(10_000)]
+    assert len(agent.reported) == len(agent.acked) == len(agent.rejected) == 50
+    assert [r["code"] for r in agent.reported] == [f"car-{i}" for i in range(9_950, 10_000)]
+    assert agent.acked[-1]["code"] == "car-9999" and agent.rejected[-1][0]["code"] == "car-9998"
+    assert len(agent.reading._dedupe["scanner"]) <= agent.reading._dedupe["scanner"].max_codes
