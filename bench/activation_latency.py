@@ -162,8 +162,8 @@ def prepare(server, card, device_id: int) -> str:
 def run(taps: int, rng: random.Random) -> int:
     from sqlalchemy import select
 
-    from drivers.smartcard.pcsc_stack import PcscStack
-    from drivers.smartcard.vicc import VirtualCard
+    from tests.support.pcsc_stack import PcscStack
+    from tests.support.vicc import VirtualCard
     from activation.agent import ActivationAgent
     from server.migrations import upgrade
     from server.models import Device

@@ -27,8 +27,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.servers import percentile  # noqa: E402
 from drivers.smartcard import CardEvent, CardEventKind, CardWatcher  # noqa: E402
-from drivers.smartcard.pcsc_stack import PcscStack  # noqa: E402
-from drivers.smartcard.vicc import VirtualCard  # noqa: E402
+from tests.support.pcsc_stack import PcscStack  # noqa: E402
+from tests.support.vicc import VirtualCard  # noqa: E402
 
 
 class Recorder:

@@ -1,14 +1,13 @@
-"""Smartcard readers (PC/SC, pyscard): the reader watcher, a virtual card for tests, and a
-private PC/SC stack for test machines.
+"""Smartcard readers (PC/SC, pyscard): the reader watcher and a simulated reader.
 
 - :mod:`.reader`: :class:`CardWatcher` (readers and cards → :class:`CardEvent`);
   :mod:`.events` the event and reader state types, :mod:`.pcsc` :func:`read_card` (ATR
   and UID) and :func:`list_readers`;
-- :mod:`.vicc`: a virtual contactless card for the vsmartcard ``vpcd`` reader driver, in
-  its own process, with insert / remove / pull-mid-read on demand;
-- :mod:`.pcsc_stack`: a private ``pcscd`` with vpcd readers — TEST MACHINES ONLY.
 - :mod:`.simulator`: :class:`~.simulator.SimulatedReader`, a stand-in for the watcher
   (tap / lift / unplug / plug by hand, no PC/SC) for tests and ``loket demo``.
+
+The test stack (a private ``pcscd`` with vsmartcard ``vpcd`` readers and a virtual card)
+is test-only and not installed: ``tests/support/pcsc_stack.py``, ``tests/support/vicc.py``.
 
 The KTP-el chip is contactless ISO 14443; its personal data needs the SAM only Dukcapil
 issues, so Loket reads only the card's UID and ATR. The UID proves "this card", never who

@@ -14,8 +14,9 @@ after a ``removed`` of the card lying there), :meth:`~SimulatedReader.lift` (``r
 What it does NOT simulate: PC/SC itself (no pcscd, no pyscard, no polling delay, no
 service going away), APDUs, ATR parsing, mute cards or a card pulled mid-read
 (``read_failed``). It stands in for the watcher, not for the card: to test the real PC/SC
-path use :mod:`.vicc` with :mod:`.pcsc_stack`. Callbacks run on the caller's thread
-(the real watcher calls them on its own), one event at a time; every method is thread-safe.
+path use the test stack (test-only, not installed): ``tests/support/vicc.py`` with
+``tests/support/pcsc_stack.py``. Callbacks run on the caller's thread (the real watcher
+calls them on its own), one event at a time; every method is thread-safe.
 """
 from __future__ import annotations
 
@@ -26,11 +27,15 @@ from typing import Callable
 
 from .events import CardEvent, CardEventKind, CardReaderState, CardReaderStatus, _now
 from .pcsc import NO_READER
-from .vicc import DEFAULT_ATR
 
 __all__ = ["DEFAULT_ATR", "READER_NAME", "SimulatedReader", "random_uid"]
 
 log = logging.getLogger(__name__)
+
+DEFAULT_ATR = "3B8F8001804F0CA000000306030001000000006A"
+"""PC/SC part 3 ATR of a contactless ISO 14443 A card (the reader builds it): 3B 8F 80 01
+80 4F 0C, RID A0 00 00 03 06, standard 03 (14443 A part 3), card name 00 01, TCK. The
+simulated card's ATR, and the test stack's virtual card's (``tests/support/vicc.py``)."""
 
 READER_NAME = "Loket Simulated Reader 00 00"
 """The simulated reader's PC/SC-style name."""

@@ -9,10 +9,10 @@ from types import SimpleNamespace
 import pytest
 from sqlalchemy import select
 
-from drivers.smartcard.pcsc_stack import PcscStack
+from tests.support.pcsc_stack import PcscStack
 from drivers.smartcard.reader import CARD_REMOVED
 from drivers.smartcard.simulator import SimulatedReader
-from drivers.smartcard.vicc import DEFAULT_ATR, VirtualCard
+from tests.support.vicc import DEFAULT_ATR, VirtualCard
 from activation.agent import ACK_HISTORY, ActivationAgent, main
 from server.models import Device, Office
 from server.models.audit import AuditEntry

@@ -20,8 +20,8 @@ import pytest
 from sqlalchemy import func, select
 
 from drivers.smartcard import CardEventKind, CardWatcher
-from drivers.smartcard.pcsc_stack import PcscStack
-from drivers.smartcard.vicc import DEFAULT_ATR, VirtualCard
+from tests.support.pcsc_stack import PcscStack
+from tests.support.vicc import DEFAULT_ATR, VirtualCard
 from activation.agent import ActivationAgent
 from server.models import Activation, Application, CardBinding, Device, DeviceKind
 from server.models.audit import AuditEntry

@@ -1,5 +1,5 @@
 """Smartcard driver against a real PC/SC stack: a private pcscd with the vpcd driver
-(drivers.smartcard.pcsc_stack), the virtual card in its own process (drivers.smartcard.vicc),
+(tests.support.pcsc_stack), the virtual card in its own process (tests.support.vicc),
 pyscard in this process."""
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ import pytest
 
 from drivers.errors import DeviceError, DeviceUnavailable
 from drivers.smartcard import CardEvent, CardEventKind, CardReaderState, CardWatcher, list_readers, read_card
-from drivers.smartcard.pcsc_stack import PcscStack
+from tests.support.pcsc_stack import PcscStack
 from drivers.smartcard.reader import CARD_REMOVED, READER_GONE
-from drivers.smartcard.vicc import DEFAULT_ATR, VirtualCard, answer_apdu
+from tests.support.vicc import DEFAULT_ATR, VirtualCard, answer_apdu
 from tests.live import wait_for
 
 READERS = ["Loket Test A", "Loket Test B"]

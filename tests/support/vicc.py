@@ -1,6 +1,6 @@
 """A virtual contactless card for the vsmartcard ``vpcd`` reader driver, in its own process.
 
-    python -m drivers.smartcard.vicc --port 35963 --uid 04A1B2C3D4E5F6 \\
+    python -m tests.support.vicc --port 35963 --uid 04A1B2C3D4E5F6 \\
         --atr 3B8F8001804F0CA000000306030001000000006A
 
 The vpcd driver inside pcscd listens on a TCP port (35963 by default, one port per slot);
@@ -26,7 +26,8 @@ card pulled out of the field mid-read; "pulled"), ``uid HEX``, ``atr HEX``, ``qu
 Each command is acknowledged with ``ok <command>``. While inserted, a connection lost on
 pcscd's side (pcscd restarted) is retried: the card stays on the reader.
 
-:class:`VirtualCard` starts and drives that process from tests, benchmarks and the demo.
+:class:`VirtualCard` starts and drives that process from tests and benchmarks. Test-only:
+not part of the installed packages (run it from the repository root).
 """
 from __future__ import annotations
 
@@ -38,11 +39,14 @@ import subprocess
 import sys
 import threading
 import time
+from pathlib import Path
+
+from drivers.smartcard.simulator import DEFAULT_ATR
+
+ROOT = Path(__file__).resolve().parents[2]
+"""The repository root: ``python -m tests.support.vicc`` runs from there."""
 
 DEFAULT_UID = "04A1B2C3D4E5F6"
-DEFAULT_ATR = "3B8F8001804F0CA000000306030001000000006A"
-"""PC/SC part 3 ATR of a contactless ISO 14443 A card (the reader builds it): 3B 8F 80 01
-80 4F 0C, RID A0 00 00 03 06, standard 03 (14443 A part 3), card name 00 01, TCK."""
 VPCD_PORT = 35963
 
 CTRL_OFF, CTRL_ON, CTRL_RESET, CTRL_ATR = 0x00, 0x01, 0x02, 0x04
@@ -202,7 +206,7 @@ def _quick_ack(sock: socket.socket) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m drivers.smartcard.vicc", description=__doc__.split("\n\n")[0],
+    parser = argparse.ArgumentParser(prog="python -m tests.support.vicc", description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--host", default="127.0.0.1", help="where pcscd's vpcd listens")
     parser.add_argument("--port", type=int, default=VPCD_PORT, help="vpcd port of the reader slot")
@@ -236,9 +240,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 class VirtualCard:
-    """Runs the virtual card process and drives it (tests, benchmarks, demo).
+    """Runs the virtual card process and drives it (tests, benchmarks).
 
-    ``port``: the vpcd slot port (see :class:`drivers.smartcard.pcsc_stack.PcscStack`).
+    ``port``: the vpcd slot port (see :class:`tests.support.pcsc_stack.PcscStack`).
     Methods wait for the process to acknowledge; :meth:`insert` waits until the TCP
     connection to vpcd is up (pcscd notices the card at its next poll, ≤ ~0.4 s later).
     """
@@ -251,9 +255,9 @@ class VirtualCard:
 
     def start(self) -> "VirtualCard":
         self.proc = subprocess.Popen(
-            [sys.executable, "-u", "-m", "drivers.smartcard.vicc", "--host", self.host, "--port", str(self.port),
+            [sys.executable, "-u", "-m", "tests.support.vicc", "--host", self.host, "--port", str(self.port),
              "--uid", self.uid, "--atr", self.atr, "--removed", "--exit-on-eof"],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1)
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1, cwd=ROOT)
         threading.Thread(target=self._read, daemon=True).start()
         self.expect("ready")
         return self

@@ -25,7 +25,7 @@ Isolation, so tests never touch (or depend on) a system pcscd:
 Each configured name gives ``VPCD_SLOTS`` readers (vpcd opens one slot per port, from
 the configured port upward): "Loket Test A" → "Loket Test A 00 00" on port p and "Loket
 Test A 00 01" on port p+1 (pcscd appends the slot; the middle number only grows when two
-entries share a name, which we refuse). A virtual card (:mod:`.vicc`) connects to a slot's
+entries share a name, which we refuse). A virtual card (:mod:`tests.support.vicc`) connects to a slot's
 port.
 """
 from __future__ import annotations
@@ -246,7 +246,7 @@ class PcscStack:
             log.close()
 
     def _wait_ready(self, timeout: float) -> None:
-        from .reader import list_readers
+        from drivers.smartcard.reader import list_readers
 
         wanted = {reader.name for reader in self.readers}
         deadline = time.monotonic() + timeout
@@ -274,10 +274,10 @@ def _interrupt(*_args) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m drivers.smartcard.pcsc_stack [NAME...]``: run a private stack until Ctrl-C."""
+    """``python -m tests.support.pcsc_stack [NAME...]`` (from the repository root): run a private stack until Ctrl-C."""
     import argparse
 
-    parser = argparse.ArgumentParser(prog="python -m drivers.smartcard.pcsc_stack",
+    parser = argparse.ArgumentParser(prog="python -m tests.support.pcsc_stack",
                                      description="Private pcscd with vpcd readers. TEST MACHINES ONLY.")
     parser.add_argument("names", nargs="*", default=["Loket Test A"], help="reader names (each gives 2 slots)")
     parser.add_argument("--debug", action="store_true", help="pcscd debug log with APDUs")
@@ -285,7 +285,7 @@ def main(argv: list[str] | None = None) -> int:
     stack = PcscStack(args.names, debug=args.debug).start()
     print(f"export PCSCLITE_CSOCK_NAME={stack.socket_path}")
     for reader in stack.readers:
-        print(f"{reader.name!r}: python -m drivers.smartcard.vicc --port {reader.port}")
+        print(f"{reader.name!r}: python -m tests.support.vicc --port {reader.port}")
     print(f"pcscd log: {stack.log_path}  (Ctrl-C stops)", flush=True)
     signal.signal(signal.SIGTERM, _interrupt)
     try:
