@@ -28,9 +28,10 @@ from ..services.applications import STALE
 from ..services.errors import InvalidState, ValidationError, VersionConflict
 from ..services.notices.subscriber import on_application_changed
 from . import bp
-from .applications import FILE_VERSION, _application_for_staff, version_conflict
+from .helpers import (
+    FILE_VERSION, application_for_staff, body, expected_version, int_arg, transaction, version_conflict,
+)
 from .resi import resi_signer
-from .helpers import body, expected_version, int_arg, transaction
 
 ACTIVATION_ROLES = (Role.ACTIVATION_OFFICER.value, Role.SECTION_HEAD.value, Role.ADMIN.value)
 
@@ -201,7 +202,7 @@ def activation_release(application_id: int):
     """
     reason = str(body().get("reason") or "")
     with transaction() as s:
-        _application_for_staff(s, application_id)
+        application_for_staff(s, application_id)
         sessions.release(s, application_id, reason, actor=current_actor())
         return jsonify(ok=True)
 
@@ -227,7 +228,7 @@ def bind_card(application_id: int):
         raise ValidationError("device_id wajib (stasiun pembaca kartu) / device_id is required", field="device_id")
     try:
         with transaction() as s:
-            _application_for_staff(s, application_id)
+            application_for_staff(s, application_id)
             binding = cards.bind_card(s, application_id, device_id, actor=current_actor(), expected_version=expected)
             return jsonify(card=cards.binding_view(binding))
     except InvalidState as exc:

@@ -5,83 +5,33 @@ The resi helpers and the public resi status are in ``server.api.resi``.
 """
 from __future__ import annotations
 
-from datetime import datetime
-
 from flask import abort, current_app, jsonify, request
-from sqlalchemy import select
 
 from ..models import COUNTER_ROLES, Application, ApplicationStatus, Counter, Office, Role, utcnow
 from ..security import current_actor, office_allowed, require
+from ..services.activation import cards
 from ..services.applications import (
     STALE, RequirementsMissing, approve, control_card, hand_over, register_application, return_for_correction,
     worklist,
 )
-from ..services.activation import cards
 from ..services.applications.card_gate import has_activation
-from ..services.applications.deadlines import overdue_days
 from ..services.applications.resi_print import send_resi_job
 from ..services.applications.roles import step_roles
-from ..services.applications.steps import standard_minutes
-from ..services.errors import InvalidState, NotFound, ValidationError, VersionConflict
-from ..services.nik import mask_nik
+from ..services.errors import InvalidState, NotFound, ValidationError
 from ..services.notices.status import application_notices
 from ..services.notices.subscriber import on_application_changed
 from ..services.queue.access import current_ticket
 from ..services.queue.presenters import iso
 from . import bp
-from .helpers import body, expected_version, get_for_staff, get_office, int_arg, transaction
+from .helpers import (
+    FILE_VERSION, application_for_staff, body, expected_version, get_office, int_arg, public_url, transaction,
+    version_conflict,
+)
+from .presenters import application_detail, application_line
 from .resi import resi_links, resi_payload
-from .tickets import public_url
 
 READY = ApplicationStatus.READY.value
 _ALL_ROLES = frozenset(r.value for r in Role) | {"all"}
-
-
-# ---------------------------------------------------------------------------- staff views
-def _staff_item(office: Office, app: Application, roles: dict, now: datetime) -> dict:
-    """A worklist line: the file, its current step and the time in it against the standard."""
-    step = app.current_step
-    waited = None if step is None else max(0.0, (now - app.step_entered_at).total_seconds() / 60)
-    standard = None if step is None else standard_minutes(step)
-    waits_for_citizen = app.status == READY
-    return {
-        "id": app.id, "resi_number": app.resi_number, "version": app.version, "status": app.status,
-        "service": {"code": app.service.code, "letter": app.service.letter, "name_id": app.service.name_id,
-                    "name_en": app.service.name_en},
-        "applicant_name": app.applicant_name,
-        "step": None if step is None else {
-            "index": app.step_index, "code": step["code"], "name_id": step.get("name_id"),
-            "name_en": step.get("name_en"), "role": step["role"], "staff_role": roles.get(step["role"]),
-        },
-        "step_entered_at": iso(app.step_entered_at),
-        "waiting_minutes": None if waited is None else round(waited, 2),
-        "standard_minutes": standard,
-        "late": waited is not None and not waits_for_citizen and waited > standard,
-        "waits_for_citizen": waits_for_citizen,
-        "submitted_at": iso(app.submitted_at),
-        "due_date": app.due_date.isoformat(),
-        "overdue_working_days": overdue_days(office, app, now),
-        "shelf_location": app.shelf_location,
-    }
-
-
-def _staff_detail(s, app: Application, now: datetime) -> dict:
-    office = s.get(Office, app.office_id)
-    item = _staff_item(office, app, step_roles(office), now)
-    item.update({
-        "applicant_nik_masked": mask_nik(app.applicant_nik), "phone": app.phone, "email": app.email,
-        "cases": app.cases, "requirements": app.requirements, "ready_at": iso(app.ready_at),
-        "collected_at": iso(app.collected_at), "collector": app.collector, "resi": resi_links(office, app),
-    })
-    return item
-
-
-#: What the caller saw, named in the message of a missing ``expected_version`` of a file.
-FILE_VERSION = ("versi berkas yang dilihat", "the version of the file you saw")
-
-
-def _application_for_staff(s, application_id: int) -> Application:
-    return get_for_staff(s, Application, application_id, "berkas tidak ditemukan / application not found")
 
 
 def _act(application_id: int, fn, **kwargs):
@@ -92,26 +42,17 @@ def _act(application_id: int, fn, **kwargs):
     now = utcnow()
     try:
         with transaction() as s:
-            _application_for_staff(s, application_id)
+            application_for_staff(s, application_id)
             app = fn(s, application_id, actor=current_actor(), expected_version=expected, now=now,
                      **{k: v(data) for k, v in kwargs.items()})
             # Ready, or returned to the counter: the citizen's notice is queued in this same
             # transaction (transactional outbox: a crash can never lose it).
             on_application_changed(s, app, providers=current_app.extensions["loket_notice_providers"], now=now)
-            return jsonify(application=_staff_detail(s, app, now))
+            return jsonify(application=application_detail(s, app, now))
     except InvalidState as exc:
         if exc.message != STALE:
             raise
     raise version_conflict(application_id, expected)
-
-
-def version_conflict(application_id: int, expected: int) -> VersionConflict:
-    """The 409 for a stale ``expected`` version, naming the application's current one."""
-    with transaction() as s:
-        current = s.scalar(select(Application.version).where(Application.id == application_id))
-    return VersionConflict(f"{STALE}: muat ulang berkas (versi {current}, bukan {expected}) / reload the file "
-                           f"(now version {current}, you sent {expected})", current_version=current,
-                           expected_version=expected)
 
 
 # ---------------------------------------------------------------------------- routes
@@ -171,7 +112,7 @@ def register(counter_id: int):
                 s, ticket.id, nik=text["nik"] or "", name=text["name"] or "", phone=text["phone"],
                 email=text["email"], confirmed=confirmed, case=case, actor=current_actor(), now=now)
             office = s.get(Office, app.office_id)
-            return jsonify(application=_staff_detail(s, app, now), resi=resi_links(office, app)), 201
+            return jsonify(application=application_detail(s, app, now), resi=resi_links(office, app)), 201
     except RequirementsMissing as exc:
         return jsonify(error=exc.code, message=exc.message, missing=exc.missing), 422
 
@@ -206,7 +147,7 @@ def office_worklist(code: str):
         roles = step_roles(office)
         apps = worklist(s, office.id, Role.ADMIN.value if role == "all" else role)
         return jsonify(office=office.code, role=role, now=iso(now),
-                       applications=[_staff_item(office, a, roles, now) for a in apps])
+                       applications=[application_line(office, a, roles, now) for a in apps])
 
 
 @bp.get("/applications/<int:application_id>")
@@ -229,8 +170,8 @@ def get_application(application_id: int):
     """
     now = utcnow()
     with transaction() as s:
-        app = _application_for_staff(s, application_id)
-        return jsonify(application=_staff_detail(s, app, now), control_card=control_card(s, app.id, now=now),
+        app = application_for_staff(s, application_id)
+        return jsonify(application=application_detail(s, app, now), control_card=control_card(s, app.id, now=now),
                        notices=application_notices(s, app.id), **_card_part(s, app))
 
 
@@ -304,7 +245,7 @@ def print_resi(application_id: int):
     """
     data = body()
     with transaction() as s:
-        app = _application_for_staff(s, application_id)
+        app = application_for_staff(s, application_id)
         office = s.get(Office, app.office_id)
         job, device = send_resi_job(s, app, resi_payload(office, app), public_url(), actor=current_actor(),
                                     device_id=int_arg(data, "device_id", lo=1))

@@ -24,8 +24,7 @@ from ..services.booking.notices import queue_booking_notice
 from ..services.booking.views import availability, booking_view
 from ..services.errors import ValidationError
 from . import bp
-from .helpers import body, get_office, transaction
-from .tickets import public_url
+from .helpers import body, get_office, public_url, transaction
 
 
 def _providers() -> dict:

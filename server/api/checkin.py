@@ -14,8 +14,9 @@ from ..services.errors import ValidationError
 from ..services.queue.estimate import estimate_wait
 from . import bp
 from .bookings import booking_signer
-from .helpers import body, get_office, transaction
-from .tickets import STAFF, _issued, public_url
+from .helpers import body, get_office, public_url, transaction
+from .presenters import issued_answer
+from .tickets import STAFF
 
 
 @bp.post("/offices/<code>/checkin")
@@ -54,6 +55,6 @@ def checkin(code: str):
         if device is not None:
             job = (printing.repeat_job(s, ticket, public_url()) if result.repeated
                    else printing.send_job(s, ticket, device.id, public_url(), actor=actor, estimate=estimate))
-        answer = _issued(s, ticket, job, repeated=result.repeated, estimate=estimate)
+        answer = issued_answer(s, ticket, job, repeated=result.repeated, estimate=estimate)
         answer["booking"] = booking_view(office, result.booking, booking_signer(), public_url())
     return jsonify(answer), 200 if result.repeated else 201

@@ -1,4 +1,5 @@
-"""Small helpers shared by the API views: the session, JSON input, office look-up."""
+"""Small helpers shared by the API views: the session, JSON input, look-ups in the caller's
+office scope, the public base URL, the stale-version answer of a file."""
 from __future__ import annotations
 
 from contextlib import contextmanager
@@ -8,9 +9,13 @@ from flask import abort, current_app, request
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..models import Office
+from ..models import Application, Office
 from ..security import office_allowed
-from ..services.errors import NotFound, ValidationError
+from ..services.applications import STALE
+from ..services.errors import NotFound, ValidationError, VersionConflict
+
+#: What the caller saw, named in the message of a missing ``expected_version`` of a file.
+FILE_VERSION = ("versi berkas yang dilihat", "the version of the file you saw")
 
 
 @contextmanager
@@ -74,3 +79,23 @@ def expected_version(data: dict, seen_id: str = "versi yang dilihat", seen_en: s
         raise ValidationError(f"expected_version wajib diisi ({seen_id}) / expected_version is required ({seen_en})",
                               field="expected_version")
     return version
+
+
+def public_url() -> str:
+    """Base URL for links printed in QR codes (LOKET_PUBLIC_URL, else this request's host)."""
+    return current_app.config.get("PUBLIC_URL") or request.host_url.rstrip("/")
+
+
+def application_for_staff(session: Session, application_id: int) -> Application:
+    """The application (permohonan) ``application_id`` for a staff request: 404 when missing,
+    403 when it belongs to another office (:func:`get_for_staff`)."""
+    return get_for_staff(session, Application, application_id, "berkas tidak ditemukan / application not found")
+
+
+def version_conflict(application_id: int, expected: int) -> VersionConflict:
+    """The 409 for a stale ``expected`` version, naming the application's current one."""
+    with transaction() as s:
+        current = s.scalar(select(Application.version).where(Application.id == application_id))
+    return VersionConflict(f"{STALE}: muat ulang berkas (versi {current}, bukan {expected}) / reload the file "
+                           f"(now version {current}, you sent {expected})", current_version=current,
+                           expected_version=expected)

@@ -20,12 +20,12 @@ from ..services.applications import STALE
 from ..services.applications.pickup import (
     PickupRefused, hand_over_at_station, lane_view, lookup_scan, record_refusal, station_view,
 )
-from ..services.nik import mask_name
 from ..services.errors import InvalidState, NotFound, ValidationError
+from ..services.nik import mask_name
 from . import bp
-from .applications import _staff_detail, version_conflict
+from .helpers import body, int_arg, transaction, version_conflict
+from .presenters import application_detail
 from .resi import resi_signer
-from .helpers import body, int_arg, transaction
 
 PICKUP_ROLES = (Role.PICKUP_OFFICER.value, Role.ADMIN.value)
 
@@ -129,7 +129,7 @@ def pickup_hand_over(device_id: int):
                 photo=data.get("photo"), data_dir=current_app.config["DATA_DIR"], actor=current_actor(), expected_version=version,
                 device_id=device.id, now=now)
             _lane(s, device, {"state": "collected", "name": mask_name(app.applicant_name)})
-            return jsonify(application=_staff_detail(s, app, now))
+            return jsonify(application=application_detail(s, app, now))
     except PickupRefused as exc:
         with transaction() as s:  # the refusal is audited and shown on the lane screen
             device, office = _station(s, device_id)

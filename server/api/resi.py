@@ -36,8 +36,7 @@ from ..services.applications.resi_lookup import lookup_resi as _lookup_resi
 from ..services.applications.resi_print import status_url
 from ..services.resi import ResiError, ResiSigner, derive_key
 from . import bp
-from .helpers import transaction
-from .tickets import public_url
+from .helpers import public_url, transaction
 
 
 def resi_signer() -> ResiSigner:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import abort, current_app, g, jsonify, request
+from flask import abort, current_app, g, jsonify
 from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
@@ -19,15 +19,11 @@ from ..services.queue.issuing import insert_ticket, look_ahead
 from ..services.queue.rules import QueueRules
 from ..services.snapshots import ticket_status
 from . import bp
-from .helpers import body, get_for_staff, int_arg, transaction
+from .helpers import body, get_for_staff, int_arg, public_url, transaction
+from .presenters import issued_answer
 
 STAFF = tuple(COUNTER_ROLES) + (Role.MANAGER,)
 log = logging.getLogger(__name__)
-
-
-def public_url() -> str:
-    """Base URL for links printed in QR codes (LOKET_PUBLIC_URL, else this request's host)."""
-    return current_app.config.get("PUBLIC_URL") or request.host_url.rstrip("/")
 
 
 @bp.post("/offices/<code>/tickets")
@@ -109,7 +105,7 @@ def _issue(code: str, data: dict, request_id: str | None):
             if earlier_id is not None:  # a repeated tap: the first ticket and its first job
                 ticket = s.get(Ticket, earlier_id)
                 job = printing.repeat_job(s, ticket, base_url) if device is not None else None
-                answer, status = _issued(s, ticket, job, repeated=True, base_url=base_url), 200
+                answer, status = issued_answer(s, ticket, job, repeated=True, base_url=base_url), 200
             else:
                 estimate = None
                 if service is not None and service.active:  # else insert_ticket refuses it
@@ -124,7 +120,7 @@ def _issue(code: str, data: dict, request_id: str | None):
                     ticket, row = insert_ticket(s, office, service, service_code, channel="staff", **kwargs)
                     audit.insert_rows(s, [row])
                     job = None
-                answer, status = _issued(s, ticket, job, estimate=estimate, office=office, base_url=base_url), 201
+                answer, status = issued_answer(s, ticket, job, estimate=estimate, office=office, base_url=base_url), 201
         return jsonify(answer), status
     finally:
         s.close()
@@ -136,16 +132,6 @@ def estimate_figures() -> FiguresCache:
     if cache is None:
         cache = current_app.extensions.setdefault("loket_estimate_figures", FiguresCache())
     return cache
-
-
-def _issued(s, ticket, job: dict | None, repeated: bool = False, estimate=None, office=None,
-            base_url: str | None = None) -> dict:
-    """The issue answer (shape in :func:`issue`'s OpenAPI block; also the kiosk check-in's,
-    ``api.checkin``); ``ticket`` a ``Ticket`` or a new ``issuing.NewTicket``; ``base_url``
-    default :func:`public_url`."""
-    return {"ticket": ticket_status(s, ticket, estimate=estimate, office=office),
-            "status_url": printing.status_url(base_url or public_url(), ticket),
-            "print": {"job_id": job["job_id"]} if job else None, "repeated": repeated}
 
 
 @bp.get("/tickets/<public_id>")
