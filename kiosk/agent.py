@@ -28,7 +28,8 @@ one twice, and prints them in the order the numbers were taken):
 - **Journal** (:mod:`kiosk.journal`, ``--journal``): a job is journaled "started" before its
   bytes are sent and "printed" once the printer confirmed it, before the result is
   reported. A job journaled printed is never printed again: pulled in a backlog it is
-  reported printed instead. At start, a job left "started" (the agent died between sending
+  reported printed instead (once per job: the ids re-reported are remembered for the last
+  ``journal.keep`` jobs, as many finished jobs as the journal itself keeps). At start, a job left "started" (the agent died between sending
   it and the confirmation) is taken as printed when the printer is printable then (a
   duplicate would be taken by the next citizen; a missing slip is covered by the ticket on
   the kiosk screen), and reprinted marked "CETAK ULANG / REPRINT" when it is not.
@@ -51,6 +52,8 @@ import logging
 import sys
 import threading
 import time
+
+from cachetools import LRUCache
 
 from drivers.errors import DeviceUnavailable
 from drivers.printer.base import PrinterState, PrinterStatus, PrintInterrupted, TicketPrinter
@@ -89,6 +92,12 @@ class KioskAgent(StationAgent):
     before it prints. ``camera``/``scanner``: the kiosk's own QR camera (FrameSource) and
     barcode scanner (ScannerReader), both optional; ``decoder``, ``fps``, ``hold_s``: see
     :class:`kiosk.scanning.KioskScanning`. Other options: see StationAgent.
+
+    Memory stays bounded however long the kiosk runs: the journal keeps ``journal.keep``
+    finished jobs (plus the unfinished ones), the ids of finished jobs whose result was
+    reported again after a backlog are remembered for the last ``journal.keep`` of them
+    (a count of jobs; an LRU cache), the results awaiting the server's ack are forgotten
+    once acked, and the scanner's histories are bounded (``KioskScanning``).
     """
 
     name = "kiosk"
@@ -110,7 +119,9 @@ class KioskAgent(StationAgent):
         self._backlog_sid: str | None = None  # the connection whose backlog is merged
         self._backlog_wanted = threading.Event()
         self._unacked: set[str] = set()  # job ids whose result the server has not acked
-        self._rereported: set[str] = set()  # finished jobs reported again after a backlog
+        # finished jobs reported again after a backlog: the last journal.keep of them (the
+        # journal forgets older finished jobs too; at worst a result is reported once more)
+        self._rereported: LRUCache[str, bool] = LRUCache(maxsize=self.journal.keep)
         self._blocked = False
         self._printer_status: PrinterStatus | None = None
         self._next_poll = 0.0
@@ -183,7 +194,7 @@ class KioskAgent(StationAgent):
         entry = self.journal.entry(job)
         if entry is not None and entry.state in FINISHED:
             if pulled and job["job_id"] not in self._unacked and job["job_id"] not in self._rereported:
-                self._rereported.add(job["job_id"])
+                self._rereported[job["job_id"]] = True
                 self._report(job, entry.state == PRINTED, None if entry.state == PRINTED else entry.why or "dropped")
             else:
                 log.info("print job %s already %s: not printed again", job["job_id"], entry.state)

@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+from collections import deque
 from pathlib import Path
 
 from drivers.qr.decoders import Decoder
@@ -29,6 +30,9 @@ log = logging.getLogger(__name__)
 
 #: Seconds a code must be out of view (or unscanned) before it is reported again.
 DEFAULT_HOLD_S = 3.0
+#: Scans kept in :attr:`KioskScanning.reported` and :attr:`KioskScanning.answers` (the last
+#: ones, a count): diagnostics and tests only; the server keeps the record of every scan.
+SCAN_HISTORY = 1000
 
 
 class KioskScanning(CodeReading):
@@ -40,15 +44,20 @@ class KioskScanning(CodeReading):
     ``decoder``: QR decoder for the camera (default zxing-cpp). ``fps``: decodes per second
     (0: every frame). ``hold_s``: dedupe window (s). ``retry_s``/``max_retry_s``: back-off
     (s) for reopening a lost device. Health keys are "camera" and "scanner".
+
+    ``reported`` (scan payloads queued for the server) and ``answers`` ((scan, the server's
+    ack) as they come) hold the last ``history`` of each (a count of scans, default
+    :data:`SCAN_HISTORY`; older ones are forgotten), so memory stays bounded however
+    long the agent runs.
     """
 
     def __init__(self, agent, *, camera: FrameSource | None = None, scanner: ScannerReader | None = None,
                  decoder: Decoder | None = None, fps: float = 10.0, hold_s: float = DEFAULT_HOLD_S,
-                 retry_s: float = 1.0, max_retry_s: float = 30.0) -> None:
+                 retry_s: float = 1.0, max_retry_s: float = 30.0, history: int = SCAN_HISTORY) -> None:
         super().__init__(agent, self._report, camera=camera, scanner=scanner, decoder=decoder, fps=fps,
                          hold_s=hold_s, retry_s=retry_s, max_retry_s=max_retry_s)
-        self.reported: list[dict] = []  # every scan queued for the server, in order
-        self.answers: list[tuple[dict, object]] = []  # (scan, the server's ack) as they come
+        self.reported: deque[dict] = deque(maxlen=history)  # the last scans queued for the server, in order
+        self.answers: deque[tuple[dict, object]] = deque(maxlen=history)  # (scan, the server's ack) as they come
         self._lock = threading.Lock()
 
     def _report(self, code: str, source: str, device: str) -> None:

@@ -143,3 +143,35 @@ def test_a_job_left_started_at_restart(tmp_path, printer_state, expected):
         finally:
             agent.stop()
     assert PrintJournal(path).unfinished() == []
+
+
+def test_re_reported_jobs_are_remembered_within_the_journals_bound_and_never_printed_again():
+    """10 000 finished jobs each listed in two backlogs: each result is reported again once,
+    nothing prints again, and the agent remembers at most ``journal.keep`` re-reported ids."""
+    from drivers.printer.simulator import SimulatedPrinter
+
+    journal = PrintJournal(None, keep=50)
+    printer = SimulatedPrinter()
+    agent = KioskAgent("http://127.0.0.1:9", "lkd_x", printer, journal=journal)  # never started: no server
+    reports: list[str] = []
+
+    def send(event, payload, on_ack=None):  # the server, acking each result at once
+        assert event == "print_result" and payload["ok"] is True
+        reports.append(payload["job_id"])
+        on_ack({"ok": True})
+
+    agent.send = send
+    for n in range(10_000):
+        journal.started(job(n))
+        journal.printed(job(n))
+        with agent._jobs_lock:
+            agent._take(dict(job(n)), pulled=True)  # listed in a backlog: its result reported again
+            agent._take(dict(job(n)), pulled=True)  # and in the next one: not again
+        assert len(agent._rereported) <= journal.keep
+    assert reports == [f"t{n}-1" for n in range(10_000)]
+    assert len(agent._rereported) == journal.keep == 50 and len(journal) <= 2 * journal.keep
+    with agent._jobs_lock:  # the last ones, listed again: neither reported nor queued
+        for n in range(10_000 - journal.keep, 10_000):
+            agent._take(dict(job(n)), pulled=True)
+    assert len(reports) == 10_000 and agent.pending_jobs() == [] and agent.pending_reports() == 0
+    assert printer.printed == []

@@ -297,3 +297,28 @@ def test_kiosk_page_opens_check_in_prefilled_when_the_agent_scans(site, page_fac
     finally:
         agent.stop()
         pair.stop()
+
+
+def test_scan_histories_stay_bounded_and_a_code_in_view_is_sent_once(tmp_path):
+    """10 000 bookings scanned while one code stays under the scanner: ``reported`` and
+    ``answers`` keep the last ``history`` scans, and each code goes to the server once."""
+    from kiosk.scanning import KioskScanning
+
+    sent: list[str] = []
+
+    def send(event, payload, on_ack=None):  # the server, acking each scan at once
+        assert event == "scan"
+        sent.append(payload["code"])
+        on_ack({"ok": True, "scan": {"code_kind": "booking"}})
+
+    scanning = KioskScanning(SimpleNamespace(send=send), scanner=ScannerReader(str(tmp_path / "none")),
+                             hold_s=3.0, history=50)
+    for i in range(10_000):
+        now = i * 0.01
+        codes = ["held", f"LKB1.{i}"]
+        assert scanning.handle_codes(codes, "scanner", now=now) == (codes if i == 0 else [f"LKB1.{i}"])
+        assert scanning.handle_codes([f"LKB1.{i}"], "scanner", now=now + 0.005) == []  # scanned twice: once
+    assert sent == ["held"] + [f"LKB1.{i}" for i in range(10_000)]
+    assert len(scanning.reported) == len(scanning.answers) == 50
+    assert [r["code"] for r in scanning.reported] == [f"LKB1.{i}" for i in range(9_950, 10_000)]
+    assert [scan["code"] for scan, _answer in scanning.answers] == [f"LKB1.{i}" for i in range(9_950, 10_000)]
