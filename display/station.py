@@ -40,12 +40,19 @@ from .leds import LedOutputs, counter_text
 
 log = logging.getLogger("display.agent")
 
+#: Keypad outcomes kept in :attr:`DisplayAgent.results` (the last ones; diagnostics, tests).
+RESULT_HISTORY = 100
+
 
 class DisplayAgent(LedOutputs, KeypadInputs, StationAgent):
     """The display station: LEDs by counter number, keypads with their address mapping.
 
     ``leds``: counter number → LedDisplay; ``keypads``: KeypadBindings. Timing options
     are described in the module docstring; the rest go to :class:`StationAgent`.
+
+    Memory stays bounded however long it runs: ``results`` keeps the last
+    :data:`RESULT_HISTORY` keypad outcomes (a count of presses), presses are dropped from
+    their queue once handled, and the LED and keypad state is one entry per counter.
     """
 
     name = "display"
@@ -59,7 +66,7 @@ class DisplayAgent(LedOutputs, KeypadInputs, StationAgent):
         self.keypads = list(keypads)
         self.flash_s, self.repeat_guard_s, self.retry_s = flash_s, repeat_guard_s, retry_s
         self.refresh_s, self.press_ttl_s, self.hole_grace_s = refresh_s, press_ttl_s, hole_grace_s
-        self.results: deque[dict] = deque(maxlen=100)  # last keypad outcomes (diagnostics, tests)
+        self.results: deque[dict] = deque(maxlen=RESULT_HISTORY)  # last keypad outcomes (diagnostics, tests)
         self._state_lock = threading.Lock()
         self._desired = {n: IDLE_TEXT for n in self.leds}
         self._flashes: dict[int, list[tuple[str, float]]] = {}

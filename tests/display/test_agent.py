@@ -262,3 +262,20 @@ def test_command_line_builds_leds_on_shared_ports_and_keypads():
     with pytest.raises(SystemExit) as exit_info:
         main(["--help"])
     assert exit_info.value.code == 0
+
+
+def test_keypad_outcomes_stay_bounded_over_10000_presses():
+    """10 000 presses while the server is away: each is answered "offline" on its counter's
+    LED, ``results`` keeps the last RESULT_HISTORY of them and the LED state one per counter."""
+    from display.station import RESULT_HISTORY
+
+    leds = {n: SimpleNamespace() for n in range(1, 6)}  # never written: the agent is not started
+    agent = DisplayAgent("http://127.0.0.1:9", "t", leds=leds)
+    for i in range(10_000):
+        agent._send_press(i % 5 + 1, "next")
+        assert len(agent.results) <= RESULT_HISTORY
+    assert len(agent.results) == RESULT_HISTORY == 100
+    assert all(r == {"counter": r["counter"], "action": "next", "ok": False, "error": "offline"}
+               for r in agent.results)
+    assert [r["counter"] for r in agent.results][-5:] == [1, 2, 3, 4, 5]
+    assert sorted(agent._flashes) == [1, 2, 3, 4, 5]
