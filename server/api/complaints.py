@@ -10,7 +10,7 @@ first: reload), 429 ``too_many_requests`` / ``too_many_attempts``.
 """
 from __future__ import annotations
 
-from flask import abort, jsonify, request
+from flask import jsonify, request
 
 from ..models import Complaint, utcnow
 from ..ratelimit import rate_limited
@@ -138,45 +138,50 @@ def _target(data: dict) -> str:
     return value if isinstance(value, str) else ""
 
 
-_ACTIONS = {"answer": (answer, (_note,)), "escalate": (escalate, (_note,)), "reply": (reply, (_note,)),
-            "close": (close, (_note,)), "route": (route, (_target, _note))}
+def _complaint_action(action: str, summary: str, fn, *args) -> None:
+    """Register ``POST /complaints/<id>/<action>``: one operation per action, its own body
+    (``expected_version`` and ``note``; ``target`` for route) and answers; who may do it is
+    the service's rule (the staff role holding the contact at its stage)."""
+    def view(complaint_id: int):
+        return _act(complaint_id, fn, *args)
 
-
-@bp.post("/complaints/<int:complaint_id>/<action>")
-@require(roles=())
-def complaint_action(complaint_id: int, action: str):
-    """Move a contact, by the staff role holding it, at the version the officer saw:
-    ``answer`` (officer: an answer the citizen sees), ``escalate`` (officer → section head →
-    division head), ``route`` (officer; ``target`` editor | approval_chain | pickup, needs
-    the linked file), ``reply`` (the holder of an escalated or routed contact, back to the
-    officer), ``close`` (officer: the closing answer, the service report).
-    Body {"expected_version", "note", "target" (route only)}.
+    name = "complaint_" + action
+    view.__name__ = view.__qualname__ = name
+    required = "[expected_version, note, target]" if action == "route" else "[expected_version, note]"
+    target = ("\n                target: {type: string, enum: [editor, approval_chain, pickup]}"
+              if action == "route" else "")
+    view.__doc__ = f"""{summary}
+    Body {{"expected_version", "note"{', "target"' if action == "route" else ""}}}; answers the contact's staff detail.
     ---
     post:
+      summary: {summary.split(":")[0]!r}
       tags: [complaints]
       parameters:
-        - {in: path, name: complaint_id, required: true, schema: {type: integer}}
-        - {in: path, name: action, required: true, schema: {type: string, enum: [answer, escalate, route, reply, close]}}
+        - {{in: path, name: complaint_id, required: true, schema: {{type: integer}}}}
       requestBody:
         content:
           application/json:
             schema:
               type: object
-              required: [expected_version, note]
+              required: {required}
               properties:
-                expected_version: {type: integer}
-                note: {type: string, maxLength: 2000}
-                target: {type: string, enum: [editor, approval_chain, pickup]}
+                expected_version: {{type: integer}}
+                note: {{type: string, maxLength: 2000}}{target}
       responses:
-        200: {description: '{"complaint": staff detail}'}
-        403: {description: not the role holding the contact, or another office}
-        409: {description: 'invalid_state (closed, wrong stage, file not in the right state) or version_conflict'}
-        422: {description: validation_error (note, target, expected_version, resi_number)}
+        200: {{description: '{{"complaint": staff detail}}'}}
+        403: {{description: not the role holding the contact, or another office}}
+        409: {{description: 'invalid_state (closed, wrong stage, file not in the right state) or version_conflict'}}
+        422: {{description: validation_error (note, target, expected_version, resi_number)}}
     """
-    if action not in _ACTIONS:
-        abort(404)
-    fn, args = _ACTIONS[action]
-    return _act(complaint_id, fn, *args)
+    bp.post(f"/complaints/<int:complaint_id>/{action}", endpoint=name)(require(roles=())(view))
+
+
+_complaint_action("answer", "Answer the contact (officer): an answer the citizen sees.", answer, _note)
+_complaint_action("escalate", "Escalate the contact (officer -> section head -> division head).", escalate, _note)
+_complaint_action("route", "Route the contact (officer) to the editor, the approval chain or pickup; needs the "
+                  "linked file.", route, _target, _note)
+_complaint_action("reply", "Reply to the officer (the holder of an escalated or routed contact).", reply, _note)
+_complaint_action("close", "Close the contact (officer): the closing answer, the service report.", close, _note)
 
 
 # ---------------------------------------------------------------------------- public

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from ..models import COUNTER_ROLES, Call, Counter
 from ..security import current_actor, require
 from ..services import queue
-from ..services.errors import NotFound, ValidationError
+from ..services.errors import ValidationError
 from ..services.queue.access import current_ticket
 from ..services.queue.presenters import counter_public
 from ..services.snapshots import ticket_status
@@ -80,22 +80,6 @@ def get_counter(counter_id: int):
         return _answer(s, counter_id)
 
 
-ACTIONS = {
-    "open": lambda s, cid, a, d: queue.open_counter(s, cid, actor=a),
-    "pause": lambda s, cid, a, d: queue.pause_counter(s, cid, str(d.get("reason", "")), actor=a),
-    "resume": lambda s, cid, a, d: queue.resume_counter(s, cid, actor=a),
-    "close": lambda s, cid, a, d: queue.close_counter(s, cid, actor=a),
-    "call-next": lambda s, cid, a, d: queue.call_next(s, cid, actor=a, finish_current=bool(d.get("finish_current"))),
-    "recall": lambda s, cid, a, d: queue.recall(s, cid, actor=a),
-    "call": lambda s, cid, a, d: queue.call_specific(s, cid, _number(d), actor=a),
-    "skip": lambda s, cid, a, d: queue.skip(s, cid, actor=a),
-    "start": lambda s, cid, a, d: queue.start(s, cid, actor=a),
-    "finish": lambda s, cid, a, d: queue.finish(s, cid, actor=a),
-    "transfer": lambda s, cid, a, d: queue.transfer(
-        s, cid, str(d.get("service", "")), actor=a, to_front=_position(d) == "front"),
-}
-
-
 def _number(d: dict) -> str:
     number = str(d.get("number", "")).strip().upper()
     if not number or len(number) > 12:
@@ -110,31 +94,69 @@ def _position(d: dict) -> str:
     return position
 
 
-@bp.post("/counters/<int:counter_id>/<action>")
-@require(roles=tuple(COUNTER_ROLES))
-def act(counter_id: int, action: str):
-    """Run a console action on a counter the caller operates.
+def _act(counter_id: int, action: str, fn):
+    """Run ``fn(session, counter_id, actor, body)`` (one console action) in one transaction
+    and answer {"counter", "ticket"} after it. The office scope is checked by the service
+    (``queue.access.counter_for_action``: the caller must operate this counter)."""
+    data = body()
+    with transaction() as s:
+        result = fn(s, counter_id, current_actor(), data)
+        answer = _answer_after(s, counter_id, action, result)
+    return jsonify(answer)
 
-    ``action``: open | pause {"reason"} | resume | close | call-next {"finish_current": bool}
-    | recall | call {"number": "A012"} | skip | start | finish | transfer {"service": code,
-    "position": "front"|"back"}. Answers {"counter", "ticket"} after the action.
-    ---
-    post:
-      tags: [counters]
-      parameters:
-        - {in: path, name: counter_id, required: true, schema: {type: integer}}
-        - {in: path, name: action, required: true, schema: {type: string, enum: [open, pause, resume, close, call-next, recall, call, skip, start, finish, transfer]}}
+
+#: The OpenAPI block shared by every console action (each adds its own summary and body).
+_ANSWERS = """
       responses:
         200: {description: '{"counter", "ticket"}'}
         403: {description: not the officer of this counter}
         404: {description: queue empty or unknown number}
         409: {description: counter busy, closed, or ticket in another state}
-    """
-    fn = ACTIONS.get(action)
-    if fn is None:
-        raise NotFound(f"unknown action {action!r}")
-    data = body()
-    with transaction() as s:
-        result = fn(s, counter_id, current_actor(), data)  # office scope: queue.access.counter_for_action
-        answer = _answer_after(s, counter_id, action, result)
-    return jsonify(answer)
+"""
+
+
+def _console_action(action: str, summary: str, fn, body_schema: str = "") -> None:
+    """Register ``POST /counters/<id>/<action>``: one operation per console action, with its
+    own request body (``body_schema``: the OpenAPI YAML of the JSON body, or none) and the
+    counter roles' permission."""
+    def view(counter_id: int):
+        return _act(counter_id, action, fn)
+
+    name = "counter_" + action.replace("-", "_")
+    view.__name__ = view.__qualname__ = name
+    request_body = ("      requestBody:\n        content:\n          application/json:\n            schema:\n"
+                    + "\n".join("              " + line for line in body_schema.strip().splitlines()) + "\n"
+                    if body_schema else "")
+    view.__doc__ = (f"{summary}\n\nAnswers {{\"counter\", \"ticket\"}} after the action.\n---\npost:\n"
+                    f"      summary: {summary.split(';')[0].rstrip('.')!r}\n      tags: [counters]\n"
+                    f"      parameters: [{{in: path, name: counter_id, required: true, schema: {{type: integer}}}}]\n"
+                    + request_body + _ANSWERS.lstrip("\n"))
+    bp.post(f"/counters/<int:counter_id>/{action}", endpoint=name)(require(roles=tuple(COUNTER_ROLES))(view))
+
+
+_console_action("open", "Open the counter (the officer signs in at it).",
+                lambda s, cid, a, d: queue.open_counter(s, cid, actor=a))
+_console_action("pause", "Pause the counter; body {\"reason\"}.",
+                lambda s, cid, a, d: queue.pause_counter(s, cid, str(d.get("reason", "")), actor=a),
+                "type: object\nproperties: {reason: {type: string, maxLength: 200}}")
+_console_action("resume", "Resume a paused counter.", lambda s, cid, a, d: queue.resume_counter(s, cid, actor=a))
+_console_action("close", "Close the counter.", lambda s, cid, a, d: queue.close_counter(s, cid, actor=a))
+_console_action("call-next", "Call the next ticket by the queue rules; body {\"finish_current\": true} first "
+                "finishes the ticket being served.",
+                lambda s, cid, a, d: queue.call_next(s, cid, actor=a, finish_current=bool(d.get("finish_current"))),
+                "type: object\nproperties: {finish_current: {type: boolean}}")
+_console_action("recall", "Call the current ticket again (the TV speaks it again).",
+                lambda s, cid, a, d: queue.recall(s, cid, actor=a))
+_console_action("call", "Call one waiting ticket by its number; body {\"number\": \"A012\"}.",
+                lambda s, cid, a, d: queue.call_specific(s, cid, _number(d), actor=a),
+                "type: object\nrequired: [number]\nproperties: {number: {type: string, maxLength: 12}}")
+_console_action("skip", "Skip the called ticket (the citizen did not come).",
+                lambda s, cid, a, d: queue.skip(s, cid, actor=a))
+_console_action("start", "Start serving the called ticket.", lambda s, cid, a, d: queue.start(s, cid, actor=a))
+_console_action("finish", "Finish the ticket being served.", lambda s, cid, a, d: queue.finish(s, cid, actor=a))
+_console_action("transfer", "Transfer the current ticket to another service's line; body {\"service\": code, "
+                "\"position\": \"front\" | \"back\"}.",
+                lambda s, cid, a, d: queue.transfer(s, cid, str(d.get("service", "")), actor=a,
+                                                    to_front=_position(d) == "front"),
+                "type: object\nrequired: [service]\nproperties:\n  service: {type: string, maxLength: 200}\n"
+                "  position: {type: string, enum: [front, back]}")

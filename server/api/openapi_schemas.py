@@ -53,8 +53,6 @@ REQUEST_BODIES = {
     "api.add_staff": _obj(["username", "password", "role"], username=_S, password=_S, full_name=_S, office=_S,
                           role={"enum": ["front_office", "section_head", "division_head", "head_of_office",
                                          "activation_officer", "pickup_officer", "manager", "admin", "system_admin"]}),
-    "api.act": _obj(reason=_S, finish_current={"type": "boolean"}, number=_S, service=_S,
-                    position={"enum": ["front", "back"]}),
     "api.cancel": _obj(reason=_S),
     "api.reprint": _obj(device_id={"type": "integer", "nullable": True, "minimum": 0, "maximum": INT4_MAX}),
     "api.create_booking": _obj(["service", "nik"], service=_S, nik=_S, name=_S, phone=_S, email=_S, date=_S,

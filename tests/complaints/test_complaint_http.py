@@ -71,8 +71,13 @@ def test_staff_api_from_registration_to_report(live_server):
     assert report["totals"]["resolution"]["count"] == 1
     assert manager.get(f"{base}/offices/DEMO/reports/complaints?from=2026-13-01").status_code == 422
     paths = requests.get(f"{live_server.url}/api/openapi.json", timeout=10).json()["paths"]
-    assert {"/api/v1/offices/{code}/complaints", "/api/v1/complaints/{complaint_id}/{action}",
-            "/api/v1/offices/{code}/reports/complaints", "/api/v1/offices/{code}/complaints/status"} <= set(paths)
+    assert {"/api/v1/offices/{code}/complaints", "/api/v1/offices/{code}/reports/complaints",
+            "/api/v1/offices/{code}/complaints/status"} <= set(paths)
+    # one operation per action, each with its own body (issue 14)
+    assert {f"/api/v1/complaints/{{complaint_id}}/{a}" for a in ("answer", "escalate", "route", "reply", "close")} \
+        <= set(paths)
+    route = paths["/api/v1/complaints/{complaint_id}/route"]["post"]["requestBody"]["content"]["application/json"]
+    assert "target" in route["schema"]["required"]
     anonymous = requests.get(f"{base}/offices/DEMO/complaints", timeout=10)
     assert anonymous.status_code == 401
 

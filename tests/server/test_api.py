@@ -154,9 +154,24 @@ def test_openapi_document_lists_the_api(app):
     doc = app.test_client().get("/api/openapi.json").get_json()
     assert doc["openapi"].startswith("3.")
     paths = doc["paths"]
-    for path in ("/api/v1/offices/{code}/tickets", "/api/v1/counters/{counter_id}/{action}", "/api/v1/tickets/{public_id}"):
+    for path in ("/api/v1/offices/{code}/tickets", "/api/v1/tickets/{public_id}"):
         assert path in paths
     assert "post" in paths["/api/v1/offices/{code}/tickets"]
+    # one operation per console action, each with its own body (issue 14), no RPC-style {action}
+    actions = ("open", "pause", "resume", "close", "call-next", "recall", "call", "skip", "start", "finish",
+               "transfer")
+    assert {f"/api/v1/counters/{{counter_id}}/{a}" for a in actions} <= set(paths)
+    assert not any("{action}" in p for p in paths)
+    body = paths["/api/v1/counters/{counter_id}/call"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    assert body["required"] == ["number"]
+    transfer = paths["/api/v1/counters/{counter_id}/transfer"]["post"]["requestBody"]["content"]["application/json"]
+    assert transfer["schema"]["properties"]["position"]["enum"] == ["front", "back"]
+
+
+def test_an_unknown_console_action_is_a_json_404(app):
+    cid = counter_id(app, 1)
+    r = post(staff_client(app, "fo1"), f"/api/v1/counters/{cid}/fly", {})
+    assert r.status_code == 404 and r.get_json()["error"] == "not_found"
 
 
 def test_a_repeated_tap_returns_the_same_ticket(app):
