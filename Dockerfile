@@ -20,7 +20,9 @@ RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends espeak-ng \
  && rm -rf /var/lib/apt/lists/*
 COPY --from=build /wheels /wheels
-RUN pip install --no-cache-dir /wheels/*.whl && rm -rf /wheels
+# The server set only (loket[server], pyproject.toml): no OpenCV, QR decoders, serial or
+# printer libraries, no card stack; those are the station PCs' (loket[station]).
+RUN pip install --no-cache-dir "$(echo /wheels/loket-*.whl)[server]" && rm -rf /wheels
 RUN useradd --system --create-home --uid 10001 --user-group loket \
  && mkdir -p /data && chown loket:loket /data
 USER loket

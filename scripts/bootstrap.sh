@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Create .venv (with python3, or $PYTHON) if missing and install Loket editable with its
-# extras ($EXTRAS, default "test"; the test command adds "smartcard", which builds pyscard
-# and needs swig + libpcsclite-dev from system-deps.sh). Idempotent and fast: skipped while
+# extras ($EXTRAS, default "test"). The extras (pyproject.toml) match the machines: the core
+# is the server ("server" names it), "station" adds the device libraries (OpenCV, zxing-cpp,
+# pyzbar, pyserial, python-escpos), "demo" is server + station (scripts/demo.sh), "test" is
+# server + station + the test tools; the test command adds "smartcard", which builds pyscard
+# and needs swig + libpcsclite-dev from system-deps.sh. Idempotent and fast: skipped while
 # .venv/.installed-<extras>-<sha256 of pyproject.toml> exists.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -4,7 +4,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-bash scripts/bootstrap.sh
+# loket[demo] = the server + the station set: `loket demo` runs the kiosk, printer, display
+# and activation agents in its own process, on simulated devices that use the station's
+# libraries (python-escpos, OpenCV, zxing-cpp). A .venv set up by the test command (test
+# includes server + station) would do too, but its stamp names other extras.
+EXTRAS="${EXTRAS:-demo}" bash scripts/bootstrap.sh
 
 # Voice calls need espeak-ng; everything else works without it.
 if ! command -v espeak-ng >/dev/null 2>&1; then

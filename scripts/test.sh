@@ -10,6 +10,7 @@ bash scripts/system-deps.sh
 echo "test: services"
 bash scripts/services.sh
 echo "test: virtualenv"
+# test = server + station + the test tools (pyproject.toml); smartcard builds pyscard.
 EXTRAS=test,smartcard bash scripts/bootstrap.sh
 
 echo "test: docker-compose config"
