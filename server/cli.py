@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
@@ -55,10 +56,30 @@ def demo(host: str, port: int, data_dir: str | None, real_hours: bool) -> None:
     loket.socketio.run(app, host=host, port=port, log_output=False, use_reloader=False)
 
 
+#: what the station extra installs (``loket[station]``; pyscard: ``loket[smartcard]``), by import name
+STATION_LIBRARIES = frozenset({"escpos", "serial", "cv2", "numpy", "pyzbar", "zxingcpp", "smartcard"})
+
+
+@contextmanager
+def _station_libraries(what: str):
+    """Turn a missing device library into a clear error naming the extra to install (a
+    server-only install, ``loket[server]``, has none of them); other errors pass."""
+    try:
+        yield
+    except ModuleNotFoundError as exc:
+        if (exc.name or "").split(".")[0] not in STATION_LIBRARIES:
+            raise
+        extra = "loket[demo]" if what == "loket demo" else "loket[station]"
+        card = " and loket[smartcard] for the card reader" if exc.name.startswith("smartcard") else ""
+        raise click.ClickException(f"{what} runs station devices and needs their libraries ({exc.name} is not "
+                                   f"installed): pip install '{extra}'{card}") from exc
+
+
 def _start_demo_agents(app, base: str, seeded: dict) -> None:
     """Run the station agents in this process on simulated devices (drivers/*/simulator)."""
-    from kiosk.agent import start_demo_agent
-    from activation.agent import start_demo_activation_agent
+    with _station_libraries("loket demo"):
+        from activation.agent import start_demo_activation_agent
+        from kiosk.agent import start_demo_agent
 
     start_demo_agent(app, base, seeded["tokens"]["kiosk"], scanner=True)  # booking QR scanner: <data>/kiosk-scanner
     start_demo_agent(app, base, seeded["tokens"]["counter_printer"], key="counter_printer")
@@ -216,8 +237,10 @@ def agent(kind: str, args: tuple[str, ...]) -> None:
     """
     import importlib
 
-    module = importlib.import_module(AGENT_MODULES[kind])
-    sys.exit(module.main(list(args)) or 0)
+    with _station_libraries(f"loket agent {kind}"):  # also a device library imported when a device opens
+        module = importlib.import_module(AGENT_MODULES[kind])
+        code = module.main(list(args)) or 0
+    sys.exit(code)
 
 
 @cli.command("staff-add")
