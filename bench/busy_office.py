@@ -257,7 +257,7 @@ def main() -> None:
             connected += out.get(timeout=CONNECT_TIMEOUT_S)[1]
     except queue.Empty:
         stop.set()
-        raise SystemExit(f"TVs not connected within {CONNECT_TIMEOUT_S:.0f} s ({connected} so far)")
+        raise SystemExit(f"TVs not connected within {CONNECT_TIMEOUT_S:.0f} s ({connected} so far)") from None
     time.sleep(2.0)
     t0 = time.time()
     until = t0 + args.seconds

@@ -160,7 +160,7 @@ def main() -> None:
                 connected[k] += v
     except queue.Empty:
         stop.set()
-        raise SystemExit(f"clients not connected within {CONNECT_TIMEOUT_S:.0f} s ({connected} so far)")
+        raise SystemExit(f"clients not connected within {CONNECT_TIMEOUT_S:.0f} s ({connected} so far)") from None
     t_conn = time.time() - t_conn
     time.sleep(2.0)
     session, cid = officer(base, env["BENCH_FO_PASSWORD"])

@@ -35,7 +35,7 @@ from sqlalchemy import insert, select  # noqa: E402
 from server.db import Database  # noqa: E402
 from server.migrations import upgrade  # noqa: E402
 from server.models import (  # noqa: E402
-    Activation, Application, Call, Counter, Device, Office, Service, StaffUser, Ticket, counter_services,
+    Activation, Application, Call, Counter, Device, Office, Service, Ticket, counter_services,
 )
 from server.services.accounts import create_staff  # noqa: E402
 from server.services.actors import SYSTEM  # noqa: E402

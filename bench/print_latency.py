@@ -78,7 +78,7 @@ def main() -> None:
         sim.wait_for_tickets(1, timeout=WARMUP_TIMEOUT_S)
     except TimeoutError:
         raise SystemExit(f"no ticket at the printer within {WARMUP_TIMEOUT_S:.0f} s; agent log:\n"
-                         + (tmp / "agent.log").read_text()[-2000:])
+                         + (tmp / "agent.log").read_text()[-2000:]) from None
     load_avg = os.getloadavg()[0]
     latencies, posts, missing = [], [], []
     deadline = time.monotonic() + args.duration

@@ -51,9 +51,7 @@ import logging
 import statistics
 import sys
 import tempfile
-import threading
 import time
-from datetime import datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent

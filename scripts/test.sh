@@ -26,6 +26,13 @@ export LOKET_TEST_ARTIFACTS="$PWD/test-artifacts"
 export PYTHONDONTWRITEBYTECODE=1
 mkdir -p "$LOKET_TEST_ARTIFACTS"
 
+echo "test: ruff"
+# the lint rules are pyproject.toml's [tool.ruff]: errors that are bugs (pyflakes, bugbear)
+if ! .venv/bin/ruff check .; then
+  echo "test: FAILED: ruff" >&2
+  exit 1
+fi
+
 echo "test: pytest $*"
 status=0
 .venv/bin/python -m pytest "$@" </dev/null || status=$?

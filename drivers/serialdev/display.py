@@ -195,16 +195,16 @@ class SerialLedDisplay(LedDisplay):
                 self._exchange(frame)
             except DeviceUnavailable as first:
                 if not was_open:
-                    raise self._failed(DisplayState.OFFLINE, first)
+                    raise self._failed(DisplayState.OFFLINE, first) from first
                 # The port was open but is dead (unplugged and plugged back): reopen once now.
                 try:
                     self._exchange(frame)
                 except DeviceUnavailable as exc:
-                    raise self._failed(DisplayState.OFFLINE, exc)
+                    raise self._failed(DisplayState.OFFLINE, exc) from exc
                 except DeviceError as exc:
-                    raise self._failed(DisplayState.ERROR, exc)
+                    raise self._failed(DisplayState.ERROR, exc) from exc
             except DeviceError as exc:
-                raise self._failed(DisplayState.ERROR, exc)
+                raise self._failed(DisplayState.ERROR, exc) from exc
         self._shown = text
         self._status = DisplayStatus(DisplayState.OK, "", utcnow())
 

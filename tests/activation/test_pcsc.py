@@ -23,7 +23,7 @@ from drivers.smartcard import CardEventKind, CardWatcher
 from tests.support.pcsc_stack import PcscStack
 from tests.support.vicc import DEFAULT_ATR, VirtualCard
 from activation.agent import ActivationAgent
-from server.models import Activation, Application, CardBinding, Device, DeviceKind
+from server.models import Activation, CardBinding, Device, DeviceKind
 from server.models.audit import AuditEntry
 from tests.live import wait_for
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 import pytest
 from sqlalchemy import select
 
-from server.models import Counter, Office, StaffUser
+from server.models import Counter, Office
 from server.services.accounts import create_staff
 from server.services.actors import SYSTEM, Actor
 from server.services.catalog import DEMO_CATALOG, load_catalog_file

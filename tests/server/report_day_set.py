@@ -68,7 +68,7 @@ def play_days(database, office_id: int, seed: int = 7, per_day: int = 26, days=D
                 open_counter(s, counter_ids[number], actor=actor, now=opened)
             desks[number] = {"t": opened + timedelta(seconds=5), "opened": opened, "paused": False, "pauses": 0}
 
-        def issue_until(when: datetime) -> None:
+        def issue_until(when: datetime, issues=issues) -> None:  # this day's list
             while issues and issues[0][0] <= when:
                 at, service, prio = issues.pop(0)
                 with database.session() as s:

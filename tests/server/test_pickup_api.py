@@ -118,7 +118,7 @@ def test_every_refusal_code_is_answered_and_audited(app):
                              "unknown", "ktp_not_activated", "ktp_not_activated"]
     # Only pickup officers (and admins) of the office; only pickup stations.
     assert post(staff_client(app, "fo1"), f"/api/v1/pickup/{dev}/lookup", {"code": payload}).status_code == 403
-    assert post(ambil, f"/api/v1/pickup/999/lookup", {"code": payload}).status_code == 404
+    assert post(ambil, "/api/v1/pickup/999/lookup", {"code": payload}).status_code == 404
     assert post(ambil, f"/api/v1/pickup/{dev}/lookup", {}).status_code == 422
 
 
