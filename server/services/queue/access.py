@@ -47,6 +47,18 @@ def current_ticket(session: Session, counter: Counter) -> Ticket | None:
     return session.scalars(_current_statement(), {"counter_id": counter.id}).first()
 
 
+def current_tickets(session: Session, counter_ids: list[int]) -> dict[int, Ticket]:
+    """For reading only (nothing locked): the ticket called to or being served at each of
+    ``counter_ids``, one query for all; {counter id: Ticket}, counters without one absent
+    (of two at a counter, which never happens, the last called, as :func:`current_ticket`)."""
+    if not counter_ids:
+        return {}
+    rows = session.scalars(select(Ticket).where(Ticket.counter_id.in_(counter_ids),
+                                                Ticket.status.in_(AT_COUNTER_STATUSES))
+                           .order_by(Ticket.called_at)).all()
+    return {t.counter_id: t for t in rows}
+
+
 def require_current(session: Session, counter: Counter, *statuses: str) -> Ticket:
     """The counter's current ticket, which must be in one of ``statuses``.
 
