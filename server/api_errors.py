@@ -33,6 +33,7 @@ from flask import Flask, current_app, jsonify, request
 from sqlalchemy.exc import DataError, DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException
 
+from .i18n.catalogs import LANGUAGES
 from .services.errors import LoketError
 
 log = logging.getLogger(__name__)
@@ -58,9 +59,21 @@ def http_error(exc: HTTPException):
     return body
 
 
+def api_language() -> str:
+    """The language of an API answer: ``?lang=``, then the ``loket_lang`` cookie (the
+    language chosen on the pages), then ``Accept-Language``, then Indonesian."""
+    for lang in (request.args.get("lang"), request.cookies.get("loket_lang")):
+        if lang in LANGUAGES:
+            return lang
+    return request.accept_languages.best_match(LANGUAGES) or "id"
+
+
 def loket_error(exc: LoketError):
-    """A domain error raised outside an API view: its status, the API's shape."""
-    body = {"error": exc.code, "message": exc.message}
+    """A domain error (in an API view or outside one): its status, the API's shape
+    ``{"error", "message", "details"?}``; a message from the catalogs (raised with a key) in
+    the caller's language (:func:`api_language`), a literal as it is."""
+    message = exc.text(api_language()) if exc.key is not None else exc.message
+    body = {"error": exc.code, "message": message}
     if exc.details:
         body["details"] = exc.details
     return jsonify(body), exc.http_status

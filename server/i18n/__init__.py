@@ -7,29 +7,9 @@ once. The language comes from ``?lang=``, then the ``loket_lang`` cookie, then t
 """
 from __future__ import annotations
 
-import json
-from functools import lru_cache
-from pathlib import Path
-
 from flask import Flask, g, request
 
-HERE = Path(__file__).resolve().parent
-LANGUAGES = ("id", "en")
-
-
-@lru_cache(maxsize=None)
-def catalog(lang: str) -> dict[str, str]:
-    """The messages of ``lang`` ("id" or "en") as a dict key → text (all area files merged)."""
-    merged: dict[str, str] = {}
-    for path in sorted((HERE / lang).glob("*.json")):
-        merged.update(json.loads(path.read_text(encoding="utf-8")))
-    return merged
-
-
-def translate(key: str, lang: str, **params) -> str:
-    """The text of ``key`` in ``lang`` with ``{name}`` placeholders filled from ``params``."""
-    text = catalog(lang).get(key) or catalog("id").get(key) or key
-    return text.format(**params) if params else text
+from .catalogs import LANGUAGES, bilingual, catalog, translate  # noqa: F401  (re-exported)
 
 
 def current_language() -> str:

@@ -23,16 +23,16 @@ def counter_for_action(session: Session, counter_id: int, actor: Actor, *, must_
     """
     counter = lock_counter(session, counter_id)
     if counter is None:
-        raise NotFound("counter not found")
+        raise NotFound(key="error.counter.not_found")
     if actor.type in ("staff", "device") and not actor.may_access(counter.office_id):
-        raise Forbidden("counter belongs to another office")
+        raise Forbidden(key="error.counter.other_office")
     if actor.type == "staff":
         if not actor.is_admin and counter.officer_id != actor.id:
-            raise Forbidden("you are not the officer of this counter")
+            raise Forbidden(key="error.counter.not_your_counter")
     elif actor.type not in ("device", "system"):
-        raise Forbidden("not allowed")
+        raise Forbidden(key="error.not_allowed")
     if must_be_open and counter.state != CounterState.OPEN.value:
-        raise CounterNotOpen(f"counter {counter.number} is {counter.state}")
+        raise CounterNotOpen(key="error.counter.not_open", params={"number": counter.number, "state": counter.state})
     return counter
 
 
@@ -66,9 +66,10 @@ def require_current(session: Session, counter: Counter, *statuses: str) -> Ticke
     """
     ticket = current_ticket(session, counter)
     if ticket is None:
-        raise InvalidState(f"counter {counter.number} has no ticket")
+        raise InvalidState(key="error.counter.no_ticket", params={"number": counter.number})
     if statuses and ticket.status not in statuses:
-        raise InvalidState(f"ticket {ticket.display_number} is {ticket.status}")
+        raise InvalidState(key="error.ticket.in_state",
+                           params={"number": ticket.display_number, "status": ticket.status})
     return ticket
 
 

@@ -68,7 +68,8 @@ def call_next(
     batch = writes.Batch(session)  # PostgreSQL: the finish is written with the call, in one statement
     if current is not None:
         if not finish_current:
-            raise CounterBusy(f"ticket {current.display_number} is still {current.status} at this counter")
+            raise CounterBusy(key="error.counter.busy_with",
+                              params={"number": current.display_number, "status": current.status})
         finished.append(_finish(session, counter, current, actor, now, batch))
     ticket = pick_next(session, counter, QueueRules.for_office(counter.office), now)
     if ticket is None:
@@ -76,7 +77,7 @@ def call_next(
             batch.audit(finished)
             batch.run()
             return None  # the finish stands; nobody is waiting
-        raise QueueEmpty("no ticket is waiting for this counter")
+        raise QueueEmpty(key="error.queue.empty")
     return _call(session, counter, ticket, actor, now, "call", audit_rows=finished, batch=batch)
 
 
@@ -91,7 +92,7 @@ def call_specific(
     now = now or utcnow()
     counter = counter_for_action(session, counter_id, actor)
     if current_ticket(session, counter) is not None:
-        raise CounterBusy("finish or skip the current ticket first")
+        raise CounterBusy(key="error.counter.finish_or_skip_first")
     day = queue_day(counter.office, now)
     ticket = session.scalars(
         select(Ticket).where(
@@ -100,11 +101,12 @@ def call_specific(
         ).order_by(Ticket.transfer_seq.desc()).limit(1).with_for_update()
     ).first()
     if ticket is None:
-        raise NotFound(f"ticket {number} not found today")
+        raise NotFound(key="error.ticket.not_found_today", params={"number": number})
     if ticket.service_id not in {s.id for s in counter.services}:
-        raise InvalidState(f"ticket {ticket.display_number} is not served at this counter")
+        raise InvalidState(key="error.ticket.other_counter", params={"number": ticket.display_number})
     if ticket.status not in (W, TicketStatus.NO_SHOW.value):
-        raise InvalidState(f"ticket {ticket.display_number} is {ticket.status}")
+        raise InvalidState(key="error.ticket.in_state",
+                           params={"number": ticket.display_number, "status": ticket.status})
     if ticket.status == TicketStatus.NO_SHOW.value:
         ticket.finished_at = None
         ticket.end_reason = None
@@ -229,11 +231,11 @@ def transfer(
         select(Service).where(Service.office_id == counter.office_id, Service.code == service_code)
     ).first()
     if target is None or not target.active:
-        raise NotFound(f"service {service_code!r} not found", field="service")
+        raise NotFound(key="error.service.not_found", params={"service": service_code}, field="service")
     if target.id == ticket.service_id:
-        raise ValidationError("the ticket is already in this service", field="service")
+        raise ValidationError(key="error.ticket.same_service", field="service")
     if ticket.day != queue_day(counter.office, now):
-        raise InvalidState(f"ticket {ticket.display_number} is of {ticket.day}: finish it (that day's queue is over)")
+        raise InvalidState(key="error.ticket.past_day", params={"number": ticket.display_number, "day": ticket.day})
     if to_front:
         front = session.scalar(
             select(func.min(Ticket.sort_key)).where(

@@ -34,22 +34,22 @@ def open_counter(session: Session, counter_id: int, *, actor: Actor, now: dateti
     """
     now = now or utcnow()
     if actor.type != "staff":
-        raise Forbidden("only staff can open a counter")
+        raise Forbidden(key="error.counter.staff_only")
     user = session.get(StaffUser, actor.id)
     if user is None or not user.active:
-        raise Forbidden("unknown or inactive user")
+        raise Forbidden(key="error.user.inactive")
     if user.role not in {r.value for r in COUNTER_ROLES}:
-        raise Forbidden("this role does not operate counters")
+        raise Forbidden(key="error.counter.role")
     counter = lock_counter(session, counter_id)
     if counter is None:
-        raise NotFound("counter not found")
+        raise NotFound(key="error.counter.not_found")
     if user.office_id not in (None, counter.office_id):
-        raise Forbidden("counter belongs to another office")
+        raise Forbidden(key="error.counter.other_office")
     if counter.officer_id not in (None, user.id) and counter.state != CLOSED:
-        raise InvalidState(f"counter {counter.number} is held by another officer")
+        raise InvalidState(key="error.counter.held", params={"number": counter.number})
     for other in session.scalars(select(Counter).where(Counter.officer_id == user.id, Counter.id != counter.id)):
         if current_ticket(session, other) is not None:
-            raise CounterBusy(f"finish the ticket at counter {other.number} first")
+            raise CounterBusy(key="error.counter.finish_other_first", params={"number": other.number})
         other.officer_id = None
         _set_state(session, other, actor, CLOSED, now)
     counter.officer_id = user.id
@@ -62,7 +62,7 @@ def pause_counter(session: Session, counter_id: int, reason: str, *, actor: Acto
     now = now or utcnow()
     reason = (reason or "").strip()
     if not reason or len(reason) > 200:
-        raise ValidationError("a pause needs a reason (1-200 characters)", field="reason")
+        raise ValidationError(key="error.counter.pause_reason", field="reason")
     counter = counter_for_action(session, counter_id, actor)
     counter.pause_reason = reason
     return _set_state(session, counter, actor, PAUSED, now, reason=reason)
@@ -73,7 +73,7 @@ def resume_counter(session: Session, counter_id: int, *, actor: Actor, now: date
     now = now or utcnow()
     counter = counter_for_action(session, counter_id, actor, must_be_open=False)
     if counter.state != PAUSED:
-        raise InvalidState(f"counter {counter.number} is {counter.state}, not paused")
+        raise InvalidState(key="error.counter.not_paused", params={"number": counter.number, "state": counter.state})
     counter.pause_reason = None
     return _set_state(session, counter, actor, OPEN, now)
 
@@ -83,7 +83,7 @@ def close_counter(session: Session, counter_id: int, *, actor: Actor, now: datet
     now = now or utcnow()
     counter = counter_for_action(session, counter_id, actor, must_be_open=False)
     if current_ticket(session, counter) is not None:
-        raise CounterBusy("finish, skip or transfer the current ticket first")
+        raise CounterBusy(key="error.counter.finish_first")
     counter.officer_id = None
     counter.pause_reason = None
     return _set_state(session, counter, actor, CLOSED, now)

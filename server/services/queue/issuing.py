@@ -147,17 +147,17 @@ def validate(office: Office, service: Service | None, service_code: str, *, prio
     no service ``service_code``), ServiceUnavailable (inactive), OfficeClosed (outside
     opening hours when the office enforces them, ``QueueRules.enforce_hours``)."""
     if request_id is not None and not (1 <= len(request_id) <= 64):
-        raise ValidationError("request_id must have 1-64 characters", field="request_id")
+        raise ValidationError(key="error.ticket.request_id", field="request_id")
     if priority_kind is not None and priority_kind not in PRIORITY_KINDS:
-        raise ValidationError(f"unknown priority kind {priority_kind!r}", field="priority_kind")
+        raise ValidationError(key="error.ticket.priority_kind", params={"kind": priority_kind}, field="priority_kind")
     if channel not in CHANNELS:
-        raise ValidationError(f"unknown channel {channel!r}", field="channel")
+        raise ValidationError(key="error.ticket.channel", params={"channel": channel}, field="channel")
     if service is None:
-        raise NotFound(f"service {service_code!r} not found", field="service")
+        raise NotFound(key="error.service.not_found", params={"service": service_code}, field="service")
     if not service.active:
-        raise ServiceUnavailable(f"service {service_code!r} is not available")
+        raise ServiceUnavailable(key="error.service.unavailable", params={"service": service_code})
     if QueueRules.for_office(office).enforce_hours and not is_open(office, now):
-        raise OfficeClosed("the office is closed")
+        raise OfficeClosed(key="error.office.closed")
     return service
 
 
@@ -271,9 +271,9 @@ def cancel_ticket(
     now = now or utcnow()
     ticket = session.get(Ticket, ticket_id, with_for_update=True)
     if ticket is None:
-        raise NotFound("ticket not found")
+        raise NotFound(key="error.ticket.not_found")
     if ticket.status != TicketStatus.WAITING.value:
-        raise InvalidState(f"ticket is {ticket.status}, only a waiting ticket can be cancelled")
+        raise InvalidState(key="error.ticket.cancel_waiting_only", params={"status": ticket.status})
     ticket.status = TicketStatus.CANCELLED.value
     ticket.finished_at = now
     ticket.end_reason = reason
