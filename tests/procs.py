@@ -77,6 +77,42 @@ def worker_pids(proc: subprocess.Popen) -> list[int]:
     return [int(pid) for pid in text.split()]
 
 
+def open_connections(pid: int, port: int) -> int:
+    """How many established TCP connections on local ``port`` process ``pid`` holds (from
+    /proc: its socket descriptors matched with /proc/net/tcp{,6}); 0 when it is gone."""
+    inodes = set()
+    try:
+        fds = os.listdir(f"/proc/{pid}/fd")
+    except OSError:
+        return 0
+    for fd in fds:
+        try:
+            link = os.readlink(f"/proc/{pid}/fd/{fd}")
+        except OSError:
+            continue
+        if link.startswith("socket:["):
+            inodes.add(link[8:-1])
+    count = 0
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            rows = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for row in rows:
+            fields = row.split()
+            local, state, inode = fields[1], fields[3], fields[9]
+            if state == "01" and int(local.rsplit(":", 1)[1], 16) == port and inode in inodes:
+                count += 1
+    return count
+
+
+def busiest_worker(proc: subprocess.Popen, base: str) -> int:
+    """The worker of a `loket serve` master at ``base`` holding the most client connections
+    (gevent workers accept greedily: one may hold every screen, another none)."""
+    port = int(base.rsplit(":", 1)[1])
+    return max(worker_pids(proc), key=lambda pid: open_connections(pid, port))
+
+
 def stop_group(proc: subprocess.Popen, timeout: float = 20.0) -> None:
     """SIGTERM the process group of ``proc`` (started with ``start_new_session``); SIGKILL
     it when ``proc`` has not ended after ``timeout`` s."""

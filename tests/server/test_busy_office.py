@@ -22,7 +22,7 @@ from server.services.accounts import create_staff
 from server.services.actors import SYSTEM
 from server.simulate.tv import TvScreen, judge
 from tests.live import Staff
-from tests.procs import prepared_env, private_redis, serve_process, worker_pids
+from tests.procs import busiest_worker, prepared_env, private_redis, serve_process
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow]
 
@@ -150,7 +150,7 @@ def test_busy_office_every_call_shown_and_spoken_once_in_order(pg_url, tmp_path)
                 # 3. a worker of server A killed between two rounds (its TVs reconnect); the
                 #    officers of A go on through B meanwhile, as a browser retries elsewhere
                 start = _head(url)
-                victim = worker_pids(proc_a)[0]
+                victim = busiest_worker(proc_a, a)  # a worker holding TVs (not always the first)
                 os.kill(victim, signal.SIGKILL)
                 for officer in officers.values():
                     officer.base = b
