@@ -27,6 +27,7 @@ from server.db import NestedTransactionError, make_engine
 from server.demo import DEMO_PASSWORD, seed_demo
 from tests.live import Staff, free_port, wait_http
 from tests.procs import LOKET, stop_group
+from tests.threads import timed_in_thread
 from tests.server.test_api import counter_id, kiosk_issue, post, staff_client
 
 PROMPT_S = 5.0  # well under SQLite's 30 s busy timeout, well over a normal answer
@@ -67,15 +68,7 @@ def fresh_staff(base: str, username: str) -> Staff:
 def post_while_probing(base: str, post) -> tuple[requests.Response, float, float]:
     """Run ``post()`` in a thread and, while it runs, GET the office as another client.
     Returns (the post's answer, its seconds, the probe's seconds)."""
-    result: dict = {}
-
-    def run():
-        started = time.monotonic()
-        result["answer"] = post()
-        result["seconds"] = time.monotonic() - started
-
-    thread = threading.Thread(target=run)
-    thread.start()
+    thread, result = timed_in_thread(post)
     time.sleep(0.3)  # the post is in its transaction (or, before the fix, stuck in it)
     started = time.monotonic()
     probe = requests.get(f"{base}/api/v1/offices/DEMO", timeout=60)

@@ -13,7 +13,6 @@ another client asks for a page that reads nothing locked.
 """
 from __future__ import annotations
 
-import threading
 import time
 
 import psycopg
@@ -21,6 +20,7 @@ import requests
 
 from tests.live import Staff
 from tests.procs import prepared_env, private_redis, serve_process
+from tests.threads import timed_in_thread
 
 HOLD_S = 8.0  # how long the test holds the lock
 PROMPT_S = 3.0  # well under HOLD_S, well over a normal answer on a loaded machine
@@ -34,24 +34,13 @@ def test_a_request_waiting_on_the_database_does_not_stall_the_worker(pg_url, tmp
             cid = officer.counters()[1]["id"]
             other = requests.Session()
             assert other.get(f"{base}/api/v1/offices/DEMO", timeout=10).status_code == 200
-            blocked: dict = {}
-            probed: dict = {}
-
-            def timed(into: dict, call) -> threading.Thread:
-                def run():
-                    started = time.monotonic()
-                    into["answer"] = call()
-                    into["seconds"] = time.monotonic() - started
-                thread = threading.Thread(target=run)
-                thread.start()
-                return thread
-
             with psycopg.connect(pg_url.replace("postgresql+psycopg://", "postgresql://")) as conn:
                 conn.execute("SELECT 1 FROM counters WHERE id = %s FOR UPDATE", (cid,))  # held until rollback
                 locked = time.monotonic()
-                opening = timed(blocked, lambda: officer.http.post(f"{base}/api/v1/counters/{cid}/open", timeout=30))
+                opening, blocked = timed_in_thread(
+                    lambda: officer.http.post(f"{base}/api/v1/counters/{cid}/open", timeout=30))
                 time.sleep(0.5)  # the open waits on the counter's row lock
-                probing = timed(probed, lambda: other.get(f"{base}/api/v1/offices/DEMO", timeout=30))
+                probing, probed = timed_in_thread(lambda: other.get(f"{base}/api/v1/offices/DEMO", timeout=30))
                 time.sleep(max(0.0, HOLD_S - (time.monotonic() - locked)))
                 conn.rollback()
             opening.join(timeout=30)
