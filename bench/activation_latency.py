@@ -8,8 +8,8 @@ threading Socket.IO, as ``tests/live.py`` serves it) and the demo's activation s
 "Aktivasi KTP-el Loket 7" with :class:`activation.agent.ActivationAgent` on the
 reader. A KTP-el file is registered, approved, its card bound at print and printed over
 the REST API; the officer "aktivasi" opens the station's session for it. The officer's
-page is a python-socketio client signed in with the officer's session cookie (audience
-counter) that emitted ``join_station``: what the station page does.
+page is a python-socketio client on "/staff" signed in with the officer's session cookie
+that emitted ``join_station``: what the station page does.
 
 Each tap: the virtual card is told to insert (t_tap, just before the command); PC/SC
 reports the card (``event.at`` of the agent's CardEvent: pcscd's own detection); the agent
@@ -51,10 +51,10 @@ class Page:
         self.events: list[tuple[float, dict]] = []
         self.cond = threading.Condition()
         self.sio = socketio.Client(reconnection=False)
-        self.sio.on("activation", self._on_activation)
+        self.sio.on("activation", self._on_activation, namespace="/staff")
         cookie = "; ".join(f"{k}={v}" for k, v in cookies.items())
-        self.sio.connect(base, headers={"Cookie": cookie}, transports=["websocket"])
-        answer = self.sio.call("join_station", {"device_id": device_id}, timeout=10)
+        self.sio.connect(base, headers={"Cookie": cookie}, namespaces=["/staff"], transports=["websocket"])
+        answer = self.sio.call("join_station", {"device_id": device_id}, namespace="/staff", timeout=10)
         if not (answer or {}).get("ok"):
             raise RuntimeError(f"join_station refused: {answer}")
 

@@ -77,7 +77,8 @@ class KeypadInputs:
             self.flash(counter, OFFLINE_TEXT)
             return
         try:
-            answer = self.sio.call("keypad", {"counter": counter, "action": action}, timeout=self.ack_timeout_s)
+            answer = self.sio.call("keypad", {"counter": counter, "action": action}, namespace=self.namespace,
+                                   timeout=self.ack_timeout_s)
         except Exception as exc:  # disconnected or no answer in time
             log.warning("counter %s: %s not answered: %s", counter, action, exc)
             self.results.append({"counter": counter, "action": action, "ok": False, "error": "offline"})

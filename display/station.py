@@ -1,8 +1,9 @@
 """The display agent: drives the counters' serial LED number displays and call keypads.
 
 Run on the PC wired to the displays and keypads (``loket agent display ...``, see
-:func:`main`). It connects as a display device with ``agent: true``; the server puts it
-in its device room and in its office's display room, so it hears the public stream.
+:func:`main`). It connects as a display device to the agents' namespace "/agents"; the
+server puts it in its device room and in its office's display room, so it hears the public
+stream.
 
 LEDs: the office stream comes through :class:`drivers.stream.client.OfficeStreamClient`
 (the same cursor as the TV page): after each connect it asks ``sync`` with its last
@@ -78,8 +79,9 @@ class DisplayAgent(LedOutputs, KeypadInputs, StationAgent):
             binding.keypad.on_press = lambda press, b=binding: self._on_key(b, press)
             binding.keypad.on_state = lambda _state: self.health_changed()
         self.stream = OfficeStreamClient(self.sio, self._on_state, self._on_message, grace_ms=hole_grace_s * 1000,
-                                         sync_timeout_s=self.ack_timeout_s, retry_s=retry_s, own_connect=False)
-        self.sio.on("disconnect", self.stream.disconnected)
+                                         sync_timeout_s=self.ack_timeout_s, retry_s=retry_s, own_connect=False,
+                                         namespace=self.namespace)
+        self.on("disconnect", self.stream.disconnected)
 
     # -- the office stream (in position order, one message at a time) ------------------
     def on_connected(self) -> None:

@@ -4,9 +4,11 @@ own their devices.
 
 Protocol (server side in ``server.realtime.handlers``):
 
-- connect with ``auth={"token": DEVICE_TOKEN, "agent": True}``, websocket transport only;
-  the server puts the agent in its device room (and a display agent in its office's
-  display room, so it hears ``counter`` and ``call`` events);
+- connect to the agents' namespace :data:`NAMESPACE` "/agents" with ``auth={"token":
+  DEVICE_TOKEN}``, websocket transport only; the server puts the agent in its device room
+  (and a display agent in its office's display room, so it hears ``counter`` and ``call``
+  events). Every handler and every event of an agent is in that namespace (:meth:`StationAgent.on`,
+  :meth:`StationAgent.sid`);
 - ``health`` ``{"devices": {name: DeviceHealth.as_dict()}}``, acked ``{"ok": true}``: sent
   every ``health_interval_s`` seconds and at once whenever a device's health changes;
 - anything else the agent reports goes through :meth:`send`: an ordered outbox, each
@@ -30,6 +32,9 @@ from typing import Callable
 import socketio
 
 log = logging.getLogger(__name__)
+
+#: the Socket.IO namespace of station agents (the server's ``server.realtime.emitter.AGENTS``)
+NAMESPACE = "/agents"
 
 
 @dataclass(frozen=True)
@@ -66,10 +71,11 @@ class StationAgent:
     ``health_interval_s``: seconds between health reports; ``ack_timeout_s``: seconds to
     wait for the server's ack; ``max_backoff_s``: longest wait between connection attempts.
     Subclasses override :meth:`health` and :meth:`on_connected`, register socket handlers
-    with ``self.sio.on(name, fn)`` and may run loops with :meth:`spawn`.
+    with :meth:`on` (namespace :attr:`namespace`) and may run loops with :meth:`spawn`.
     """
 
     name = "station"
+    namespace = NAMESPACE
 
     def __init__(self, server_url: str, token: str, *, health_interval_s: float = 5.0,
                  ack_timeout_s: float = 5.0, max_backoff_s: float = 10.0) -> None:
@@ -78,7 +84,7 @@ class StationAgent:
         self.health_interval_s, self.ack_timeout_s, self.max_backoff_s = health_interval_s, ack_timeout_s, max_backoff_s
         self.connects = 0
         self.sio = socketio.Client(reconnection=False, logger=False, engineio_logger=False)
-        self.sio.on("connect", self._on_connect)
+        self.on("connect", self._on_connect)
         self._outbox: deque[tuple[str, dict, Callable | None]] = deque()
         self._lock = threading.Lock()
         self._wake = threading.Event()
@@ -87,6 +93,14 @@ class StationAgent:
         self._last_health: dict | None = None
 
     # -- for subclasses -----------------------------------------------------------------
+    def on(self, event: str, handler: Callable) -> None:
+        """Handle ``event`` from the server (in the agents' namespace)."""
+        self.sio.on(event, handler, namespace=self.namespace)
+
+    def sid(self) -> str | None:
+        """This connection's session id in the agents' namespace (None when not connected)."""
+        return self.sio.get_sid(self.namespace)
+
     def health(self) -> dict[str, DeviceHealth]:
         """The health of every device this station owns (name → DeviceHealth)."""
         return {}
@@ -165,7 +179,7 @@ class StationAgent:
         while not self._stop.is_set():
             if not self.sio.connected:
                 try:
-                    self.sio.connect(self.server_url, auth={"token": self.token, "agent": True},
+                    self.sio.connect(self.server_url, auth={"token": self.token}, namespaces=[self.namespace],
                                      transports=["websocket"], wait_timeout=5)
                     delay = 0.5
                 except Exception as exc:  # refused, down, token revoked: retry later
@@ -215,7 +229,7 @@ class StationAgent:
 
     def _call(self, event: str, payload: dict):
         try:
-            answer = self.sio.call(event, payload, timeout=self.ack_timeout_s)
+            answer = self.sio.call(event, payload, namespace=self.namespace, timeout=self.ack_timeout_s)
         except Exception as exc:
             log.info("%s not delivered yet: %s", event, exc)
             return None

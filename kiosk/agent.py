@@ -114,7 +114,7 @@ class KioskAgent(StationAgent):
         self.poll_s, self.status_interval_s, self.job_ttl_s = poll_s, status_interval_s, job_ttl_s
         self.settle_s = settle_s
         self.journal = journal if journal is not None else PrintJournal(None, keep=done_limit)
-        self.sio.on("print_job", self._on_print_job)
+        self.on("print_job", self._on_print_job)
         self._queue = PrintQueue()
         self._backlog_sid: str | None = None  # the connection whose backlog is merged
         self._backlog_wanted = threading.Event()
@@ -180,7 +180,7 @@ class KioskAgent(StationAgent):
             return
         job = dict(job, job_id=str(job["job_id"]))
         with self._jobs_lock:
-            if self._backlog_sid is None or self._backlog_sid != self.sio.get_sid():
+            if self._backlog_sid is None or self._backlog_sid != self.sid():
                 self._queue.hold(job)  # merged with this connection's backlog
                 return
             self._take(job, pulled=False)
@@ -209,13 +209,13 @@ class KioskAgent(StationAgent):
         while not self.stopping.is_set():
             self._backlog_wanted.wait(0.5)
             self._backlog_wanted.clear()
-            sid = self.sio.get_sid() if self.sio.connected else None
+            sid = self.sid() if self.sio.connected else None
             if sid is None or sid == self._backlog_sid or self.stopping.is_set():
                 continue
             if sid != asked:
                 asked, tries = sid, 0
             answer = self._call("print_backlog", {})
-            if self.sio.get_sid() != sid:
+            if self.sid() != sid:
                 continue  # reconnected meanwhile: ask that connection
             if isinstance(answer, dict) and answer.get("ok") and isinstance(answer.get("jobs"), list):
                 jobs = answer["jobs"]

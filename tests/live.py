@@ -121,8 +121,9 @@ class LiveServer:
             self._http.server_close()
             self._http = None
         sio = self.app.extensions["loket"].socketio.server
-        for sid, _eio_sid in list(sio.manager.get_participants("/", None)):
-            sio.disconnect(sid, namespace="/")
+        for namespace in ("/", "/staff", "/agents"):  # screens, staff pages, agents
+            for sid, _eio_sid in list(sio.manager.get_participants(namespace, None)):
+                sio.disconnect(sid, namespace=namespace)
 
     def kiosk_url(self, **params) -> str:
         query = "&".join(f"{k}={v}" for k, v in {"token": self.tokens["kiosk"], **params}.items())

@@ -33,7 +33,9 @@ class OfficeStreamClient:
     ``sio``: a ``socketio.Client`` (not yet connected, or reconnecting by itself);
     ``on_state``/``on_event``: the callbacks; ``grace_ms``: see StreamCursor;
     ``sync_timeout_s``: how long one ``sync`` may take; ``retry_s``: wait after a failed one;
-    ``tick_s``: the loop's period; ``args``: extra fields of every sync request.
+    ``tick_s``: the loop's period; ``args``: extra fields of every sync request;
+    ``namespace``: the server's namespace of this client ("/" for screens, "/agents" for a
+    display agent).
     ``own_connect``: register the client's connect/disconnect handlers (False when the
     owner has its own, e.g. ``drivers.station.StationAgent``: it then calls
     :meth:`connected` and :meth:`disconnected`).
@@ -41,8 +43,10 @@ class OfficeStreamClient:
 
     def __init__(self, sio, on_state: Callable[[dict], None], on_event: Callable[[str, dict], None], *,
                  grace_ms: float = 300.0, sync_timeout_s: float = 5.0, retry_s: float = 2.0,
-                 tick_s: float = 0.1, args: dict | None = None, own_connect: bool = True) -> None:
+                 tick_s: float = 0.1, args: dict | None = None, own_connect: bool = True,
+                 namespace: str = "/") -> None:
         self.sio = sio
+        self.namespace = namespace
         self.on_state, self.on_event = on_state, on_event
         self.cursor = StreamCursor(grace_ms)
         self.sync_timeout_s, self.retry_s, self.tick_s = sync_timeout_s, retry_s, tick_s
@@ -52,9 +56,9 @@ class OfficeStreamClient:
         self._retry_at: float | None = None
         self._connection = 0
         if own_connect:
-            sio.on("connect", self.connected)
-            sio.on("disconnect", self.disconnected)
-        sio.on(MESSAGE, self._on_entries)
+            sio.on("connect", self.connected, namespace=namespace)
+            sio.on("disconnect", self.disconnected, namespace=namespace)
+        sio.on(MESSAGE, self._on_entries, namespace=namespace)
 
     # -- socket side ----------------------------------------------------------------------
     def connected(self) -> None:
@@ -111,7 +115,7 @@ class OfficeStreamClient:
         while not self.sio.connected and time.monotonic() < deadline and connection == self._connection:
             time.sleep(0.02)  # the connect handler runs before python-socketio marks the client connected
         try:
-            answer = self.sio.call("sync", args, timeout=self.sync_timeout_s) if self.sio.connected else None
+            answer = self.sio.call("sync", args, namespace=self.namespace, timeout=self.sync_timeout_s) if self.sio.connected else None
         except Exception as exc:
             answer = {"error": str(exc) or type(exc).__name__}
         with self._lock:

@@ -1,4 +1,5 @@
-"""Socket.IO handlers for station agents (see ``drivers.station`` for the agent side).
+"""Socket.IO handlers for station agents, namespace "/agents" (``emitter.AGENTS``; its
+connect: ``realtime.handlers``; the agent side: ``drivers.station``).
 
 Each handler answers an ack: ``{"ok": true, ...}`` or ``{"ok": false, "error": code,
 "message": text}``; nothing an agent sends can raise inside the server.
@@ -37,6 +38,7 @@ from ..services.printing import record_result
 from ..services.resi import ResiSigner, derive_key
 from ..services.queue.access import current_ticket
 from ..services.queue.presenters import counter_public, ticket_stream
+from .emitter import AGENTS
 
 log = logging.getLogger(__name__)
 
@@ -59,8 +61,9 @@ def _error(exc: Exception) -> dict:
     return {"ok": False, "error": "bad_request", "message": str(exc) or type(exc).__name__}
 
 
-def register(socketio, app, sessions: dict) -> None:
-    """Attach the agent handlers; ``sessions`` maps sid → (office, audience, device id)."""
+def register(socketio, app, sessions: dict, on) -> None:
+    """Attach the agent handlers to "/agents"; ``sessions`` maps sid → (office, audience,
+    device id) of that namespace's connections; ``on``: ``handlers.on`` (one handler per event)."""
     db = app.extensions["loket"].db
 
     def agent_device() -> int | None:
@@ -160,9 +163,5 @@ def register(socketio, app, sessions: dict) -> None:
         with db.session() as s:
             return {"ok": True, "event": station.record_station_event(s, device_id, "card", data)}
 
-    socketio.on("print_result")(on_print_result)
-    socketio.on("print_backlog")(on_print_backlog)
-    socketio.on("health")(on_health)
-    socketio.on("keypad")(on_keypad)
-    socketio.on("scan")(on_scan)
-    socketio.on("card")(on_card)
+    for handler in (on_print_result, on_print_backlog, on_health, on_keypad, on_scan, on_card):
+        on(socketio, handler.__name__.removeprefix("on_"), AGENTS)(handler)

@@ -17,6 +17,15 @@ Device messages (not logged): ``print_job`` to one printing agent's room ``d<dev
 station events (scans, card taps, lane and activation updates) to ``d<device>:station``;
 they travel on the same bus as the entries (not Flask-SocketIO's Redis message queue), and
 each worker sends them only to its own clients in that room (``realtime.bus``).
+
+Namespaces (one per kind of client, each with its own connect: ``realtime.handlers``):
+:data:`SCREENS` "/" holds the public stream's rooms (TV, kiosk page, public ticket page,
+survey tablet) and the station rooms of a kiosk's page and a lane screen; :data:`STAFF`
+"/staff" the staff stream's room and the station rooms of staff station pages;
+:data:`AGENTS` "/agents" the device rooms of the agents and the display room of LED
+display agents. A room name may live in several namespaces (``o<o>:display``: TVs and LED
+displays; ``d<device>:station``: staff pages and the kiosk page or lane screen): a message
+for a room goes to every namespace where this process has a client in it.
 """
 from __future__ import annotations
 
@@ -26,6 +35,14 @@ from ..services import events as ev
 from .delivery import STREAM_ROOMS, room  # noqa: F401  (room names live with the delivery)
 
 log = logging.getLogger(__name__)
+
+#: public screens: TV pages, kiosk page, public ticket page, survey tablets, pickup lane screen
+SCREENS = "/"
+#: staff sessions: counter consoles, worklists, kartu kendali, dashboards, station pages
+STAFF = "/staff"
+#: station agents (device token): print jobs, health, keypads, scans, card taps
+AGENTS = "/agents"
+NAMESPACES = (SCREENS, STAFF, AGENTS)
 
 
 def device_room(device_id: int) -> str:
@@ -72,16 +89,22 @@ class Emitter:
 
     def emit_local(self, name: str, payload, rooms: list[str]) -> None:
         """Send ``name`` with ``payload`` to this process's clients in ``rooms`` only (the
-        delivery's emit), each client once: ``socketio.Server.emit(…, ignore_queue=True)``,
-        called only when a client of this process is in one of the rooms (the library would
-        encode the frame first, for nobody: e.g. every staff-stream frame in ``loket demo``)."""
-        if any(self.has_local(name_) for name_ in rooms):
-            self.socketio.server.emit(name, payload, to=rooms, namespace="/", ignore_queue=True)
+        delivery's emit), each client once per namespace: ``socketio.Server.emit(…,
+        ignore_queue=True)`` in each namespace holding a client in one of the rooms, and only
+        there (the library would encode the frame first, for nobody: e.g. every staff-stream
+        frame in ``loket demo``)."""
+        for namespace in NAMESPACES:
+            present = [r for r in rooms if self._in(namespace, r)]
+            if present:
+                self.socketio.server.emit(name, payload, to=present, namespace=namespace, ignore_queue=True)
 
     def has_local(self, room_name: str) -> bool:
-        """Whether a client of this process is in ``room_name`` (namespace "/")."""
+        """Whether a client of this process is in ``room_name``, in any namespace."""
+        return any(self._in(namespace, room_name) for namespace in NAMESPACES)
+
+    def _in(self, namespace: str, room_name: str) -> bool:
         manager = self.socketio.server.manager
-        return bool(manager.rooms.get("/", {}).get(room_name)) if manager is not None else False
+        return bool(manager.rooms.get(namespace, {}).get(room_name)) if manager is not None else False
 
     def emit_messages(self, messages: list) -> None:
         """Send device messages ``(room, name, payload)`` to this process's clients in their

@@ -1,14 +1,30 @@
-"""Socket.IO handlers: authenticate on connect, join rooms, answer ``sync``.
+"""Socket.IO handlers: one namespace per kind of client, each with its own connect.
 
-Clients connect with ``auth={"token": DEVICE_TOKEN}`` (kiosk, display), with the staff
-session cookie (counter consoles, worklists: any staff role), or with
-``auth={"ticket": PUBLIC_ID}`` (public ticket page). After connecting, and whenever they
-see a gap, they emit ``sync`` with ``{"after": last position, "log": log id}`` (nothing
-the first time) and get the entries after that position, ``{"log", "position",
-"entries": [{"name", "data"}]}`` (``replay.sync_answer``), or the full state ``{"log",
-"position", "state"}`` when those entries are gone, too many, or of another log. The state
-is read after the position, so it may already include entries above it (deltas are
-idempotent upserts; calls are announced once by their id).
+- **Screens**, namespace "/" (:data:`~.emitter.SCREENS`): the TV, kiosk and survey pages
+  connect with ``auth={"token": DEVICE_TOKEN}`` of a screen kind (display, kiosk, survey),
+  the public ticket page with ``auth={"ticket": PUBLIC_ID}``, a pickup station's lane
+  screen with ``auth={"token": <the pickup device's token>, "lane": true}``
+  (``realtime.stations``). A staff session alone, or an agent (``"agent": true``), is
+  refused here.
+- **Staff**, namespace "/staff" (:data:`~.emitter.STAFF`): the staff session cookie of any
+  staff role (counter consoles, worklists, kartu kendali pages, dashboards, station pages),
+  with ``auth={"office_id"}`` (default: the officer's own office; ``office_allowed``
+  decides). Device tokens and ticket ids are refused here. ``join_station``:
+  ``realtime.stations``.
+- **Agents**, namespace "/agents" (:data:`~.emitter.AGENTS`): a station agent's device
+  token (``auth={"token"}``; an ``"agent": true`` flag is accepted and ignored) of a kind
+  that runs an agent (not a survey tablet). The events: ``realtime.agents``.
+
+After connecting, and whenever they see a gap, screens, staff pages and LED display agents
+emit ``sync`` with ``{"after": last position, "log": log id}`` (nothing the first time) and
+get the entries after that position, ``{"log", "position", "entries": [{"name",
+"data"}]}`` (``replay.sync_answer``), or the full state ``{"log", "position", "state"}``
+when those entries are gone, too many, or of another log. The state is read after the
+position, so it may already include entries above it (deltas are idempotent upserts;
+calls are announced once by their id).
+
+Each namespace has exactly one ``connect`` handler: :func:`on` refuses to register an
+event twice in a namespace (python-socketio would replace the first handler silently).
 """
 from __future__ import annotations
 
@@ -20,91 +36,51 @@ from flask_socketio import ConnectionRefusedError, join_room
 from sqlalchemy import select
 
 from ..input_limits import bad_value
-from ..models import Device, DeviceKind, Office, Role, Ticket
+from ..models import DeviceKind, Office, Role, Ticket
 from ..security import office_allowed
 from ..services.accounts import authenticate_device
 from . import agents, replay, stations
-from .emitter import device_room, room, station_room
+from .emitter import AGENTS, SCREENS, STAFF, device_room, room, station_room
 
 log = logging.getLogger(__name__)
 
-AGENT_KINDS = {k.value for k in DeviceKind}
 DEVICE_AUDIENCE = {DeviceKind.DISPLAY.value: "display", DeviceKind.KIOSK.value: "kiosk",
                    DeviceKind.SURVEY.value: "survey"}  # survey tablets: finished tickets at their counters
+#: Device kinds that run a station agent (``loket agent KIND``; a counter printer runs the
+#: kiosk's program); a survey tablet is a screen only.
+AGENT_KINDS = {k.value for k in DeviceKind} - {DeviceKind.SURVEY.value}
 #: Every staff role may follow its office's staff stream: counter consoles, and the
 #: worklists and kartu kendali pages of every role of the approval chain.
 STAFF_ROLES = {r.value for r in Role}
 
 
+def on(socketio, event: str, namespace: str):
+    """``socketio.on(event, namespace=namespace)``, refusing a second handler of ``event``
+    in ``namespace`` (the library would replace the first one without a word)."""
+    if event in (socketio.server.handlers.get(namespace) or {}):
+        raise RuntimeError(f"Socket.IO {namespace} already has a {event!r} handler")
+    return socketio.on(event, namespace=namespace)
+
+
+def checked_auth(auth) -> dict:
+    """``auth`` as a dict, refused when it breaks the input rule of every request
+    (server.input_limits: no control characters, no number beyond 2**53; a NUL reached
+    PostgreSQL: an unhandled DataError)."""
+    auth = auth or {}
+    if not isinstance(auth, dict) or bad_value(auth) is not None:
+        raise ConnectionRefusedError("invalid auth")
+    return auth
+
+
 def register(socketio, app) -> None:
-    """Attach the connect/sync handlers to ``socketio``."""
-    sessions: dict[str, tuple[int, str, int | None]] = {}  # sid -> (office, audience, device)
+    """Attach the handlers of the three namespaces to ``socketio``."""
     db = app.extensions["loket"].db
     delivery = app.extensions["loket"].delivery
 
-    def _identify(auth: dict) -> tuple[int, str, int | None]:
-        if not isinstance(auth or {}, dict) or bad_value(auth or {}) is not None:
-            # the input rule of every request (server.input_limits): no control characters,
-            # no number beyond 2**53 (a NUL reached PostgreSQL: an unhandled DataError)
-            raise ConnectionRefusedError("invalid auth")
-        token = (auth or {}).get("token")
-        # the signed-in user is loaded (its own session) before this one opens: never a
-        # second transaction inside the first (server.db.guard_nested_transactions)
-        staff = current_user._get_current_object() if current_user.is_authenticated else None
-        with db.session() as s:
-            if token:
-                device = authenticate_device(s, token)
-                if device is None:
-                    raise ConnectionRefusedError("invalid device token")
-                if (auth or {}).get("agent"):
-                    return device.office_id, "agent", device.id
-                if device.kind not in DEVICE_AUDIENCE:
-                    raise ConnectionRefusedError("this device kind has no screen")
-                return device.office_id, DEVICE_AUDIENCE[device.kind], device.id
-            public_id = (auth or {}).get("ticket")
-            if public_id:
-                ticket = s.scalars(select(Ticket).where(Ticket.public_id == str(public_id))).first()
-                if ticket is None:
-                    raise ConnectionRefusedError("unknown ticket")
-                return ticket.office_id, "public", None
-            if staff is not None and staff.role in STAFF_ROLES:
-                try:
-                    office_id = int((auth or {}).get("office_id") or staff.office_id or 0)
-                except (TypeError, ValueError):
-                    raise ConnectionRefusedError("office_id must be a number") from None
-                if not office_allowed(office_id):
-                    raise ConnectionRefusedError("not your office")
-                if not office_id or s.get(Office, office_id) is None:
-                    raise ConnectionRefusedError("unknown office: give office_id")
-                return int(office_id), "counter", None
-        raise ConnectionRefusedError("authentication required")
-
-    @socketio.on("connect")
-    def on_connect(auth=None):
-        office_id, audience, device_id = _identify(auth)
-        sessions[request.sid] = (office_id, audience, device_id)
-        if audience == "agent":
-            join_room(device_room(device_id))
-            kind = agent_kind(device_id)
-            if kind == DeviceKind.DISPLAY.value:  # LED displays follow the counters
-                join_room(room(office_id, "display"))
-            # printing agents pull their unprinted jobs themselves (agents.print_backlog)
-        else:
-            join_room(room(office_id, audience))
-            if audience == "kiosk":  # its own agent's booking scans (booking.kiosk_scans)
-                join_room(station_room(device_id))
-        return True
-
-    @socketio.on("disconnect")
-    def on_disconnect(*_args):
-        sessions.pop(request.sid, None)
-
-    @socketio.on("sync")
-    def on_sync(data=None):
-        office_id, audience, device_id = sessions.get(request.sid, (None, None, None))
-        if office_id is None:
+    def answer_sync(session: tuple | None, audience: str, data) -> dict:
+        if session is None:
             return {"error": "not connected"}
-        audience = "display" if audience == "agent" else audience
+        office_id, _audience, device_id = session
         if not isinstance(data, dict) or bad_value(data) is not None:
             data = {}  # a malformed position: answered as a first sync (the full state)
         try:
@@ -114,10 +90,125 @@ def register(socketio, app) -> None:
             log.warning("sync for office %s failed: %s", office_id, exc)
             return {"error": "unavailable"}
 
-    def agent_kind(device_id: int) -> str | None:
-        with db.session() as s:
-            device = s.get(Device, device_id)
-            return device.kind if device else None
+    # -- "/": public screens --------------------------------------------------------------
+    screens: dict[str, tuple[int, str, int | None]] = {}  # sid -> (office, audience, device)
 
-    agents.register(socketio, app, sessions)
-    stations.register(socketio, app, sessions, on_connect)  # lane screens, join_station
+    def identify_screen(auth: dict) -> tuple[int, str, int | None]:
+        if auth.get("agent"):
+            raise ConnectionRefusedError("station agents connect to the /agents namespace")
+        token = auth.get("token")
+        with db.session() as s:
+            if token:
+                device = authenticate_device(s, str(token))
+                if auth.get("lane"):
+                    if device is None or device.kind != DeviceKind.PICKUP.value:
+                        raise ConnectionRefusedError("a lane screen needs its pickup station's token")
+                    return device.office_id, stations.LANE, device.id
+                if device is None:
+                    raise ConnectionRefusedError("invalid device token")
+                if device.kind not in DEVICE_AUDIENCE:
+                    raise ConnectionRefusedError("this device kind has no screen")
+                return device.office_id, DEVICE_AUDIENCE[device.kind], device.id
+            public_id = auth.get("ticket")
+            if public_id:
+                ticket = s.scalars(select(Ticket).where(Ticket.public_id == str(public_id))).first()
+                if ticket is None:
+                    raise ConnectionRefusedError("unknown ticket")
+                return ticket.office_id, "public", None
+        raise ConnectionRefusedError("a screen connects with its device token or a ticket; staff pages use /staff")
+
+    @on(socketio, "connect", SCREENS)
+    def on_screen_connect(auth=None):
+        office_id, audience, device_id = identify_screen(checked_auth(auth))
+        screens[request.sid] = (office_id, audience, device_id)
+        if audience == stations.LANE:  # the lane screen: its station's room only
+            join_room(station_room(device_id))
+            return True
+        join_room(room(office_id, audience))
+        if audience == "kiosk":  # its own agent's booking scans (booking.kiosk_scans)
+            join_room(station_room(device_id))
+        return True
+
+    @on(socketio, "disconnect", SCREENS)
+    def on_screen_disconnect(*_args):
+        screens.pop(request.sid, None)
+
+    @on(socketio, "sync", SCREENS)
+    def on_screen_sync(data=None):
+        session = screens.get(request.sid)
+        return answer_sync(session, session[1] if session else "", data)
+
+    # -- "/staff": staff sessions ----------------------------------------------------------
+    staff_sessions: dict[str, tuple[int, str, int | None]] = {}
+
+    def identify_staff(auth: dict) -> int:
+        if auth.get("token") or auth.get("ticket"):
+            raise ConnectionRefusedError("device tokens and tickets connect to / (screens) or /agents")
+        # the signed-in user is loaded (its own session) before this one opens: never a
+        # second transaction inside the first (server.db.guard_nested_transactions)
+        staff = current_user._get_current_object() if current_user.is_authenticated else None
+        if staff is None or staff.role not in STAFF_ROLES:
+            raise ConnectionRefusedError("authentication required")
+        try:
+            office_id = int(auth.get("office_id") or staff.office_id or 0)
+        except (TypeError, ValueError):
+            raise ConnectionRefusedError("office_id must be a number") from None
+        if not office_allowed(office_id):
+            raise ConnectionRefusedError("not your office")
+        with db.session() as s:
+            if not office_id or s.get(Office, office_id) is None:
+                raise ConnectionRefusedError("unknown office: give office_id")
+        return office_id
+
+    @on(socketio, "connect", STAFF)
+    def on_staff_connect(auth=None):
+        office_id = identify_staff(checked_auth(auth))
+        staff_sessions[request.sid] = (office_id, "counter", None)
+        join_room(room(office_id, "counter"))
+        return True
+
+    @on(socketio, "disconnect", STAFF)
+    def on_staff_disconnect(*_args):
+        staff_sessions.pop(request.sid, None)
+
+    @on(socketio, "sync", STAFF)
+    def on_staff_sync(data=None):
+        return answer_sync(staff_sessions.get(request.sid), "counter", data)
+
+    # -- "/agents": station agents ---------------------------------------------------------
+    agent_sessions: dict[str, tuple[int, str, int | None]] = {}
+
+    def identify_agent(auth: dict) -> tuple[int, int, str]:
+        if auth.get("lane") or auth.get("ticket"):
+            raise ConnectionRefusedError("screens connect to the / namespace")
+        token = auth.get("token")
+        if not token:
+            raise ConnectionRefusedError("a station agent connects with its device token")
+        with db.session() as s:
+            device = authenticate_device(s, str(token))
+            if device is None:
+                raise ConnectionRefusedError("invalid device token")
+            if device.kind not in AGENT_KINDS:
+                raise ConnectionRefusedError("this device kind has no station agent")
+            return device.office_id, device.id, device.kind
+
+    @on(socketio, "connect", AGENTS)
+    def on_agent_connect(auth=None):
+        office_id, device_id, kind = identify_agent(checked_auth(auth))
+        agent_sessions[request.sid] = (office_id, "agent", device_id)
+        join_room(device_room(device_id))
+        if kind == DeviceKind.DISPLAY.value:  # LED displays follow the counters
+            join_room(room(office_id, "display"))
+        # printing agents pull their unprinted jobs themselves (agents.print_backlog)
+        return True
+
+    @on(socketio, "disconnect", AGENTS)
+    def on_agent_disconnect(*_args):
+        agent_sessions.pop(request.sid, None)
+
+    @on(socketio, "sync", AGENTS)
+    def on_agent_sync(data=None):  # LED display agents: the display's public stream
+        return answer_sync(agent_sessions.get(request.sid), "display", data)
+
+    agents.register(socketio, app, agent_sessions, on)
+    stations.register(socketio, app, staff_sessions, on)  # join_station

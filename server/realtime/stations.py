@@ -1,15 +1,17 @@
 """Socket.IO: pages of one station join its room ``d<device_id>:station`` (``emitter.station_room``).
 
 - **Staff station page** (pickup officer at ``/pickup/<device_id>``, activation officer at
-  ``/activation/<device_id>``): a staff socket (audience "counter") emits ``join_station``
-  {"device_id"}; allowed for the roles of ``STATION_ROLES`` (pickup: pickup_officer, admin;
-  activation: activation_officer, section_head, admin), for a station of their office (an
-  admin without an office: any). Answer ``{"ok": true, "room"}`` or ``{"ok": false,
-  "error", "message"}``.
-- **Citizen lane screen** (``/pickup/<device_id>/lane?token=``): connects with
-  ``auth={"token": <the pickup device's token>, "lane": true}`` (not ``agent``): the
-  connection is that device's screen, joins only its own station room and may send nothing.
-  Any other connection goes to the regular connect handler.
+  ``/activation/<device_id>``): a socket on "/staff" (``emitter.STAFF``) emits
+  ``join_station`` {"device_id"}; allowed for the roles of ``STATION_ROLES`` (pickup:
+  pickup_officer, admin; activation: activation_officer, section_head, admin), for a
+  station of their office (an admin without an office: any). Answer ``{"ok": true,
+  "room"}`` or ``{"ok": false, "error", "message"}``.
+- **Citizen lane screen** (``/pickup/<device_id>/lane?token=``): connects to "/" (the
+  screens' namespace, its connect in ``realtime.handlers``) with ``auth={"token": <the
+  pickup device's token>, "lane": true}``: the connection is that device's screen, joins
+  only its own station room and may send nothing.
+- **Kiosk page**: its screen connection on "/" joins its own station room (its agent's
+  booking scans).
 
 The rooms receive ``scan`` and ``card`` (from the agents, via
 ``devices.record_station_event``), ``lane`` (pickup API) and ``activation`` (activation
@@ -19,12 +21,11 @@ from __future__ import annotations
 
 from flask import request
 from flask_login import current_user
-from flask_socketio import ConnectionRefusedError, join_room
+from flask_socketio import join_room
 
 from ..models import Device, DeviceKind, Role
 from ..security import office_allowed
-from ..services.accounts import authenticate_device
-from .emitter import station_room
+from .emitter import STAFF, station_room
 
 #: Station kinds whose page joins the station room, and the roles that may open it.
 STATION_ROLES = {
@@ -34,25 +35,12 @@ STATION_ROLES = {
 LANE = "lane"
 
 
-def register(socketio, app, sessions: dict, on_connect) -> None:
-    """Attach ``join_station`` and wrap ``on_connect`` (the regular connect handler) so a
-    pickup device's lane screen can connect; ``sessions`` maps sid → (office, audience, device)."""
+def register(socketio, app, sessions: dict, on) -> None:
+    """Attach ``join_station`` to "/staff"; ``sessions`` maps sid → (office, audience,
+    device) of that namespace's connections; ``on``: ``handlers.on``."""
     db = app.extensions["loket"].db
 
-    @socketio.on("connect")
-    def on_station_connect(auth=None):
-        if isinstance(auth, dict) and auth.get("lane") and auth.get("token") and not auth.get("agent"):
-            with db.session() as s:
-                device = authenticate_device(s, str(auth["token"]))
-                if device is None or device.kind != DeviceKind.PICKUP.value:
-                    raise ConnectionRefusedError("a lane screen needs its pickup station's token")
-                office_id, device_id = device.office_id, device.id
-            sessions[request.sid] = (office_id, LANE, device_id)
-            join_room(station_room(device_id))
-            return True
-        return on_connect(auth)
-
-    @socketio.on("join_station")
+    @on(socketio, "join_station", STAFF)
     def on_join_station(data=None):
         office_id, audience, _device = sessions.get(request.sid, (None, None, None))
         if audience != "counter" or not current_user.is_authenticated:

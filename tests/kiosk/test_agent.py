@@ -83,9 +83,9 @@ def test_duplicate_job_is_not_printed_twice(kiosk):
         same = build_job(s, ticket, kiosk.base, attempt=1)
         reprint = build_job(s, ticket, kiosk.base, attempt=2)
     assert same["job_id"] == issued["print"]["job_id"]
-    loket.socketio.emit("print_job", same, to=f"d{device_id}")
-    loket.socketio.emit("print_job", same, to=f"d{device_id}")
-    loket.socketio.emit("print_job", reprint, to=f"d{device_id}")  # new id: printed, and marks the end
+    loket.socketio.emit("print_job", same, to=f"d{device_id}", namespace="/agents")
+    loket.socketio.emit("print_job", same, to=f"d{device_id}", namespace="/agents")
+    loket.socketio.emit("print_job", reprint, to=f"d{device_id}", namespace="/agents")  # new id: printed, and marks the end
     wait_for(lambda: len(kiosk.printer.printed) >= 2, what="reprint printed")
     time.sleep(0.3)
     assert len(kiosk.printer.printed) == 2
@@ -93,11 +93,11 @@ def test_duplicate_job_is_not_printed_twice(kiosk):
 
 def test_reconnects_after_server_drops_it(kiosk):
     sio = kiosk.app.extensions["loket"].socketio
-    sid = kiosk.agent.sio.get_sid()
+    sid = kiosk.agent.sid()
     before = kiosk.agent.connects
-    sio.server.disconnect(sid, namespace="/")
+    sio.server.disconnect(sid, namespace="/agents")
     wait_for(lambda: kiosk.agent.connects > before and kiosk.agent.connected, what="agent reconnected")
-    assert kiosk.agent.sio.get_sid() != sid
+    assert kiosk.agent.sid() != sid
     issued = issue(kiosk)
     wait_status(kiosk, issued, lambda s: s == "printed", "printed after reconnect")
     assert len(kiosk.printer.printed) == 1

@@ -80,7 +80,8 @@ def test_agent_reports_printer_health(site):
         health = agent.health()["printer"]
         assert (health.kind, health.state, health.detail) == ("printer", "ok", "")
         assert health.last_answer_at is not None
-        answer = agent.sio.call("health", {"devices": {k: v.as_dict() for k, v in agent.health().items()}}, timeout=5)
+        answer = agent.sio.call("health", {"devices": {k: v.as_dict() for k, v in agent.health().items()}},
+                               namespace=agent.namespace, timeout=5)
         assert answer == {"ok": True}
 
         site.sim.set_state(PrinterState.PAPER_OUT)
@@ -90,7 +91,8 @@ def test_agent_reports_printer_health(site):
         wait_for(lambda: agent.health()["printer"].state == "offline", what="offline in health")
         offline = agent.health()["printer"]
         assert offline.last_answer_at is not None and "tcp 127.0.0.1" in offline.detail
-        answer = agent.sio.call("health", {"devices": {k: v.as_dict() for k, v in agent.health().items()}}, timeout=5)
+        answer = agent.sio.call("health", {"devices": {k: v.as_dict() for k, v in agent.health().items()}},
+                               namespace=agent.namespace, timeout=5)
         assert answer == {"ok": True}
     finally:
         agent.stop()

@@ -106,7 +106,7 @@ def start_agent(server, sim, journal: Path) -> KioskAgent:
     agent = KioskAgent(server.url, server.tokens["kiosk"], printer_from_uri(sim.uri, width_mm=80),
                        journal=PrintJournal(journal), poll_s=0.2, status_interval_s=0.5, max_backoff_s=1.0)
     agent.start()
-    wait_for(lambda: agent.connected and agent._backlog_sid == agent.sio.get_sid(), what="agent ready")
+    wait_for(lambda: agent.connected and agent._backlog_sid == agent.sid(), what="agent ready")
     return agent
 
 
@@ -367,7 +367,7 @@ def test_pushes_before_the_backlog_wait_for_it(pg_kiosk):
         wait_for(lambda: agent.connected, what="agent reconnected")
         socketio = server.app.extensions["loket"].socketio
         for job in (jobs[4], jobs[3], jobs[1]):  # pushed, newest first, before the backlog answer
-            socketio.emit("print_job", job, to=f"d{device_id}")
+            socketio.emit("print_job", job, to=f"d{device_id}", namespace="/agents")
         wait_for(lambda: agent.held_jobs() == 3, what="pushes held")
         time.sleep(0.5)
         assert sim.tickets == [] and agent.pending_jobs() == []

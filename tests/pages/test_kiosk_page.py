@@ -165,20 +165,21 @@ def test_print_fallback_without_agent(live_server, page_factory):
 
 @pytest.mark.slow
 def test_print_result_from_agent(live_server, page_factory, artifacts):
-    """A kiosk agent (Socket.IO client with auth agent=True) prints and reports back."""
+    """A kiosk agent (Socket.IO client on "/agents" with the kiosk's token) prints and reports back."""
     import socketio
 
     agent = socketio.Client(reconnection=False)
     jobs = []
 
-    @agent.on("print_job")
+    @agent.on("print_job", namespace="/agents")
     def _job(job):
         jobs.append(job)
         ok = job["number"] != "B002"
         agent.emit("print_result", {"ticket_id": job["ticket_id"], "job_id": job["job_id"], "ok": ok,
-                                    "error": None if ok else "paper out"})
+                                    "error": None if ok else "paper out"}, namespace="/agents")
 
-    agent.connect(live_server.url, transports=["websocket"], auth={"token": live_server.tokens["kiosk"], "agent": True})
+    agent.connect(live_server.url, transports=["websocket"], auth={"token": live_server.tokens["kiosk"]},
+                  namespaces=["/agents"])
     try:
         live_server.staff("fo1").act(1, "open")
         page = _open_kiosk(live_server, page_factory, PORTRAIT)
@@ -285,13 +286,14 @@ def test_printer_out_of_paper_is_announced_and_the_ticket_shown_on_screen(live_s
 
     live_server.staff("fo1").act(1, "open")
     agent = socketio.Client()
-    agent.connect(live_server.url, auth={"token": live_server.tokens["kiosk"], "agent": True}, transports=["websocket"])
+    agent.connect(live_server.url, auth={"token": live_server.tokens["kiosk"]}, namespaces=["/agents"],
+                  transports=["websocket"])
     try:
         page = _open_kiosk(live_server, page_factory, PORTRAIT)
         banner = page.get_by_test_id("printer-banner")
         expect(banner).to_be_hidden()
         out = {"printer": {"kind": "printer", "state": "paper_out", "detail": "kertas habis"}}
-        assert agent.call("health", {"devices": out}, timeout=10) == {"ok": True}
+        assert agent.call("health", {"devices": out}, namespace="/agents", timeout=10) == {"ok": True}
         expect(banner).to_be_visible()
         expect(banner).to_contain_text("Printer tiket sedang bermasalah")
         page.get_by_test_id("service-ktp_el").click()
@@ -299,7 +301,7 @@ def test_printer_out_of_paper_is_announced_and_the_ticket_shown_on_screen(live_s
         expect(page.get_by_test_id("ticket-number")).to_have_text("A001")
         expect(page.get_by_test_id("print-status")).to_contain_text("Printer tidak dapat mencetak", timeout=2000)
         ok = {"printer": {"kind": "printer", "state": "ok", "detail": ""}}
-        agent.call("health", {"devices": ok}, timeout=10)
+        agent.call("health", {"devices": ok}, namespace="/agents", timeout=10)
         expect(banner).to_be_hidden()
     finally:
         agent.disconnect()

@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from server.models import Application, Device
 from tests.server.test_api import post, staff_client, tokens
+from tests.sockets import agent_socket
 
 ATR = "3B8F8001804F0CA0000003060300030000000068"
 READER = "Virtual PCD 00 00"
@@ -17,7 +18,7 @@ class CardAgent:
 
     def __init__(self, app_, key: str = "activation") -> None:
         self.app = app_
-        self.sio = app_.extensions["loket"].socketio.test_client(app_, auth={"token": tokens(app_)[key], "agent": True})
+        self.sio = agent_socket(app_, tokens(app_)[key])
         assert self.sio.is_connected()
         with app_.extensions["loket"].db.session() as s:
             self.device_id = s.scalars(select(Device).where(Device.name == "Aktivasi KTP-el Loket 7")).one().id

@@ -9,6 +9,7 @@ from server.config import TestingConfig
 from server.demo import seed_demo
 from server.models import AuditEntry, Counter, Device, Ticket
 from tests.server.test_api import kiosk_issue, post, staff_client
+from tests.sockets import agent_socket, staff_socket
 from tests.streams import stream_entries
 
 
@@ -22,7 +23,7 @@ def app(sqlite_url, tmp_path):
 
 def agent(app, key: str):
     token = app.config["SEEDED"]["tokens"][key]
-    return app.extensions["loket"].socketio.test_client(app, auth={"token": token, "agent": True})
+    return agent_socket(app, token)
 
 
 def device(app, key: str) -> Device:
@@ -50,7 +51,7 @@ def test_health_reports_mark_a_station_unhealthy_and_healthy_again(app):
 
 def test_staff_consoles_hear_device_changes(app):
     fo1 = staff_client(app, "fo1")
-    console = app.extensions["loket"].socketio.test_client(app, flask_test_client=fo1)
+    console = staff_socket(app, fo1)
     assert console.is_connected()
     state = console.emit("sync", {}, callback=True)["state"]
     assert {d["name"] for d in state["devices"]} >= {"Kiosk Lobi", "Drive-Thru Lajur 1"}

@@ -62,15 +62,16 @@ def test_who_may_read_which_office(app):
 
 
 def test_the_staff_stream_is_open_to_managers_of_their_own_office_only(app):
-    sio = app.extensions["loket"].socketio
+    from tests.sockets import staff_socket
+
     with app.extensions["loket"].db.session() as s:
         demo_id = s.scalars(select(Office.id).where(Office.code == "DEMO")).one()
-    mine = sio.test_client(app, flask_test_client=staff_client(app, "manager"), auth={"office_id": demo_id})
+    mine = staff_socket(app, staff_client(app, "manager"), auth={"office_id": demo_id})
     assert mine.is_connected()
     assert mine.emit("sync", {}, callback=True)["state"]["office"]["code"] == "DEMO"
-    kadis = sio.test_client(app, flask_test_client=staff_client(app, "kadis"), auth={"office_id": demo_id})
+    kadis = staff_socket(app, staff_client(app, "kadis"), auth={"office_id": demo_id})
     assert kadis.is_connected()
-    foreign = sio.test_client(app, flask_test_client=staff_client(app, "manager_b"), auth={"office_id": demo_id})
+    foreign = staff_socket(app, staff_client(app, "manager_b"), auth={"office_id": demo_id})
     assert not foreign.is_connected()
 
 

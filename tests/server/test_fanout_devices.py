@@ -17,15 +17,20 @@ pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow]
 
 
 class Recorder:
-    """A python-socketio client (websocket) recording the messages ``names`` it receives."""
+    """A python-socketio client (websocket) of ``namespace`` ("/" screens, "/agents" station
+    agents) recording the messages ``names`` it receives."""
 
-    def __init__(self, base: str, auth: dict, *names: str) -> None:
+    def __init__(self, base: str, auth: dict, *names: str, namespace: str = "/") -> None:
         self.got: list[tuple[str, dict]] = []
         self.cond = threading.Condition()
+        self.namespace = namespace
         self.sio = socketio.Client(reconnection=False)
         for name in names:
-            self.sio.on(name, lambda data, name=name: self._record(name, data))
-        self.sio.connect(base, auth=auth, transports=["websocket"])
+            self.sio.on(name, lambda data, name=name: self._record(name, data), namespace=namespace)
+        self.sio.connect(base, auth=auth, namespaces=[namespace], transports=["websocket"])
+
+    def call(self, event: str, data: dict):
+        return self.sio.call(event, data, namespace=self.namespace)
 
     def _record(self, name: str, data: dict) -> None:
         with self.cond:
@@ -51,8 +56,8 @@ def test_print_jobs_reach_the_agent_on_another_server_once_in_order(pg_url, tmp_
     with private_redis() as (redis_url, _stop, _start):
         env, tokens = prepared_env(pg_url, redis_url, tmp_path)
         with loket_serve(env) as a, loket_serve(env) as b:
-            agent = Recorder(b, {"token": tokens["kiosk"], "agent": True}, "print_job")
-            assert agent.sio.call("print_backlog", {}) == {"ok": True, "jobs": []}
+            agent = Recorder(b, {"token": tokens["kiosk"]}, "print_job", namespace="/agents")
+            assert agent.call("print_backlog", {}) == {"ok": True, "jobs": []}
             answers = [_issue(a if i % 3 else b, tokens["kiosk"], ("ktp_el", "kk")[i % 2]) for i in range(12)]
             got = agent.wait_count(12)
             time.sleep(0.5)  # nothing more may come
@@ -65,7 +70,7 @@ def test_print_jobs_reach_the_agent_on_another_server_once_in_order(pg_url, tmp_
             assert [j["number"] for j in jobs] == [r["ticket"]["number"] for r in answers]
             # the agent's own kiosk page (on server a) hears its agent's booking scans made on b
             page = Recorder(a, {"token": tokens["kiosk"]}, "booking_scan")
-            assert agent.sio.call("scan", {"code": "not a booking", "source": "camera"})["ok"] is True
+            assert agent.call("scan", {"code": "not a booking", "source": "camera"})["ok"] is True
             scans = page.wait_count(1)
             assert [name for name, _d in scans] == ["booking_scan"] and scans[0][1]["source"] == "camera"
             page.sio.disconnect()
@@ -77,8 +82,8 @@ def test_a_print_job_for_an_agent_on_no_server_is_not_sent_anywhere_else(pg_url,
     with private_redis() as (redis_url, _stop, _start):
         env, tokens = prepared_env(pg_url, redis_url, tmp_path)
         with loket_serve(env) as a, loket_serve(env) as b:
-            display = Recorder(b, {"token": tokens["display"], "agent": True}, "print_job", "entries")
-            display.sio.call("sync", {})
+            display = Recorder(b, {"token": tokens["display"]}, "print_job", "entries", namespace="/agents")
+            display.call("sync", {})
             answers = [_issue(a, tokens["kiosk"]) for _ in range(3)]
 
             def numbers() -> list[str]:

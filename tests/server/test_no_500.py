@@ -135,10 +135,12 @@ def test_report_filter_beyond_a_database_integer(app):
 def test_socket_auth_with_control_characters_is_refused(app):
     """A NUL in the socket's auth (a public ticket id) reached PostgreSQL: an unhandled
     DataError in the connect handler. The input rule refuses it first."""
-    socketio = app.extensions["loket"].socketio
-    for auth in ({"ticket": "a\x00b"}, {"token": "x\x00"}, {"ticket": 10**30}, {"office_id": "\x1b"}):
-        client = socketio.test_client(app, auth=auth)
-        assert not client.is_connected(), auth
+    from tests.sockets import NamespaceClient
+
+    for namespace in ("/", "/staff", "/agents"):
+        for auth in ({"ticket": "a\x00b"}, {"token": "x\x00"}, {"ticket": 10**30}, {"office_id": "\x1b"}):
+            client = NamespaceClient(app, namespace, auth=auth)
+            assert not client.is_connected(), (namespace, auth)
 
 
 def test_socket_messages_after_connect_follow_the_input_rule(app):
@@ -149,7 +151,8 @@ def test_socket_messages_after_connect_follow_the_input_rule(app):
 
     from server.models import AuditEntry
 
-    socketio = app.extensions["loket"].socketio
+    from tests.sockets import agent_socket, screen_socket
+
     tokens = app.config["SEEDED"]["tokens"]
 
     def audits() -> int:
@@ -157,15 +160,15 @@ def test_socket_messages_after_connect_follow_the_input_rule(app):
             return s.scalar(select(func.count()).select_from(AuditEntry))
 
     before = audits()
-    pickup = socketio.test_client(app, auth={"token": tokens["pickup"], "agent": True})
+    pickup = agent_socket(app, tokens["pickup"])
     answer = pickup.emit("scan", {"code": "DEMO\x00", "source": "camera"}, callback=True)
     assert answer["ok"] is False and answer["error"] == "validation_error" and answer["field"] == "code"
-    card = socketio.test_client(app, auth={"token": tokens["activation"], "agent": True})
+    card = agent_socket(app, tokens["activation"])
     answer = card.emit("card", {"event": "inserted", "reader": "r\x07", "uid": "04", "atr": "3B"}, callback=True)
     assert answer["ok"] is False and answer["field"] == "reader"
     answer = card.emit("health", {"devices": {"reader": {"state": "ok", "detail": 10**30}}}, callback=True)
     assert answer["ok"] is False and answer["field"] == "devices.reader.detail"
     assert audits() == before
-    tv = socketio.test_client(app, auth={"token": tokens["display"]})
+    tv = screen_socket(app, auth={"token": tokens["display"]})
     state = tv.emit("sync", {"after": 10**30, "log": "a\x00"}, callback=True)
     assert state["state"]["office"]["code"] == "DEMO"

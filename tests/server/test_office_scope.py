@@ -26,6 +26,7 @@ from server.services.catalog import DEMO_CATALOG, load_catalog_file, parse_catal
 from server.services.errors import Forbidden, ValidationError
 from tests.server.test_api import kiosk_issue, post, staff_client
 from tests.server.test_applications_api import registered
+from tests.sockets import agent_socket, staff_socket
 
 LAIN_ROLES = ("manager", "section_head", "front_office", "pickup_officer", "activation_officer", "admin")
 
@@ -192,34 +193,34 @@ def test_the_admin_api_keeps_an_office_admin_in_its_office(app):
 
 
 def test_staff_socket_rooms_follow_the_scope(app):
-    sio = app.extensions["loket"].socketio
     demo = ids(app)["office"].id
     for username, allowed in (("manager", True), ("admin", True), ("sysadmin", True),
                               ("manager_lain", False), ("admin_lain", False)):
-        client = sio.test_client(app, flask_test_client=staff_client(app, username), auth={"office_id": demo})
+        client = staff_socket(app, staff_client(app, username), auth={"office_id": demo})
         assert client.is_connected() is allowed, username
         if allowed:
             assert client.emit("sync", {}, callback=True)["state"]["office"]["code"] == "DEMO"
             client.disconnect()
     pickup = ids(app)["device"]["pickup"]
-    lain_officer = sio.test_client(app, flask_test_client=staff_client(app, "pickup_officer_lain"))
+    lain_officer = staff_socket(app, staff_client(app, "pickup_officer_lain"))
     assert lain_officer.is_connected()
     answer = lain_officer.emit("join_station", {"device_id": pickup}, callback=True)
     assert answer["ok"] is False and answer["error"] == "forbidden"
-    own = sio.test_client(app, flask_test_client=staff_client(app, "ambil"))
+    own = staff_socket(app, staff_client(app, "ambil"))
     assert own.emit("join_station", {"device_id": pickup}, callback=True)["ok"] is True
-    assert not sio.test_client(app, auth={"office_id": demo}).is_connected()  # nobody
+    assert not staff_socket(app, auth={"office_id": demo}).is_connected()  # nobody
 
 
 def test_device_tokens_act_only_as_their_kind(app):
-    """A display or survey token connected as an agent reports no print result, scan or
-    card event; the kiosk's own agent may report its print result."""
-    sio = app.extensions["loket"].socketio
+    """A display token connected as an agent reports no print result, scan or card event
+    (a survey tablet's token runs no agent: it does not even connect to "/agents"); the
+    kiosk's own agent may report its print result."""
     tokens = app.config["SEEDED"]["tokens"]
     ticket = kiosk_issue(app).get_json()["ticket"]
     before = demo_changes(app)
-    for key in ("display", "survey", "display_agent"):
-        agent = sio.test_client(app, auth={"token": tokens[key], "agent": True})
+    assert not agent_socket(app, tokens["survey"]).is_connected()
+    for key in ("display", "display_agent"):
+        agent = agent_socket(app, tokens[key])
         assert agent.is_connected()
         for event, data in (("print_result", {"job_id": "t1-1", "ticket_id": ticket["id"], "ok": True}),
                             ("print_backlog", {}), ("scan", {"code": "x", "source": "camera"}),
@@ -228,7 +229,7 @@ def test_device_tokens_act_only_as_their_kind(app):
             assert answer["ok"] is False and answer["error"] == "forbidden", (key, event, answer)
         agent.disconnect()
     assert demo_changes(app) == before
-    kiosk = sio.test_client(app, auth={"token": tokens["kiosk"], "agent": True})
+    kiosk = agent_socket(app, tokens["kiosk"])
     assert kiosk.emit("print_result", {"job_id": "t1-1", "ticket_id": ticket["id"], "ok": True}, callback=True)["ok"]
     # a display token over HTTP cannot issue tickets or act as staff either
     display = {"Authorization": f"Bearer {tokens['display']}"}

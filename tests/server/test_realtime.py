@@ -91,15 +91,15 @@ def test_call_through_one_server_reaches_a_display_on_another(pg_url, tmp_path):
 
 
 class Staff(Display):
-    """A staff client of the counter stream, signed in with the session cookie of ``officer``."""
+    """A staff client of the counter stream ("/staff"), signed in with the session cookie of ``officer``."""
 
     def __init__(self, base: str, officer: requests.Session) -> None:  # not Display's: another sign-in
         self.events = []
         self.got = threading.Condition()
         self.sio = socketio.Client(reconnection=False)
-        self.sio.on("entries", self._record)
+        self.sio.on("entries", self._record, namespace="/staff")
         cookie = "; ".join(f"{k}={v}" for k, v in officer.cookies.get_dict().items())
-        self.sio.connect(base, headers={"Cookie": cookie}, transports=["websocket"])
+        self.sio.connect(base, headers={"Cookie": cookie}, namespaces=["/staff"], transports=["websocket"])
 
 
 def test_an_application_change_reaches_staff_screens_only(pg_url, tmp_path):
@@ -112,7 +112,7 @@ def test_an_application_change_reaches_staff_screens_only(pg_url, tmp_path):
             public_start = display.sio.call("sync", {})["position"]
             officer = staff_session(base, "fo1", "password123")
             staff = Staff(base, officer)
-            staff_start = staff.sio.call("sync", {})["position"]
+            staff_start = staff.sio.call("sync", {}, namespace="/staff")["position"]
             cid = _counter_id(base, officer)
             officer.post(f"{base}/api/v1/counters/{cid}/open").raise_for_status()
             _issue(base, tokens["kiosk"], "kk")

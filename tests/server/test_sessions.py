@@ -189,17 +189,18 @@ def test_a_session_without_a_version_is_ended(app):
 
 
 def test_the_staff_stream_refuses_an_ended_session(app):
-    socketio = app.extensions["loket"].socketio
+    from tests.sockets import staff_socket
+
     fo1 = signed_in(app, "fo1")
     stolen = copy_of(app, fo1)
-    live = socketio.test_client(app, flask_test_client=stolen)
+    live = staff_socket(app, stolen)
     assert live.is_connected()
     live.disconnect()
     fo1.post("/api/v1/auth/logout", headers={"X-CSRFToken": fo1.csrf})
-    assert not socketio.test_client(app, flask_test_client=stolen).is_connected()
+    assert not staff_socket(app, stolen).is_connected()
     idle = signed_in(app, "fo2")
     _idle(idle, 9 * 3600)
-    assert not socketio.test_client(app, flask_test_client=idle).is_connected()
+    assert not staff_socket(app, idle).is_connected()
 
 
 def test_the_office_setting_is_saved_checked_and_seen_at_once(app):

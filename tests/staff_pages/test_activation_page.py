@@ -32,12 +32,12 @@ class CardAgent:
 
     def __init__(self, server) -> None:
         self.sio = socketio.Client(reconnection=False)
-        self.sio.connect(server.url, auth={"token": server.tokens["activation"], "agent": True},
+        self.sio.connect(server.url, auth={"token": server.tokens["activation"]}, namespaces=["/agents"],
                          transports=["websocket"])
 
     def card(self, event: str, uid: str | None = None) -> dict:
         answer = self.sio.call("card", {"event": event, "reader": READER, "uid": uid,
-                                        "atr": ATR if uid else None}, timeout=10)
+                                        "atr": ATR if uid else None}, namespace="/agents", timeout=10)
         assert answer and answer.get("ok"), answer
         return answer
 

@@ -369,12 +369,15 @@ def test_officers_are_warned_when_the_kiosk_printer_is_out_of_paper(new_page, st
     alert = page.get_by_test_id("device-alert")
     expect(alert).to_be_hidden()
     agent = socketio.Client()
-    agent.connect(staff_server.url, auth={"token": staff_server.tokens["kiosk"], "agent": True}, transports=["websocket"])
+    agent.connect(staff_server.url, auth={"token": staff_server.tokens["kiosk"]}, namespaces=["/agents"],
+                  transports=["websocket"])
     try:
-        agent.call("health", {"devices": {"printer": {"kind": "printer", "state": "paper_out"}}}, timeout=10)
+        agent.call("health", {"devices": {"printer": {"kind": "printer", "state": "paper_out"}}}, namespace="/agents",
+                   timeout=10)
         expect(alert).to_be_visible()
         expect(alert).to_contain_text("Kiosk Lobi: printer kertas habis")
-        agent.call("health", {"devices": {"printer": {"kind": "printer", "state": "ok"}}}, timeout=10)
+        agent.call("health", {"devices": {"printer": {"kind": "printer", "state": "ok"}}}, namespace="/agents",
+                   timeout=10)
         expect(alert).to_be_hidden()
     finally:
         agent.disconnect()

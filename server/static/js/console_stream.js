@@ -63,7 +63,7 @@
   /* ---- start -------------------------------------------------------------------------- */
   C.render();
   C.renderClock();
-  const stream = new Loket.LoketStream({auth: {office_id: CFG.office.id}, onState, onEvent, onStatus});
+  const stream = new Loket.LoketStream({namespace: Loket.STAFF, auth: {office_id: CFG.office.id}, onState, onEvent, onStatus});
   C.stream = stream;   // for tests and support
   stream.start();
 })();

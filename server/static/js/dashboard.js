@@ -162,6 +162,7 @@
   render(snap);
   document.body.dataset.online = "0";              // connecting: the banner waits for a real failure
   const stream = new L.LoketStream({
+    namespace: L.STAFF,
     auth: {office_id: snap.office.id},
     onStatus: online,
     onState: () => refresh(),                       // connect, reconnect, gap: read everything again

@@ -47,6 +47,7 @@
   }
 
   const stream = new L.LoketStream({
+    namespace: L.STAFF,
     auth: {office_id: window.LOKET_OFFICE.id},
     onStatus: (online) => document.querySelector('[data-testid="connection-status"]').classList.toggle("online", online),
     onState: (state) => { devices.clear(); (state.devices || []).forEach((d) => devices.set(d.id, d)); render(); },

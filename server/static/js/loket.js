@@ -11,6 +11,10 @@
  *   const stream = new LoketStream({auth: {token}, onState: s => ..., onEvent: (name, data) => ...,
  *                                   onStatus: online => ...});
  *   stream.start();
+ *
+ * Namespaces (server/realtime/handlers.py): screens (TV, kiosk, ticket page, survey tablet)
+ * connect to "/" with a device token or a ticket id; staff pages connect to STAFF ("/staff")
+ * with their session cookie: new LoketStream({namespace: Loket.STAFF, auth: {office_id}, ...}).
  */
 (function (global) {
   "use strict";
@@ -22,10 +26,11 @@
   const TICK_MS = 100;
   const RETRY_MS = 2000;
   const SYNC_TIMEOUT_MS = 10000;
+  const STAFF = "/staff";   // the staff pages' Socket.IO namespace (screens use "/")
 
   class LoketStream {
     constructor(opts) {
-      this.opts = Object.assign({url: undefined, auth: {}, syncArgs: {}, graceMs: 300,
+      this.opts = Object.assign({url: "", namespace: "/", auth: {}, syncArgs: {}, graceMs: 300,
                                  onState() {}, onEvent() {}, onStatus() {}}, opts);
       this.cursor = new global.LoketStreamLogic.StreamCursor(this.opts.graceMs);
       this.socket = null;
@@ -37,7 +42,7 @@
     get resyncs() { return this.cursor.syncs; }
 
     start() {
-      const s = io(this.opts.url, {transports: ["websocket"], auth: this.opts.auth,
+      const s = io((this.opts.url || "") + this.opts.namespace, {transports: ["websocket"], auth: this.opts.auth,
                                    reconnectionDelay: 500, reconnectionDelayMax: 5000});
       this.socket = s;
       s.on("connect", () => {
@@ -126,12 +131,12 @@
     return Math.max(1, Math.ceil(seconds / 60));
   }
 
-  /* A staff station page's socket: connects (websocket, reconnecting), joins the room of
+  /* A staff station page's socket: connects to "/staff" (websocket, reconnecting), joins the room of
      station `deviceId` on every (re)connect, shows the state on `dot` (class "online") and
      on body[data-joined]; `onJoined()` runs after each join (e.g. to reload the state).
      Returns the socket for the page's own event handlers. */
   function joinStation(deviceId, dot, onJoined) {
-    const socket = io({transports: ["websocket"], reconnectionDelay: 500, reconnectionDelayMax: 5000});
+    const socket = io(STAFF, {transports: ["websocket"], reconnectionDelay: 500, reconnectionDelayMax: 5000});
     socket.on("connect", () => {
       socket.emit("join_station", {device_id: deviceId}, (answer) => {
         const ok = !!(answer && answer.ok);
@@ -151,5 +156,5 @@
     if (target) window.print();
   });
 
-  global.Loket = {LoketStream, api, t, minutes, h, joinStation};
+  global.Loket = {LoketStream, STAFF, api, t, minutes, h, joinStation};
 })(window);

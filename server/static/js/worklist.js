@@ -247,6 +247,7 @@
     if (!officeId || !window.io) return null;
     let first = true;  // the page loads its data itself; later full states (reconnect, gap) reload
     return new Loket.LoketStream({
+      namespace: Loket.STAFF,
       auth: {office_id: officeId},
       onState: () => { if (!first) later(); first = false; },
       onEvent: (name) => { if (name === "application") later(); },
