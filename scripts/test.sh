@@ -33,6 +33,13 @@ if ! .venv/bin/ruff check .; then
   exit 1
 fi
 
+echo "test: mypy"
+# the type check of pyproject.toml's [tool.mypy]: server/services/ and drivers/
+if ! .venv/bin/mypy; then
+  echo "test: FAILED: mypy" >&2
+  exit 1
+fi
+
 echo "test: pytest $*"
 status=0
 .venv/bin/python -m pytest "$@" </dev/null || status=$?
