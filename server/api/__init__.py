@@ -1,18 +1,21 @@
 """REST API under ``/api/v1``; the OpenAPI document is served at ``/api/openapi.json``.
 
-Views parse input, call one service in one transaction, and answer JSON. Domain errors
-(``server.services.errors.LoketError``) become ``{"error": code, "message": text}`` with
-the error's HTTP status.
+Views are flask-smorest operations (``server.api.contract``): a marshmallow schema
+validates the body or query (``server.api.schemas``), the view calls one service in one
+transaction, and a schema shapes the answer; the same schemas write the OpenAPI document.
+Domain errors (``server.services.errors.LoketError``) become ``{"error": code,
+"message": text, "details"?}`` with the error's HTTP status.
 """
 from __future__ import annotations
 
-from flask import Blueprint, Flask
+from flask import Flask
 from werkzeug.exceptions import HTTPException
 
 from ..api_errors import http_error, loket_error
 from ..services.errors import LoketError
+from .contract import ApiBlueprint, init_api
 
-bp = Blueprint("api", __name__, url_prefix="/api/v1")
+bp = ApiBlueprint("api", __name__, url_prefix="/api/v1")
 # the same answers as outside the blueprint (server.api_errors): one definition of the shape
 bp.register_error_handler(LoketError, loket_error)
 bp.register_error_handler(HTTPException, http_error)
@@ -28,7 +31,6 @@ from . import (  # noqa: F401  (report_requests: every managers' report, issue 7
     counters,
     dashboard,
     offices,
-    openapi,
     pickup,
     report_requests,
     session,
@@ -41,6 +43,6 @@ register_voice(bp)
 
 
 def register(app: Flask) -> None:
-    """Mount the API blueprint (with its error handlers) and the OpenAPI document."""
-    app.register_blueprint(bp)
-    app.register_blueprint(openapi.doc_bp)
+    """Mount the API blueprint (with its error handlers) through flask-smorest, which
+    serves the OpenAPI document built from the views' schemas."""
+    init_api(app).register_blueprint(bp)

@@ -47,7 +47,7 @@ def test_unknown_name_and_wrong_password_get_identical_answers(app):
     unknown = api_login(app.test_client(), "nobody-here", "not-the-password")
     assert wrong.status_code == unknown.status_code == 401
     assert wrong.get_json() == unknown.get_json() == {"error": "invalid_credentials",
-                                                       "message": "wrong username or password"}
+                                                       "message": "Nama pengguna atau kata sandi salah"}
     wrong_page = page_login(app.test_client(), "fo1", "not-the-password", address="10.0.0.2")
     unknown_page = page_login(app.test_client(), "nobody-here", "not-the-password", address="10.0.0.2")
     assert wrong_page.status_code == unknown_page.status_code == 200
@@ -65,7 +65,8 @@ def test_an_account_name_is_locked_after_its_limit_even_for_the_right_password(a
     locked = api_login(app.test_client(), "fo1", DEMO_PASSWORD, address="10.1.0.99")
     assert locked.status_code == 401
     assert locked.get_json() == {"error": "invalid_credentials",
-                                 "message": "wrong username or password; too many attempts: try again later"}
+                                 "message": "Nama pengguna atau kata sandi salah; terlalu banyak "
+                                            "percobaan: coba lagi nanti"}
     # an unknown name locks the same way and answers the same (nothing tells it does not exist)
     for i in range(3):
         api_login(app.test_client(), "ghost", "wrong", address=f"10.2.0.{i}")
