@@ -2,8 +2,15 @@
 Loket server in this process (``live_server``, see tests/live.py) and headless Chromium.
 
 PostgreSQL comes from LOKET_TEST_DATABASE_URL (scripts/test.sh sets it and starts the
-server). A template database is migrated once per session; each test gets a fresh copy
-(CREATE DATABASE ... TEMPLATE), so tests never share rows.
+server). A template database is migrated once per session (per pytest-xdist worker: it is
+named with the worker process's id); each test gets a fresh copy (CREATE DATABASE ...
+TEMPLATE), so tests never share rows.
+
+The suite runs in parallel workers (scripts/test.sh: ``-n``, LOKET_TEST_WORKERS). Redis
+comes from LOKET_TEST_REDIS_URL, one database per worker (``REDIS_URL``: db 15 for gw0, 14
+for gw1, ...), and servers listen on ports of the worker's own (``tests.live.free_port``):
+see tests/workers.py. Tests that must not run at the same time as each other share an
+``xdist_group`` (scripts/test.sh distributes with ``--dist loadgroup``).
 """
 from __future__ import annotations
 
@@ -19,9 +26,11 @@ import pytest
 from server.db import Database
 from server.migrations import upgrade
 from tests.live import serve_demo
+from tests.workers import redis_url
 
 PG_URL = os.environ.get("LOKET_TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/loket_test")
-REDIS_URL = os.environ.get("LOKET_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+REDIS_URL = redis_url(os.environ.get("LOKET_TEST_REDIS_URL", "redis://127.0.0.1:6379/15"))
+"""This worker's Redis database (tests/workers.py)."""
 ARTIFACTS = Path(os.environ.get("LOKET_TEST_ARTIFACTS", Path(__file__).resolve().parent.parent / "test-artifacts"))
 TEMPLATE_DB = f"loket_tmpl_{os.getpid()}"
 

@@ -7,12 +7,12 @@ server can be stopped (listening ends, every Socket.IO client is dropped) and st
 again on the same port, so a test can take it away from an agent and give it back.
 ``tests/conftest.py`` wraps it as the ``live_server`` fixture.
 
-:func:`free_port` serves these and the subprocess servers of ``tests/procs.py``;
+:func:`free_port` serves these and the subprocess servers of ``tests/procs.py`` (a port of
+this pytest-xdist worker's own, tests/workers.py);
 :func:`wait_http` waits until a URL answers, :func:`wait_for` until a condition holds.
 """
 from __future__ import annotations
 
-import socket
 import threading
 import time
 from contextlib import contextmanager
@@ -25,13 +25,13 @@ from werkzeug.serving import make_server
 from server import create_app
 from server.config import TestingConfig
 from server.demo import DEMO_PASSWORD, seed_demo
+from tests.workers import free_ports
 
 
 def free_port() -> int:
-    """A TCP port free on 127.0.0.1 right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    """A TCP port free on 127.0.0.1 right now, of this xdist worker's own ports
+    (:func:`tests.workers.free_ports`)."""
+    return free_ports(1)
 
 
 def wait_for(predicate, timeout: float = 10.0, what: str = "condition", interval: float = 0.02):

@@ -125,7 +125,8 @@ def stop_group(proc: subprocess.Popen, timeout: float = 20.0) -> None:
 
 @contextmanager
 def private_redis(data_dir: Path | None = None):
-    """A redis-server of our own on a free port (so a test may stop and restart it).
+    """A redis-server of our own on a free port (so a test may stop and restart it); yields
+    (its db-0 URL, stop(), start()), start() returning once it answers.
 
     With ``data_dir`` it keeps its data across a restart (RDB snapshot written on shutdown),
     like a production Redis; without, a restart loses every key.
@@ -134,7 +135,8 @@ def private_redis(data_dir: Path | None = None):
     binary = shutil.which("redis-server") or "/usr/bin/redis-server"
     args = [binary, "--port", str(port), "--bind", "127.0.0.1", "--appendonly", "no"]
     args += ["--dir", str(data_dir), "--dbfilename", "dump.rdb", "--save", "3600 1"] if data_dir else ["--save", ""]
-    state = {"proc": subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)}
+    url = f"redis://127.0.0.1:{port}/0"
+    state = {}
 
     def stop():
         state["proc"].terminate()
@@ -142,14 +144,36 @@ def private_redis(data_dir: Path | None = None):
 
     def start():
         state["proc"] = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        time.sleep(0.5)
+        wait_redis(url, state["proc"])
 
-    time.sleep(0.5)
     try:
-        yield f"redis://127.0.0.1:{port}/0", stop, start
+        start()
+        yield url, stop, start
     finally:
-        if state["proc"].poll() is None:
+        if "proc" in state and state["proc"].poll() is None:
             stop()
+
+
+def wait_redis(url: str, proc: subprocess.Popen | None = None, timeout: float = 15.0) -> None:
+    """Return once the Redis at ``url`` answers PING (loading its snapshot, it answers
+    LOADING: not yet); TimeoutError after ``timeout`` s or as soon as ``proc`` has exited."""
+    import redis
+
+    client = redis.Redis.from_url(url, socket_timeout=1, socket_connect_timeout=1)
+    deadline = time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline:
+            if proc is not None and proc.poll() is not None:
+                raise TimeoutError(f"{url}: redis-server exited ({proc.returncode})")
+            try:
+                if client.ping():
+                    return
+            except redis.RedisError:
+                pass
+            time.sleep(0.02)
+    finally:
+        client.close()
+    raise TimeoutError(f"{url}: Redis did not answer within {timeout} s")
 
 
 def staff_session(base: str, username: str, password: str) -> requests.Session:

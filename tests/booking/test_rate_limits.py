@@ -1,6 +1,6 @@
 """Per-IP and per-contact rate limits on the booking API (issue 6; issue 13 moved the
 second one from the NIK to the contact), with the counters in process memory and in Redis
-(LOKET_TEST_REDIS_URL, db 15): 429 after N, in the API's error shape, with Retry-After;
+(LOKET_TEST_REDIS_URL, the xdist worker's own database: tests/workers.py): 429 after N, in the API's error shape, with Retry-After;
 other addresses and other contacts are not affected; "" disables a limit."""
 from __future__ import annotations
 

@@ -16,11 +16,13 @@ Isolation, so tests never touch (or depend on) a system pcscd:
   keeps its sockets in a global array indexed by slot number, so two entries sharing one
   library overwrite each other's slots (the first reader then never sees a card);
 - reader configuration comes from ``<run_dir>/conf`` (``pcscd --config``), each reader on
-  free TCP ports, so it does not clash with ``/etc/reader.conf.d/vpcd`` (port 35963);
+  free TCP ports (under pytest-xdist, of the worker's own block: tests/workers.py), so it
+  does not clash with ``/etc/reader.conf.d/vpcd`` (port 35963) nor with another worker's stack;
 - clients (pyscard) find the daemon through ``PCSCLITE_CSOCK_NAME``. libpcsclite reads
   that variable **once per process**, at the first PC/SC call: a process can use one
   stack for its whole life. :meth:`PcscStack.start` sets it in ``os.environ`` and the
-  run directory defaults to one per process, so restarts keep the same socket path.
+  run directory defaults to one per process (so one per pytest-xdist worker: workers never
+  share a daemon), and restarts keep the same socket path.
 
 Each configured name gives ``VPCD_SLOTS`` readers (vpcd opens one slot per port, from
 the configured port upward): "Loket Test A" → "Loket Test A 00 00" on port p and "Loket
@@ -33,7 +35,6 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
 import time
@@ -42,6 +43,7 @@ from pathlib import Path
 from typing import Sequence
 
 from drivers.errors import DeviceError, DeviceUnavailable
+from tests.workers import free_ports
 
 VPCD_LIB = Path("/usr/lib/pcsc/drivers/serial/libifdvpcd.so")
 VPCD_SLOTS = 2
@@ -67,24 +69,14 @@ class VirtualReader:
     port: int
 
 
-def _port_free(port: int) -> bool:
-    with socket.socket() as sock:
-        try:
-            sock.bind(("0.0.0.0", port))  # vpcd binds all interfaces
-        except OSError:
-            return False
-    return True
-
-
 def free_port_run(count: int) -> int:
-    """A port p such that p .. p+count-1 are free on all interfaces right now."""
-    for _ in range(200):
-        with socket.socket() as sock:
-            sock.bind(("0.0.0.0", 0))
-            base = sock.getsockname()[1]
-        if base + count < 65536 and all(_port_free(base + i) for i in range(count)):
-            return base
-    raise DeviceError("no free TCP ports for vpcd")
+    """A port p such that p .. p+count-1 are free on all interfaces (vpcd binds them all)
+    right now; under pytest-xdist, of this worker's own ports (:mod:`tests.workers`), so
+    two workers' stacks never configure the same port."""
+    try:
+        return free_ports(count)
+    except RuntimeError as exc:
+        raise DeviceError(f"no free TCP ports for vpcd: {exc}") from None
 
 
 class PcscStack:
