@@ -21,6 +21,7 @@ if ! LOKET_SECRET_KEY="${LOKET_SECRET_KEY:-check}" docker-compose -f docker-comp
 fi
 
 export LOKET_TEST_DATABASE_URL="postgresql+psycopg://postgres@127.0.0.1:5432/${LOKET_TEST_DB:-loket_test}"
+# each xdist worker takes its own database below this one (15, 14, ...: tests/workers.py)
 export LOKET_TEST_REDIS_URL="redis://127.0.0.1:6379/15"
 export LOKET_TEST_ARTIFACTS="$PWD/test-artifacts"
 export PYTHONDONTWRITEBYTECODE=1
@@ -40,9 +41,17 @@ if ! .venv/bin/mypy; then
   exit 1
 fi
 
-echo "test: pytest $*"
+# In parallel: LOKET_TEST_WORKERS pytest-xdist workers (default 4: on 2 cores many tests
+# wait on servers and browsers; 0 = in this process), tests of one xdist_group on one worker
+# (--dist loadgroup); with coverage (pyproject.toml [tool.coverage]: fail_under). Arguments
+# given to this script come last (e.g. -n 0); with -p no:xdist the -n/--dist options are left out.
+parallel=(-n "${LOKET_TEST_WORKERS:-4}" --dist loadgroup)
+for arg in "$@"; do
+  case "$arg" in no:xdist|-pno:xdist) parallel=() ;; esac
+done
+echo "test: pytest ${parallel[*]} --cov $*"
 status=0
-.venv/bin/python -m pytest "$@" </dev/null || status=$?
+.venv/bin/python -m pytest "${parallel[@]}" --cov --cov-report=term "$@" </dev/null || status=$?
 if [ "$status" -eq 5 ]; then
   echo "test: FAILED: pytest collected no tests" >&2
   exit 1
