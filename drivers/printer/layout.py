@@ -154,6 +154,6 @@ def wait_minutes(seconds: float) -> int:
 
 def qr_module_size(url: str, width_mm: int) -> int:
     """QR module size in dots so that the code plus its quiet zone fits the paper."""
-    modules = segno.make_qr(url, error="m", boost_error=False).symbol_size(border=0)[0]
+    modules = int(segno.make_qr(url, error="m", boost_error=False).symbol_size(border=0)[0])
     fit = DOTS[width_mm] // (modules + 8)  # 4 modules of quiet zone each side
     return max(1, min(QR_MAX_MODULE[width_mm], fit))

@@ -65,7 +65,8 @@ class _Paper:
 
     def new_ticket(self) -> None:
         self.ticket: dict = {"lines": [], "large": [], "qr": [], "cut": False}
-        self.line, self.line_large, self.dirty = [], False, False
+        self.line: list[str] = []
+        self.line_large, self.dirty = False, False
 
     def text(self, data: bytes) -> None:
         page = _codepage(self.codepage)
@@ -107,7 +108,7 @@ def _store_2d(paper: _Paper, body: bytes) -> None:
         paper.dirty = True
 
 
-def _variable_length(data: bytes, i: int) -> int:
+def _variable_length(data: bytes | bytearray, i: int) -> int:
     """Length of the variable-size command at ``i``; ValueError when unknown."""
     prefix, cmd = data[i], data[i + 1]
     if prefix == GS and cmd == ord("("):

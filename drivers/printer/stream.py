@@ -80,22 +80,23 @@ class ReceivedTicket:
 
 def qr_symbols(data: bytes) -> list[QrSymbol]:
     """The QR codes printed by ``data``, with the module size and ECC level in force."""
-    settings = {"module_size": 3, "ecc": "L", "model": 2}
-    stored, out, i = b"", [], 0
+    module_size, ecc, model = 3, "L", 2
+    stored, i = b"", 0
+    out: list[QrSymbol] = []
     while i < len(data):
         length = command_length(data, i) or len(data) - i
         if data[i] == GS and data[i + 1:i + 3] == b"(k" and length >= 7 and data[i + 5] == 49:
             fn, arg = data[i + 6], data[i + 7:i + length]
             if fn == 65 and arg:  # 'A': model (49 model 1, 50 model 2, 51 micro)
-                settings["model"] = {49: 1, 50: 2, 51: 0}.get(arg[0], 2)
+                model = {49: 1, 50: 2, 51: 0}.get(arg[0], 2)
             elif fn == 67 and arg:  # 'C': module size in dots
-                settings["module_size"] = arg[0]
+                module_size = arg[0]
             elif fn == 69 and arg:  # 'E': error correction level
-                settings["ecc"] = QR_ECC.get(arg[0], "L")
+                ecc = QR_ECC.get(arg[0], "L")
             elif fn == 80:  # 'P': store data (after m = '0')
                 stored = arg[1:]
             elif fn == 81:  # 'Q': print the stored symbol
-                out.append(QrSymbol(stored.decode("utf-8", errors="replace"), **settings))
+                out.append(QrSymbol(stored.decode("utf-8", errors="replace"), module_size, ecc, model))
         i += length
     return out
 
@@ -198,7 +199,9 @@ class PrinterStream:
     def _run_out(self, cmd: bytes = b"") -> None:
         """The roll ends inside ``cmd``: a text run prints the characters that fit, a
         command is lost whole; the partial slip is kept uncut, the printer is out of paper."""
-        fit = self._paper_left if cmd[:1] >= b"\x20" else 0
+        left = self._paper_left
+        assert left is not None  # called only while a roll length is set (_take)
+        fit = left if cmd[:1] >= b"\x20" else 0
         self._ticket += cmd[:fit]
         self.swallowed += len(cmd) - fit
         if self._ticket:

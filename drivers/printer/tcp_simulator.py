@@ -116,6 +116,7 @@ class TcpPrinterSimulator:
     # -- serving --------------------------------------------------------------------------
     def _serve(self) -> None:
         listener = self._listener
+        assert listener is not None  # start() makes it before the thread
         while not self._stop.is_set():
             try:
                 ready, _, _ = select.select([listener], [], [], 0.05)

@@ -21,6 +21,7 @@ trust a write that succeeds; see drivers/printer/README.md.
 """
 from __future__ import annotations
 
+import sys
 import threading
 import time
 from abc import abstractmethod
@@ -30,9 +31,9 @@ from typing import Iterator
 
 from escpos import exceptions as escpos_errors
 
-try:  # pyserial lets termios.error (not an OSError) out of flush / reset_input_buffer
+if sys.platform != "win32":  # pyserial lets termios.error (not an OSError) out of flush / reset_input_buffer
     from termios import error as _termios_error
-except ImportError:  # pragma: no cover - not POSIX
+else:  # pragma: no cover - not POSIX: no termios
     class _termios_error(Exception):  # noqa: N801
         pass
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import os
 import socket
+from typing import Any, Callable
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from escpos.printer import File, Network, Serial
@@ -176,8 +177,8 @@ class FilePrinter(EscposTransport):
 
 
 _BOOL = {"1": True, "true": True, "yes": True, "on": True, "0": False, "false": False, "no": False, "off": False}
-_COMMON = {"timeout": float, "status_timeout": float, "status": lambda v: _BOOL[v.lower()]}
-_OPTIONS = {
+_COMMON: dict[str, Callable[[str], Any]] = {"timeout": float, "status_timeout": float, "status": lambda v: _BOOL[v.lower()]}
+_OPTIONS: dict[str, dict[str, Callable[[str], Any]]] = {
     "tcp": _COMMON,
     "serial": {**_COMMON, "baudrate": int, "bytesize": int, "parity": str, "stopbits": float,
                "xonxoff": lambda v: _BOOL[v.lower()], "dsrdtr": lambda v: _BOOL[v.lower()]},
@@ -188,7 +189,7 @@ _OPTIONS = {
 
 
 def _options(scheme: str, query: str) -> dict:
-    out = {}
+    out: dict[str, Any] = {}
     for key, value in parse_qsl(query, keep_blank_values=True):
         if key not in _OPTIONS[scheme]:
             raise ValueError(f"unknown option {key!r} for {scheme}:// (known: {', '.join(_OPTIONS[scheme]) or 'none'})")

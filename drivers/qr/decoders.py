@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
+from typing import Any
 
 import cv2
 import numpy as np
@@ -86,7 +87,7 @@ class ZxingDecoder(Decoder):
         except ImportError as exc:  # pragma: no cover - a pinned dependency
             raise DeviceError("zxing-cpp is not installed (pip install zxing-cpp)") from exc
         self._zx = zxingcpp
-        self._options = {"formats": zxingcpp.BarcodeFormat.QRCode, "try_rotate": try_rotate,
+        self._options: dict[str, Any] = {"formats": zxingcpp.BarcodeFormat.QRCode, "try_rotate": try_rotate,
                          "try_downscale": try_downscale, "try_invert": try_invert}
 
     def decode(self, frame: np.ndarray) -> list[Decoded]:

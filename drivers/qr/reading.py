@@ -132,6 +132,8 @@ class CodeReading:
     def camera_loop(self) -> None:
         """Read, decode and hand on camera frames until the agent stops or a video file ends."""
         camera, retry, stopping = self.camera, self.retry_s, self.agent.stopping
+        if camera is None:
+            raise ValueError("QR reading has no camera")
         period = 1.0 / self.fps if self.fps > 0 else 0.0
         next_decode = 0.0
         try:
@@ -161,6 +163,7 @@ class CodeReading:
             camera.close()
 
     def _decode(self, frame) -> None:
+        assert self.decoder is not None  # there is one whenever there is a camera (__init__)
         try:
             found = self.decoder.decode(frame)
         except DeviceError as exc:
@@ -178,6 +181,8 @@ class CodeReading:
     def scanner_loop(self) -> None:
         """Read and hand on scanner lines until the agent stops or stdin ends."""
         scanner, retry, stopping = self.scanner, self.retry_s, self.agent.stopping
+        if scanner is None:
+            raise ValueError("QR reading has no scanner")
         try:
             while not stopping.is_set():
                 is_open, retry = self._opened(scanner, "scanner", scanner.port, retry)

@@ -48,7 +48,9 @@ def gaussian_noise(shape: tuple[int, ...], sigma: float, rng: np.random.Generato
     """Gaussian noise (float32) of ``sigma``, seeded from ``rng`` (opencv's generator: fast)."""
     out = np.empty(shape, np.float32)
     cv2.setRNGSeed(int(rng.integers(0, 2**31 - 1)))
-    cv2.randn(out, 0.0, float(sigma))
+    # scalars are valid cv2 Scalars for mean/stddev (the stubs accept only arrays; an array
+    # would give a 3-channel image one channel's sigma)
+    cv2.randn(out, 0.0, float(sigma))  # type: ignore[call-overload]
     return out
 
 
@@ -56,7 +58,7 @@ def background(size: tuple[int, int], rng: np.random.Generator) -> np.ndarray:
     """A cluttered scene (BGR): smooth light variation, a few boxes and lines, texture."""
     w, h = size
     grey = rng.uniform(50, 190, (4, 5, 1))
-    low = (grey * (1 + rng.uniform(-0.25, 0.25, (4, 5, 3)))).astype(np.float32)
+    low: np.ndarray = (grey * (1 + rng.uniform(-0.25, 0.25, (4, 5, 3)))).astype(np.float32)
     low = cv2.resize(low, (w // 8, h // 8), interpolation=cv2.INTER_CUBIC)
     img = cv2.resize(low, (w, h), interpolation=cv2.INTER_LINEAR)
     for _ in range(int(rng.integers(3, 9))):
@@ -152,7 +154,7 @@ def render(size: tuple[int, int], placements: list[Placement], rng: np.random.Ge
         scene = cv2.GaussianBlur(scene, (0, 0), blur)
     if motion >= 2:
         k = int(round(motion))
-        kernel = np.zeros((k, k), np.float32)
+        kernel: np.ndarray = np.zeros((k, k), np.float32)
         kernel[k // 2, :] = 1.0 / k
         rot = cv2.getRotationMatrix2D((k / 2 - 0.5, k / 2 - 0.5), float(rng.uniform(0, 180)), 1.0)
         kernel = cv2.warpAffine(kernel, rot, (k, k))
@@ -161,7 +163,7 @@ def render(size: tuple[int, int], placements: list[Placement], rng: np.random.Ge
         mid = float(rng.uniform(100, 160))
         scene = mid + (scene - mid) * contrast
     if glare:
-        spot = np.zeros((h, w), np.float32)
+        spot: np.ndarray = np.zeros((h, w), np.float32)
         cv2.ellipse(spot, (int(glare["center"][0]), int(glare["center"][1])),
                     (int(glare["axes"][0]), int(glare["axes"][1])), glare["angle"], 0, 360, 1.0, -1)
         spot = cv2.GaussianBlur(spot, (0, 0), max(glare["axes"]) / 3)

@@ -185,9 +185,10 @@ class FrameSource:
                     cap.set(cv2.CAP_PROP_FRAME_WIDTH, self.width)
                     cap.set(cv2.CAP_PROP_FRAME_HEIGHT, self.height)
         else:
-            if not Path(src).is_file():
+            path = str(src)  # not live: a file path, never a camera index
+            if not Path(path).is_file():
                 raise DeviceUnavailable(f"video tidak ada / video not found: {src}")
-            cap = cv2.VideoCapture(src)
+            cap = cv2.VideoCapture(path)
         return cap
 
     def _set(self, state: SourceState, detail: str) -> None:
@@ -303,10 +304,12 @@ class ScannerReader:
             if self._serial is not None:
                 self._serial.timeout = timeout_s
                 return self._serial.read(max(1, self._serial.in_waiting))
-            ready, _, _ = select.select([self._fd], [], [], timeout_s)
+            fd = self._fd
+            assert fd is not None  # read_line checked is_open: a serial port or a descriptor
+            ready, _, _ = select.select([fd], [], [], timeout_s)
             if not ready:
                 return b""
-            chunk = os.read(self._fd, 4096)
+            chunk = os.read(fd, 4096)
         except BlockingIOError:
             return b""
         except Exception as exc:  # SerialException (unplugged), OSError (EIO on a closed pty)

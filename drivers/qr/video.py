@@ -18,7 +18,7 @@ def write_video(path: str | Path, frames: list[np.ndarray], fps: float = 10.0) -
         raise ValueError("no frames to write")
     h, w = frames[0].shape[:2]
     for codec in ("FFV1", "MJPG"):
-        writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*codec), fps, (w, h))
+        writer = cv2.VideoWriter(str(path), cv2.VideoWriter.fourcc(*codec), fps, (w, h))
         if not writer.isOpened():
             writer.release()
             continue
@@ -36,7 +36,7 @@ def write_video(path: str | Path, frames: list[np.ndarray], fps: float = 10.0) -
 def read_video(path: str | Path) -> list[np.ndarray]:
     """Every frame of a video file, through ``cv2.VideoCapture``."""
     cap = cv2.VideoCapture(str(path))
-    frames = []
+    frames: list[np.ndarray] = []
     try:
         while True:
             ok, frame = cap.read()

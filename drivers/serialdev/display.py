@@ -101,8 +101,9 @@ class SerialLink:
 
 def _reason(exc: Exception) -> str:
     """A short reason: the OS error text when there is one ("No such file or directory")."""
-    if isinstance(getattr(exc, "errno", None), int):
-        return os.strerror(exc.errno)
+    errno = getattr(exc, "errno", None)
+    if isinstance(errno, int):
+        return os.strerror(errno)
     return str(exc) or type(exc).__name__
 
 

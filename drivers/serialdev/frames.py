@@ -239,7 +239,7 @@ class FrameParser:
     def feed(self, data: bytes) -> list[Frame]:
         """Add received bytes; return the frames now complete (bad ones are logged and counted)."""
         self._buffer += data
-        frames = []
+        frames: list[Frame] = []
         while True:
             try:
                 chunk = self.format.take(self._buffer)
@@ -340,7 +340,7 @@ class KeyLineReader:
     def feed(self, data: bytes, at: float | None = None) -> list[KeyPress]:
         """Add received bytes (read at ``at``); return the complete, valid presses."""
         self._buffer += data
-        presses = []
+        presses: list[KeyPress] = []
         while True:
             try:
                 line = _take_line(self._buffer)

@@ -14,7 +14,7 @@ import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Callable
+from typing import Any, Callable
 
 from ..errors import DeviceUnavailable
 from .display import SerialLink, utcnow
@@ -63,7 +63,7 @@ class Keypad:
         self._reader = KeyLineReader()
         self._status = KeypadStatus(KeypadState.OFFLINE, "belum dibuka / not yet opened")
         self._stop = threading.Event()
-        self._task = None
+        self._task: Any = None  # a Thread, or what spawn() returned (joinable)
 
     def __repr__(self) -> str:
         return f"Keypad({self.link.url!r})"

@@ -21,7 +21,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import IO, Callable
 
 from ..errors import DeviceUnavailable
 from .display import SerialLink
@@ -39,11 +39,12 @@ class PtyPair:
     b: str
     process: subprocess.Popen
     _cleanup: Callable[[], None] = field(repr=False, default=lambda: None)
+    _stderr: IO[bytes] | None = field(repr=False, default=None)  # socat's log file
 
     def log(self) -> str:
         """What socat wrote to stderr (its ``-d -d`` notices)."""
-        stream = self.process.stderr_file
-        if stream.closed:
+        stream = self._stderr
+        if stream is None or stream.closed:
             return ""
         stream.seek(0)
         return stream.read().decode(errors="replace")
@@ -77,7 +78,7 @@ def pty_pair(directory: str | Path | None = None, names: tuple[str, str] = ("A",
     if socat is None:
         raise RuntimeError("socat not found: apt-get install socat")
     temp = directory is None
-    folder = Path(tempfile.mkdtemp(prefix="loket-pty-") if temp else directory)
+    folder = Path(tempfile.mkdtemp(prefix="loket-pty-")) if directory is None else Path(directory)
     a, b = folder / names[0], folder / names[1]
     for link in (a, b):
         if link.is_symlink():
@@ -85,14 +86,13 @@ def pty_pair(directory: str | Path | None = None, names: tuple[str, str] = ("A",
     stderr = tempfile.TemporaryFile()  # a file, not a pipe: socat never blocks on its log
     process = subprocess.Popen([socat, "-d", "-d", f"pty,raw,echo=0,link={a}", f"pty,raw,echo=0,link={b}"],
                                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=stderr)
-    process.stderr_file = stderr
 
     def cleanup() -> None:
         stderr.close()
         if temp:
             shutil.rmtree(folder, ignore_errors=True)
 
-    pair = PtyPair(str(a), str(b), process, cleanup)
+    pair = PtyPair(str(a), str(b), process, cleanup, stderr)
     deadline = time.monotonic() + timeout
     while not (a.exists() and b.exists()):
         if process.poll() is not None:

@@ -202,20 +202,22 @@ class CardWatcher:
         steps = ((new >> 16) - (old >> 16)) & 0xFFFF
         swapped = present and old != scard.SCARD_STATE_UNAWARE and steps >= 2
         if name in self._cards and (not present or swapped):
-            card = self._cards[name]
+            gone = self._cards[name]
             with self._lock:
                 del self._cards[name]
-            self._emit(CardEvent(CardEventKind.REMOVED, name, card.uid, card.atr, detected))
+            self._emit(CardEvent(CardEventKind.REMOVED, name, gone.uid, gone.atr, detected))
         if not present or name in self._cards:
             return
         atr_hex = bytes(atr).hex().upper() or None
         if new & scard.SCARD_STATE_MUTE:
             self._emit(CardEvent(CardEventKind.READ_FAILED, name, None, atr_hex, detected, CARD_MUTE))
             return
-        card = None
+        context = self._context
+        assert context is not None  # the thread waits on an established context (_run)
+        card: CardRead | None = None
         for attempt in range(self.read_attempts):
             try:
-                card = read_card(self._context, name)
+                card = read_card(context, name)
                 break
             except DeviceError as exc:
                 log.info("card on %s not read (attempt %d): %s", name, attempt + 1, exc)

@@ -125,7 +125,12 @@ class StreamCursor:
 
     def _take(self, name: str, data: dict, now: float, out: list) -> None:
         position = _position(data)
-        if position is None or data.get("log") != self.log or position <= self.position:
+        if position is None or data.get("log") != self.log:
+            return
+        # entries are taken only after a state: event() holds them until then, and a sound
+        # server answers a first sync ({}) with the state, never with entries
+        assert self.position is not None, "an entry taken before the first state"
+        if position <= self.position:
             return
         if position != self.position + 1:
             self._held[position] = (name, data)
@@ -138,6 +143,7 @@ class StreamCursor:
     def _drain(self, now: float, out: list) -> None:
         for position in sorted(self._held):
             name, data = self._held[position]
+            assert self.position is not None, "held entries drained before the first state"
             if data.get("log") != self.log or position <= self.position:
                 del self._held[position]
             elif position == self.position + 1:
