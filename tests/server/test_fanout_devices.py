@@ -11,6 +11,7 @@ import pytest
 import requests
 import socketio
 
+from tests.live import wait_for
 from tests.procs import loket_serve, prepared_env, private_redis
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow]
@@ -90,10 +91,8 @@ def test_a_print_job_for_an_agent_on_no_server_is_not_sent_anywhere_else(pg_url,
                 return [e["data"]["ticket"]["number"] for name, frame in list(display.got) if name == "entries"
                         for e in frame if e["name"] == "ticket"]
 
-            deadline = time.monotonic() + 15
-            while len(numbers()) < 3 and time.monotonic() < deadline:
-                time.sleep(0.05)
-            time.sleep(0.5)
+            wait_for(lambda: len(numbers()) >= 3, timeout=15, what="three tickets on the display")
+            time.sleep(0.5)  # nothing more may come
             assert {n for n, _d in display.got} == {"entries"}, "no print job for the display"
             assert numbers() == [r["ticket"]["number"] for r in answers]
             display.sio.disconnect()

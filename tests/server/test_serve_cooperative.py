@@ -18,7 +18,7 @@ import time
 import psycopg
 import requests
 
-from tests.live import Staff
+from tests.live import Staff, wait_for
 from tests.procs import prepared_env, private_redis, serve_process
 from tests.threads import timed_in_thread
 
@@ -34,12 +34,15 @@ def test_a_request_waiting_on_the_database_does_not_stall_the_worker(pg_url, tmp
             cid = officer.counters()[1]["id"]
             other = requests.Session()
             assert other.get(f"{base}/api/v1/offices/DEMO", timeout=10).status_code == 200
-            with psycopg.connect(pg_url.replace("postgresql+psycopg://", "postgresql://")) as conn:
+            dsn = pg_url.replace("postgresql+psycopg://", "postgresql://")
+            with psycopg.connect(dsn) as conn, psycopg.connect(dsn, autocommit=True) as watch:
                 conn.execute("SELECT 1 FROM counters WHERE id = %s FOR UPDATE", (cid,))  # held until rollback
                 locked = time.monotonic()
                 opening, blocked = timed_in_thread(
                     lambda: officer.http.post(f"{base}/api/v1/counters/{cid}/open", timeout=30))
-                time.sleep(0.5)  # the open waits on the counter's row lock
+                wait_for(lambda: watch.execute(  # the open waits on the counter's row lock
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                    "AND wait_event_type = 'Lock'").fetchone()[0], timeout=HOLD_S / 2, what="the open waiting on the lock")
                 probing, probed = timed_in_thread(lambda: other.get(f"{base}/api/v1/offices/DEMO", timeout=30))
                 time.sleep(max(0.0, HOLD_S - (time.monotonic() - locked)))
                 conn.rollback()

@@ -40,7 +40,8 @@ def test_weak_and_known_keys_are_refused(key):
     assert secret_key_problem(key) is not None
 
 
-@pytest.mark.parametrize("key", [STRONG, secrets.token_urlsafe(32), secrets.token_hex(16)])
+@pytest.mark.parametrize("key", [STRONG, secrets.token_urlsafe(32), secrets.token_hex(16)],
+                         ids=["strong", "token_urlsafe", "token_hex"])  # the same ids in every xdist worker
 def test_random_keys_are_accepted(key):
     assert secret_key_problem(key) is None
 
