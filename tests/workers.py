@@ -30,6 +30,8 @@ import socket
 import threading
 from urllib.parse import urlsplit, urlunsplit
 
+import pytest
+
 PORT_BASE = 20000
 PORT_SPAN = 1000
 """Worker *i* takes ports PORT_BASE + i*PORT_SPAN .. + PORT_SPAN - 1 (workers 0-11 fit below 32768)."""
@@ -102,3 +104,11 @@ def free_ports(count: int = 1) -> int:
                     next(_offsets)
                 return first + offset
     raise RuntimeError(f"no {count} free TCP ports in {first}-{first + PORT_SPAN - 1} (worker {worker_id()})")
+
+
+HEAVY = pytest.mark.xdist_group("heavy")
+"""The tests that start several server processes (``loket serve`` with gevent workers,
+``loket worker``, ``loket demo``, redis-server) and drive them with many clients, or that
+time a server's answers: under ``--dist loadgroup`` they all run on one worker, one after
+the other, so two of them never compete for the machine's cores (their timings and
+timeouts are a busy office's, not two at once). Use: ``pytestmark = [..., HEAVY]``."""

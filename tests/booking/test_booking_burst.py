@@ -25,8 +25,9 @@ from server.models import Booking, BookingCapacity, Notice, Office, Service
 from server.models.booking import BookingRequest
 from tests.conftest import REDIS_URL
 from tests.procs import loket_serve, prepared_env
+from tests.workers import HEAVY
 
-pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow]
+pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow, HEAVY]
 
 PROCESSES = 4
 REQUESTS = 200

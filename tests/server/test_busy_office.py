@@ -23,8 +23,9 @@ from server.services.actors import SYSTEM
 from server.simulate.tv import TvScreen, judge
 from tests.live import Staff
 from tests.procs import busiest_worker, prepared_env, private_redis, serve_process
+from tests.workers import HEAVY
 
-pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow]
+pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow, HEAVY]
 
 COUNTERS = range(1, 9)
 SERVICES = ["ktp_el", "kk", "kia", "pelita1", "skpwni", "skdwni", "pickup", "ktp_activation", "info"]

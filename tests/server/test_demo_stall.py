@@ -29,6 +29,9 @@ from tests.live import Staff, free_port, wait_http
 from tests.procs import LOKET, stop_group
 from tests.threads import timed_in_thread
 from tests.server.test_api import counter_id, kiosk_issue, post, staff_client
+from tests.workers import HEAVY
+
+pytestmark = [HEAVY]  # it times a real `loket demo`'s answers
 
 PROMPT_S = 5.0  # well under SQLite's 30 s busy timeout, well over a normal answer
 NIK = "1471011205900001"

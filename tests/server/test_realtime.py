@@ -12,8 +12,9 @@ import socketio
 
 from tests.live import wait_for
 from tests.procs import loket_serve, prepared_env, private_redis, staff_session
+from tests.workers import HEAVY
 
-pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow]
+pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow, HEAVY]
 
 
 class Display:

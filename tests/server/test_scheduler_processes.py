@@ -28,8 +28,9 @@ from tests.conftest import REDIS_URL
 from tests.live import wait_for
 from tests.procs import LOKET, loket_serve, prepared_env, stop_group
 from tests.server.test_notices import TOKEN, Gateway
+from tests.workers import HEAVY
 
-pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow]
+pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow, HEAVY]
 
 FAST = {"LOKET_DAY_CLOSE_CHECK_S": "0.3", "LOKET_NOTICE_DELIVERY_S": "0.3", "LOKET_SCHEDULER_RETRY_S": "0.5"}
 

@@ -21,6 +21,9 @@ import requests
 from tests.live import Staff, wait_for
 from tests.procs import prepared_env, private_redis, serve_process
 from tests.threads import timed_in_thread
+from tests.workers import HEAVY
+
+pytestmark = [HEAVY]  # it times a server's answers
 
 HOLD_S = 8.0  # how long the test holds the lock
 PROMPT_S = 3.0  # well under HOLD_S, well over a normal answer on a loaded machine

@@ -14,6 +14,9 @@ import pytest
 from server.simulate import model
 from tests.live import free_port, wait_http
 from tests.procs import LOKET, stop_group
+from tests.workers import HEAVY
+
+pytestmark = [HEAVY]  # a real `loket demo` replaying a day at 1200x
 
 STANDARD = {"ktp_el": 15, "kk": 15, "kia": 8, "pelita1": 13, "skpwni": 10, "skdwni": 10,
             "pickup": 10, "ktp_activation": 15, "info": 7}
