@@ -33,13 +33,14 @@ from flask import Flask, current_app, jsonify, request
 from sqlalchemy.exc import DataError, DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException
 
-from .i18n.catalogs import LANGUAGES
+from .i18n.catalogs import LANGUAGES, translate
 from .services.errors import LoketError
 
 log = logging.getLogger(__name__)
 
-INTERNAL_MESSAGE = "Terjadi kesalahan di server; coba lagi / Internal server error; please try again"
-UNAVAILABLE_MESSAGE = "Sistem sibuk, silakan coba lagi / database unavailable, please try again"
+#: HTTP statuses whose answer text comes from the catalogs (key ``http.<status>``); others
+#: keep Werkzeug's English description.
+HTTP_KEYS = frozenset({400, 401, 403, 404, 405, 409, 413, 415, 422, 429, 500, 503})
 
 
 def _is_api() -> bool:
@@ -50,7 +51,10 @@ def http_error(exc: HTTPException):
     """An HTTPException: JSON ``{"error", "message"}`` under /api/, else Flask's own page."""
     if not _is_api():
         return exc
-    body = jsonify(error=exc.name.lower().replace(" ", "_"), message=exc.description)
+    default = type(exc).description  # the class's text: a view's own abort(…, description) is kept
+    message = (translate(f"http.{exc.code}", api_language())
+               if exc.code in HTTP_KEYS and exc.description == default else exc.description)
+    body = jsonify(error=exc.name.lower().replace(" ", "_"), message=message)
     response = exc.get_response()
     body.status_code = exc.code or 500
     for name in ("Allow", "Retry-After", "WWW-Authenticate"):
@@ -85,8 +89,7 @@ def data_error(exc: DataError):
         raise exc
     log.warning("database refused a value on %s %s: %s", request.method, request.path,
                 str(exc.orig).splitlines()[0] if exc.orig is not None else type(exc).__name__)
-    return jsonify(error="validation_error", message="nilai di luar batas atau tidak sah / a value is out of range "
-                                                     "or malformed"), 422
+    return jsonify(error="validation_error", message=translate("api.value_refused", api_language())), 422
 
 
 def database_unavailable(exc: DBAPIError):
@@ -97,7 +100,7 @@ def database_unavailable(exc: DBAPIError):
         return unexpected(exc)
     log.warning("database unavailable on %s %s: %s", request.method, request.path,
                 (str(exc.orig).splitlines() or [""])[0][:200] if exc.orig is not None else type(exc).__name__)
-    return jsonify(error="database_unavailable", message=UNAVAILABLE_MESSAGE), 503
+    return jsonify(error="database_unavailable", message=translate("api.database_unavailable", api_language())), 503
 
 
 def _propagates() -> bool:
@@ -113,7 +116,7 @@ def unexpected(exc: Exception):
     if not _is_api() or _propagates():
         raise exc
     log.exception("unhandled error on %s %s", request.method, request.path)
-    return jsonify(error="internal_error", message=INTERNAL_MESSAGE), 500
+    return jsonify(error="internal_error", message=translate("api.internal_error", api_language())), 500
 
 
 def init_api_errors(app: Flask) -> None:
