@@ -78,13 +78,13 @@ def load_catalog(session: Session, data: dict, *, actor: Actor, overrides: dict 
     od = {**data["office"], **(overrides or {})}
     office = session.scalars(select(Office).where(Office.code == od["code"])).first()
     created = office is None
-    if created and not actor.system_wide:
-        raise Forbidden("hanya administrator sistem yang dapat membuat kantor / only a system administrator creates offices")
-    if not created and not actor.may_access(office.id):
-        raise Forbidden("katalog kantor lain / another office's catalog")
-    if created:
+    if office is None:
+        if not actor.system_wide:
+            raise Forbidden(key="error.catalog.create_office")
         office = Office(code=od["code"], name=od.get("name", od["code"]), settings={})
         session.add(office)
+    elif not actor.may_access(office.id):
+        raise Forbidden(key="error.catalog.other_office")
     office.name = od.get("name", office.name)
     office.address = od.get("address", office.address or "")
     office.timezone = od.get("timezone", office.timezone or "Asia/Jakarta")

@@ -48,14 +48,14 @@ def national_holidays(year: int, category: str = "public") -> Mapping[date, str]
 def _dates(office_settings: dict, key: str) -> frozenset[date]:
     values = office_settings.get(key) or []
     if not isinstance(values, (list, tuple)):
-        raise ValidationError(f"{key}: harus daftar tanggal / must be a list of ISO dates", field=key)
+        raise ValidationError(key="error.workdays.dates", params={"setting": key}, field=key)
     out = set()
     for value in values:
         try:
             out.add(value if isinstance(value, date) else date.fromisoformat(str(value)))
         except ValueError:
-            raise ValidationError(f"{key}: tanggal {value!r} tidak valid (YYYY-MM-DD) / "
-                                  f"invalid date {value!r} (YYYY-MM-DD)", field=key) from None
+            raise ValidationError(key="error.workdays.bad_date", params={"setting": key, "value": repr(value)},
+                                  field=key) from None
     return frozenset(out)
 
 
@@ -80,8 +80,7 @@ class WorkCalendar:
         both = self.closure_days & self.extra_working_days
         if both:
             shown = ", ".join(sorted(d.isoformat() for d in both))
-            raise ValidationError(f"extra_working_days: {shown} juga hari tutup / "
-                                  f"also listed as closure days", field="extra_working_days")
+            raise ValidationError(key="error.workdays.also_closure", params={"dates": shown}, field="extra_working_days")
 
     def holiday_name(self, d: date) -> str | None:
         """The public holiday (or observed cuti bersama) name on ``d``, else None."""
@@ -109,7 +108,7 @@ class WorkCalendar:
             if self.is_working_day(day):
                 return day
             day += timedelta(days=1)
-        raise ValidationError("tidak ada hari kerja dalam 10 tahun / no working day within 10 years")
+        raise ValidationError(key="error.workdays.no_working_day")
 
     def start_day(self, submitted_at: datetime, closing_time: time | None = None) -> date:
         """Day 0 of the count: the office-local submission day when it is a working day and

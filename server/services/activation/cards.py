@@ -25,7 +25,7 @@ from ..actors import Actor
 from ..applications.card_gate import PRINT_STEP, has_activation
 from ..applications.records import check_version, load
 from ..applications.roles import require_step_role
-from ..errors import LoketError, NotFound, ValidationError
+from ..errors import Forbidden, LoketError, NotFound, ValidationError
 
 _HEX = re.compile(r"^[0-9A-F]{8,20}$")  # 4, 7 or 10 byte ISO 14443 UIDs (up to 10 bytes)
 
@@ -35,9 +35,11 @@ class CardRefused(LoketError):
 
     http_status = 409
 
-    def __init__(self, code: str, message: str, *, http_status: int = 409, **details) -> None:
-        super().__init__(message, **details)
+    def __init__(self, code: str, message: str = "", *, key: str | None = None, params: dict | None = None,
+                 http_status: int = 409, **details) -> None:
+        super().__init__(message, key=key, params=params, **details)
         self.code, self.http_status = code, http_status
+        self.audit: dict | None = None  # what sessions.record_refusal audits (set by sessions.refuse)
 
 
 def normalize_uid(text) -> str:
@@ -45,7 +47,7 @@ def normalize_uid(text) -> str:
     ValidationError unless it is 4-10 bytes of hex."""
     uid = re.sub(r"[\s:\-]", "", str(text or "")).upper()
     if not _HEX.match(uid) or len(uid) % 2:
-        raise ValidationError("UID kartu tidak valid / not a card UID", field="uid")
+        raise ValidationError(key="error.activation.card_uid", field="uid")
     return uid
 
 
@@ -60,7 +62,7 @@ def reader_station(session: Session, device_id: int, office_id: int | None) -> D
     device = session.get(Device, device_id)
     if (device is None or device.kind != DeviceKind.ACTIVATION.value or not device.active
             or (office_id is not None and device.office_id != office_id)):
-        raise NotFound("pembaca kartu tidak ditemukan / card reader station not found")
+        raise NotFound(key="error.activation.station_not_found")
     return device
 
 
@@ -120,25 +122,25 @@ def bind_card(
     app = load(session, application_id)
     check_version(app, expected_version)
     if not has_activation(app):
-        raise CardRefused("not_ktp", "Layanan ini tidak memakai kartu KTP-el / this service has no card to bind")
+        raise CardRefused("not_ktp", key="error.activation.bind.not_ktp")
     if app.step_code != PRINT_STEP:
-        raise CardRefused("not_at_print", "Kartu didaftarkan pada langkah pencetakan / a card is bound at the print "
-                          "step", step=app.step_code)
+        raise CardRefused("not_at_print", key="error.activation.bind.not_at_print", step=app.step_code)
     office = session.get(Office, app.office_id)
+    if office is None:
+        raise NotFound(key="error.not_found.office")
     require_step_role(actor, office, app.step_role)
+    if actor.id is None:  # bound_by names the staff member who tapped the card
+        raise Forbidden(key="error.activation.bind_staff_only")
     device = reader_station(session, device_id, app.office_id)
     card = station_card(session, device.id)
     if card is None or not card.present or not card.uid:
-        raise CardRefused("no_card", "Tidak ada kartu di pembaca. Tempelkan KTP-el yang baru dicetak / no card on "
-                          "the reader: tap the newly printed KTP-el")
+        raise CardRefused("no_card", key="error.activation.bind.no_card")
     other = binding_by_uid(session, card.uid)
     if other is not None and other.application_id != app.id:
-        raise CardRefused("bound_elsewhere", "Kartu ini sudah terdaftar untuk berkas lain / this card is already "
-                          "bound to another application", uid=card.uid)
+        raise CardRefused("bound_elsewhere", key="error.activation.bind.bound_elsewhere", uid=card.uid)
     binding = binding_of(session, app.id)
     if binding is not None and binding.activated_at is not None:
-        raise CardRefused("already_activated", "KTP-el berkas ini sudah diaktivasi / this file's KTP-el is "
-                          "already activated")
+        raise CardRefused("already_activated", key="error.activation.bind.already_activated")
     action = "application.card_bound"
     if binding is None:
         binding = CardBinding(application_id=app.id, office_id=app.office_id, fingerprint_failures=0)

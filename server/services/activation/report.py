@@ -8,6 +8,7 @@ Computed from the audit log the activation counter writes (``activation.complete
 from __future__ import annotations
 
 from collections import Counter as Tally
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -21,6 +22,15 @@ from ..reports import period_report
 ACTIONS = ("activation.completed", "activation.refused", "activation.card_refused", "activation.fingerprint",
            "activation.blocked", "activation.released")
 MAX_DAYS = 366
+COUNTS = ("activations", "fingerprint_failures", "blocked", "released")
+
+
+@dataclass
+class _Day:
+    """One day's figures: ``counts`` (each of :data:`COUNTS`) and refusals by reason."""
+
+    counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(COUNTS, 0))
+    refusals: Tally[str] = field(default_factory=Tally)
 
 
 def _utc_bounds(office: Office, first: date, last: date) -> tuple[datetime, datetime]:
@@ -49,33 +59,31 @@ def activation_figures(session: Session, office: Office, first: date, last: date
     entries = session.scalars(select(AuditEntry).where(
         AuditEntry.office_id == office.id, AuditEntry.action.in_(ACTIONS), AuditEntry.at >= start, AuditEntry.at < end,
     ).order_by(AuditEntry.id)).all()
-    days = {first + timedelta(days=i): {"activations": 0, "fingerprint_failures": 0, "blocked": 0, "released": 0,
-                                        "refusals": Tally()} for i in range((last - first).days + 1)}
+    days = {first + timedelta(days=i): _Day() for i in range((last - first).days + 1)}
     for e in entries:
         day = days.get(e.at.astimezone(zone).date())
         if day is None:
             continue
         data = e.data or {}
         if e.action == "activation.completed":
-            day["activations"] += 1
+            day.counts["activations"] += 1
         elif e.action in ("activation.refused", "activation.card_refused"):
-            day["refusals"][str(data.get("reason"))] += 1
+            day.refusals[str(data.get("reason"))] += 1
         elif e.action == "activation.fingerprint" and data.get("result") == "no_match":
-            day["fingerprint_failures"] += 1
+            day.counts["fingerprint_failures"] += 1
         elif e.action == "activation.blocked":
-            day["blocked"] += 1
+            day.counts["blocked"] += 1
         elif e.action == "activation.released":
-            day["released"] += 1
-    totals = Tally()
-    reasons = Tally()
+            day.counts["released"] += 1
+    totals: Tally[str] = Tally()
+    reasons: Tally[str] = Tally()
     for row in days.values():
-        for key in ("activations", "fingerprint_failures", "blocked", "released"):
-            totals[key] += row[key]
-        reasons.update(row["refusals"])
+        for key in COUNTS:
+            totals[key] += row.counts[key]
+        reasons.update(row.refusals)
     return {
         "office": office.code, "from": first.isoformat(), "to": last.isoformat(),
-        "days": [{"date": d.isoformat(), **{k: (dict(v) if k == "refusals" else v) for k, v in row.items()}}
-                 for d, row in days.items()],
+        "days": [{"date": d.isoformat(), **row.counts, "refusals": dict(row.refusals)} for d, row in days.items()],
         "totals": {**{k: totals[k] for k in ("activations", "fingerprint_failures", "blocked", "released")},
                    "refusals": dict(reasons)},
         "refusals_by_reason": [{"reason": r, "count": n} for r, n in reasons.most_common()],

@@ -36,11 +36,11 @@ from .. import audit, events
 from ..actors import Actor
 from ..applications import chain
 from ..applications.pickup import find_by_code
-from ..errors import Forbidden, InvalidState, ValidationError, VersionConflict
+from ..errors import Forbidden, InvalidState, NotFound, ValidationError, VersionConflict
 from ..resi import ResiSigner
 from ..applications.card_gate import ACTIVATE_STEP
 from .cards import CardRefused, binding_by_uid, binding_of, has_activation, reader_station, station_card, step_index
-from .texts import message, view
+from .texts import refusal_key, refusal_params, view
 
 OPEN = ActivationStatus.OPEN.value
 _NIK = re.compile(r"^\d{16}$")
@@ -58,7 +58,8 @@ def refuse(session: Session, office_id: int, actor: Actor, code: str, *, device_
            **details) -> CardRefused:
     """The error to raise for refusal ``code``; it carries what :func:`record_refusal`
     audits once the refused transaction has rolled back (``exc.audit``)."""
-    exc = CardRefused(code, message(code, **details), http_status=http_status, **details)
+    exc = CardRefused(code, key=refusal_key(code), params=refusal_params(**details), http_status=http_status,
+                      **details)
     exc.audit = {"office_id": office_id, "device_id": device_id, "application_id": application_id,
                  "actor": actor, "at": now}
     return exc
@@ -82,7 +83,8 @@ def _find(session: Session, office: Office, ref: str, signer: ResiSigner) -> tup
             Application.office_id == office.id, Application.applicant_nik == text).order_by(Application.id.desc())).all()
         ktp = [a for a in apps if has_activation(a)]
         waiting = [a for a in ktp if a.step_code == ACTIVATE_STEP]
-        found = (waiting or ktp or apps or [None])[0]
+        pool = waiting or ktp or apps
+        found = pool[0] if pool else None
         return found, None if found is not None else "application_unknown"
     app, refusal, _details = find_by_code(session, office, text, signer)
     if refusal is not None:
@@ -95,6 +97,7 @@ def _state_refusal(session: Session, app: Application) -> tuple[str | None, dict
         return "not_ktp", {}
     binding = binding_of(session, app.id)
     index, here = step_index(app, ACTIVATE_STEP), app.step_index
+    assert index is not None  # has_activation: the file has an activate step
     if (binding is not None and binding.activated_at is not None) or app.step_code is None or here > index:
         when = binding.activated_at.isoformat() if binding is not None and binding.activated_at else None
         return "already_activated", {"activated_at": when}
@@ -128,6 +131,8 @@ def open_activation(session: Session, device_id: int, ref: str, *, actor: Actor,
     now = now or utcnow()
     device = reader_station(session, device_id, actor.office_id)
     office = session.get(Office, device.office_id)
+    if office is None:
+        raise NotFound(key="error.not_found.office")
     app, code = _find(session, office, ref, signer)
     details: dict = {}
     if app is not None:
@@ -135,6 +140,7 @@ def open_activation(session: Session, device_id: int, ref: str, *, actor: Actor,
     if code is not None:
         raise refuse(session, office.id, actor, code, device_id=device.id, application_id=app.id if app else None,
                      http_status=404 if code in ("resi_unknown", "application_unknown") else 409, now=now, **details)
+    assert app is not None  # _find names a file or a refusal code
     for old in session.scalars(select(Activation).where(Activation.status == OPEN, (
             (Activation.device_id == device.id) | (Activation.application_id == app.id)))):
         old.status, old.closed_at, old.version = ActivationStatus.CANCELLED.value, now, old.version + 1
@@ -203,10 +209,9 @@ def _current(session: Session, device_id: int, actor: Actor, expected_version: i
     reader_station(session, device_id, actor.office_id)
     activation = open_session(session, device_id)
     if activation is None:
-        raise InvalidState("Tidak ada aktivasi yang sedang dibuka di stasiun ini / no activation open at this station")
+        raise InvalidState(key="error.activation.no_open_session")
     if expected_version is not None and activation.version != expected_version:
-        raise VersionConflict("Data aktivasi berubah, muat ulang / the activation changed: reload",
-                              current_version=activation.version)
+        raise VersionConflict(key="error.activation.changed", current_version=activation.version)
     return activation
 
 
@@ -219,10 +224,12 @@ def record_fingerprint(session: Session, device_id: int, result: str, *, actor: 
     Raises ValidationError, InvalidState, CardRefused."""
     now = now or utcnow()
     if result not in ("match", "no_match"):
-        raise ValidationError("hasil sidik jari: match atau no_match / result must be match or no_match",
-                              field="result")
+        raise ValidationError(key="error.activation.fingerprint_result", field="result")
     activation = _current(session, device_id, actor, expected_version)
     binding = binding_of(session, activation.application_id)
+    if binding is None:  # open_activation refuses a file without a bound card
+        raise refuse(session, activation.office_id, actor, "not_bound", device_id=device_id,
+                     application_id=activation.application_id, now=now)
     if binding.blocked_at is not None:
         raise refuse(session, activation.office_id, actor, "activation_blocked", device_id=device_id,
                      application_id=activation.application_id, now=now, failures=binding.fingerprint_failures)
@@ -263,6 +270,8 @@ def complete(session: Session, device_id: int, *, actor: Actor, in_person: bool,
         return refuse(session, activation.office_id, actor, code, device_id=device_id,
                       application_id=activation.application_id, now=now, **details)
 
+    if binding is None:  # open_activation refuses a file without a bound card
+        raise no("not_bound")
     if binding.blocked_at is not None:
         raise no("activation_blocked", failures=binding.fingerprint_failures)
     if card is None or not card.present or not card.uid:
@@ -274,6 +283,8 @@ def complete(session: Session, device_id: int, *, actor: Actor, in_person: bool,
     if not (in_person and identity_checked):
         raise no("checklist_incomplete", in_person=bool(in_person), identity_checked=bool(identity_checked))
     app = session.get(Application, activation.application_id)
+    if app is None:
+        raise NotFound(key="error.not_found.application")
     chain.approve(session, app.id, actor=actor, expected_version=app.version, shelf_location=shelf_location,
                   now=now, via_activation=True)
     activation.status, activation.closed_at = ActivationStatus.COMPLETED.value, now
@@ -310,17 +321,16 @@ def release(session: Session, application_id: int, reason: str, *, actor: Actor,
     {"reason", "failures"}). Raises Forbidden, NotFound, InvalidState, ValidationError."""
     now = now or utcnow()
     if actor.role not in RELEASE_ROLES:
-        raise Forbidden("hanya Kepala Seksi yang dapat melepas blokir / only a section head may release it")
+        raise Forbidden(key="error.activation.release_role")
     text = (reason or "").strip()
     if not 1 <= len(text) <= 300:
-        raise ValidationError("alasan wajib diisi, 1-300 karakter / a reason of 1-300 characters is required",
-                              field="reason")
+        raise ValidationError(key="error.activation.release_reason", field="reason")
     app = session.get(Application, application_id)
     binding = binding_of(session, application_id)
     if app is None or not actor.may_access(app.office_id):
-        raise CardRefused("application_unknown", message("application_unknown"), http_status=404)
+        raise CardRefused("application_unknown", key="error.activation.refusal.application_unknown", http_status=404)
     if binding is None or binding.blocked_at is None:
-        raise InvalidState("aktivasi berkas ini tidak diblokir / this file's activation is not blocked")
+        raise InvalidState(key="error.activation.not_blocked")
     failures = binding.fingerprint_failures
     binding.blocked_at, binding.fingerprint_failures = None, 0
     audit.record(session, actor, "activation.released", "application", app.id, office_id=app.office_id, at=now,

@@ -1,45 +1,41 @@
-"""Refusal messages (Bahasa Indonesia / English) and the session view of the activation
-station page (issue 5)."""
+"""Refusal messages (catalog keys, texts in Bahasa Indonesia and English) and the session
+view of the activation station page (issue 5)."""
 from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
+from ...i18n.catalogs import bilingual
 from ...models import MAX_FINGERPRINT_FAILURES, Activation, Application
+from ..errors import NotFound
 from .cards import binding_of
 
-MESSAGES: dict[str, str] = {
-    "resi_forged": "Kode QR resi palsu atau diubah / the resi QR is forged or altered",
-    "resi_malformed": "Kode QR resi rusak atau terpotong / the resi QR is damaged or truncated",
-    "resi_foreign": "Ini bukan kode QR resi Loket / not a Loket resi QR",
-    "resi_wrong_office": "Resi dari kantor lain / a resi of another office",
-    "resi_unknown": "Resi tidak dikenal / unknown resi",
-    "application_unknown": "Berkas tidak ditemukan untuk resi atau NIK ini / no application for this resi or NIK",
-    "not_ktp": "Berkas ini bukan KTP-el: tidak perlu aktivasi / not a KTP-el: nothing to activate",
-    "not_printed": "KTP-el belum dicetak (langkah sekarang: {step_name}; perkiraan selesai {due_date}) / "
-                   "the KTP-el is not printed yet (now: {step_name}; due {due_date})",
-    "already_activated": "KTP-el ini sudah diaktivasi ({activated_at}) / this KTP-el is already activated",
-    "not_bound": "Kartu belum didaftarkan saat pencetakan: minta operator cetak menempelkan kartu / no card was "
-                 "bound at print: ask the printing operator to tap the card",
-    "activation_blocked": "Aktivasi diblokir setelah {failures} kali gagal verifikasi sidik jari: perlu pelepasan "
-                          "oleh Kepala Seksi / blocked after {failures} failed fingerprint verifications: a section "
-                          "head must release it",
-    "card_not_present": "Tidak ada kartu di pembaca: tempelkan KTP-el pemohon / no card on the reader: tap the "
-                        "applicant's KTP-el",
-    "card_mismatch": "Kartu di pembaca bukan kartu berkas ini / the card on the reader is not this file's card",
-    "fingerprint_not_verified": "Sidik jari belum terverifikasi / the fingerprint is not verified yet",
-    "checklist_incomplete": "Centang: pemohon hadir sendiri dan identitas diperiksa / tick: applicant in person "
-                            "and identity checked",
-    "unknown_card": "Kartu tidak dikenal: tidak terdaftar untuk berkas mana pun / unknown card: not bound to any file",
-    "bound_elsewhere": "Kartu ini terdaftar untuk berkas lain / this card is bound to another application",
-}
+#: The refusal codes; each one's text is the catalog key ``error.activation.refusal.<code>``
+#: (``server/i18n/<lang>/errors_activation.json``), with the placeholders step_name,
+#: due_date, activated_at and failures.
+REFUSALS = (
+    "resi_forged", "resi_malformed", "resi_foreign", "resi_wrong_office", "resi_unknown", "application_unknown",
+    "not_ktp", "not_printed", "already_activated", "not_bound", "activation_blocked", "card_not_present",
+    "card_mismatch", "fingerprint_not_verified", "checklist_incomplete", "unknown_card", "bound_elsewhere",
+)
+_PLACEHOLDERS = ("step_name", "due_date", "activated_at", "failures")
+
+
+def refusal_key(code: str) -> str:
+    """The catalog key of refusal ``code``."""
+    return f"error.activation.refusal.{code}"
+
+
+def refusal_params(**details) -> dict[str, object]:
+    """The placeholders of a refusal text from its details ("-" when absent)."""
+    return {k: (details.get(k) if details.get(k) is not None else "-") for k in _PLACEHOLDERS}
 
 
 def message(code: str, **details) -> str:
-    """The bilingual text of refusal ``code`` with its details filled in ("-" when absent)."""
-    text = MESSAGES.get(code, code)
-    values = {k: (details.get(k) if details.get(k) is not None else "-")
-              for k in ("step_name", "due_date", "activated_at", "failures")}
-    return text.format(**values)
+    """The bilingual text ("Indonesian / English") of refusal ``code`` with its details
+    filled in ("-" when absent); an unknown code is returned as it is."""
+    if code not in REFUSALS:
+        return code
+    return bilingual(refusal_key(code), **refusal_params(**details))
 
 
 def view(session: Session, activation: Activation) -> dict:
@@ -49,6 +45,8 @@ def view(session: Session, activation: Activation) -> dict:
     (this session), "session_failures", "failures" (since the last release: 4 block the
     file), "max_failures", "verified", "blocked"}, "can_complete", "completed_at"}. Staff only: it holds the applicant's name and NIK."""
     app = session.get(Application, activation.application_id)
+    if app is None:
+        raise NotFound(key="error.not_found.application")
     binding = binding_of(session, app.id)
     step = app.steps[app.step_index] if app.step_code is not None else None
     blocked = binding is not None and binding.blocked_at is not None

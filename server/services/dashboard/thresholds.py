@@ -27,6 +27,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ...db import is_postgres
+from ...i18n.catalogs import bilingual
 from ...models import Office, utcnow
 from .. import audit
 from ..actors import Actor
@@ -78,13 +79,14 @@ def parse_thresholds(raw: Mapping) -> dict:
     text, "" or None for off). Keys missing from ``raw`` take their default.
 
     Returns {key: int | None} for every key of ``LIMITS``. Raises ValidationError whose
-    ``details["errors"]`` maps each bad key to a message (Indonesian / English), and
+    ``details["errors"]`` maps each bad key to its message (``"<Indonesian> / <English>"``
+    from the catalog keys ``error.dashboard.*``; the form shows it as it is), and
     refuses unknown keys; nothing is partially accepted.
     """
     errors: dict[str, str] = {}
     unknown = sorted(set(raw) - set(BY_KEY) - {"csrf_token"})
     for key in unknown:
-        errors[key] = "kunci tidak dikenal / unknown setting"
+        errors[key] = bilingual("error.dashboard.unknown_setting")
     out = {}
     for limit in LIMITS:
         if limit.key not in raw:
@@ -93,11 +95,9 @@ def parse_thresholds(raw: Mapping) -> dict:
         try:
             out[limit.key] = _number(limit, raw[limit.key])
         except (TypeError, ValueError):
-            errors[limit.key] = (f"harus bilangan bulat {limit.lo}-{limit.hi} atau kosong / "
-                                 f"must be a whole number {limit.lo}-{limit.hi} or empty")
+            errors[limit.key] = bilingual("error.dashboard.whole_number", lo=limit.lo, hi=limit.hi)
     if errors:
-        shown = "; ".join(f"{k}: {v}" for k, v in errors.items())
-        raise ValidationError(f"ambang dasbor tidak valid / invalid dashboard thresholds: {shown}",
+        raise ValidationError(key="error.dashboard.invalid_thresholds", params={"fields": ", ".join(errors)},
                               field=next(iter(errors)), errors=errors)
     return out
 
@@ -133,7 +133,7 @@ def save_thresholds(session: Session, office_id: int, raw: Mapping, *, actor: Ac
         stmt = stmt.with_for_update()
     office = session.scalars(stmt).first()
     if office is None:
-        raise NotFound("kantor tidak ditemukan / office not found")
+        raise NotFound(key="error.not_found.office")
     before = office_thresholds(office)
     office.settings = {**(office.settings or {}), SETTINGS_KEY: values}  # a new dict: the JSON column is saved
     audit.record(session, actor, "office.dashboard_thresholds", "office", office.id, office_id=office.id,
