@@ -139,14 +139,20 @@ def _device_for(token: str):
 
 
 def _csrf_failed(exc: CSRFError):
-    """API callers get JSON. A staff page form (expired session, restarted browser) goes
+    """API callers get JSON ``{"error": "csrf_failed", "message"`` (the caller's language),
+    ``"details": {"reason"}`` (Flask-WTF's English reason)``}``. A staff page form (expired session, restarted browser) goes
     back to the sign-in page with a message instead of a bare 400 page. A citizen's public
     form (a :func:`citizen_form` view, e.g. the complaint form) gets a page that
     keeps what was typed and sends it again with a fresh token at one tap (status 400), so
     a lost session cookie loses nothing and never leads a citizen to the staff sign-in."""
-    if request.path.startswith("/api/"):
-        return jsonify(error="csrf_failed", message=exc.description), 400
     from flask import render_template
+
+    if request.path.startswith("/api/"):
+        from .api_errors import api_language
+        from .i18n.catalogs import translate
+
+        return jsonify(error="csrf_failed", message=translate("api.csrf_failed", api_language()),
+                       details={"reason": exc.description}), 400
 
     from .i18n import current_language, translate
 
