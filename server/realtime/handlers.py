@@ -29,6 +29,7 @@ event twice in a namespace (python-socketio would replace the first handler sile
 from __future__ import annotations
 
 import logging
+from typing import Callable
 
 from flask import request
 from flask_login import current_user
@@ -72,6 +73,43 @@ def checked_auth(auth) -> dict:
     return auth
 
 
+#: A connected client: (office id, audience, device id or None).
+Session = tuple[int, str, "int | None"]
+
+
+def serve_namespace(socketio, namespace: str, label: str, identify: Callable[[dict], tuple[Session, list[str]]],
+                    sync_audience: str | None, answer_sync: Callable) -> dict[str, Session]:
+    """Register ``namespace``'s ``connect``, ``disconnect`` and ``sync`` handlers, named
+    ``on_<label>_connect`` etc. (tracebacks and logs say which kind of client).
+
+    In: ``identify(auth)`` returns the client's :data:`Session` and the rooms it joins, or
+    raises ``ConnectionRefusedError`` (its message is the refusal the client sees);
+    ``sync_audience`` the stream a ``sync`` replays (None: the session's own audience);
+    ``answer_sync(session, audience, data)`` the answer. Out: the namespace's sessions by
+    Socket.IO sid (filled on connect, emptied on disconnect)."""
+    sessions: dict[str, Session] = {}
+
+    def connect(auth=None):
+        session, rooms = identify(checked_auth(auth))
+        sessions[request.sid] = session
+        for name in rooms:
+            join_room(name)
+        return True
+
+    def disconnect(*_args):
+        sessions.pop(request.sid, None)
+
+    def sync(data=None):
+        session = sessions.get(request.sid)
+        audience = sync_audience or (session[1] if session else "")
+        return answer_sync(session, audience, data)
+
+    for event, handler in (("connect", connect), ("disconnect", disconnect), ("sync", sync)):
+        handler.__name__ = handler.__qualname__ = f"on_{label}_{event}"
+        on(socketio, event, namespace)(handler)
+    return sessions
+
+
 def register(socketio, app) -> None:
     """Attach the handlers of the three namespaces to ``socketio``."""
     db = app.extensions["loket"].db
@@ -91,57 +129,38 @@ def register(socketio, app) -> None:
             return {"error": "unavailable"}
 
     # -- "/": public screens --------------------------------------------------------------
-    screens: dict[str, tuple[int, str, int | None]] = {}  # sid -> (office, audience, device)
-
-    def identify_screen(auth: dict) -> tuple[int, str, int | None]:
+    def identify_screen(auth: dict) -> tuple[Session, list[str]]:
         if auth.get("agent"):
             raise ConnectionRefusedError("station agents connect to the /agents namespace")
         token = auth.get("token")
         with db.session() as s:
             if token:
                 device = authenticate_device(s, str(token))
-                if auth.get("lane"):
+                if auth.get("lane"):  # the lane screen: its station's room only
                     if device is None or device.kind != DeviceKind.PICKUP.value:
                         raise ConnectionRefusedError("a lane screen needs its pickup station's token")
-                    return device.office_id, stations.LANE, device.id
+                    return (device.office_id, stations.LANE, device.id), [station_room(device.id)]
                 if device is None:
                     raise ConnectionRefusedError("invalid device token")
                 if device.kind not in DEVICE_AUDIENCE:
                     raise ConnectionRefusedError("this device kind has no screen")
-                return device.office_id, DEVICE_AUDIENCE[device.kind], device.id
+                audience = DEVICE_AUDIENCE[device.kind]
+                rooms = [room(device.office_id, audience)]
+                if audience == "kiosk":  # its own agent's booking scans (booking.kiosk_scans)
+                    rooms.append(station_room(device.id))
+                return (device.office_id, audience, device.id), rooms
             public_id = auth.get("ticket")
             if public_id:
                 ticket = s.scalars(select(Ticket).where(Ticket.public_id == str(public_id))).first()
                 if ticket is None:
                     raise ConnectionRefusedError("unknown ticket")
-                return ticket.office_id, "public", None
+                return (ticket.office_id, "public", None), [room(ticket.office_id, "public")]
         raise ConnectionRefusedError("a screen connects with its device token or a ticket; staff pages use /staff")
 
-    @on(socketio, "connect", SCREENS)
-    def on_screen_connect(auth=None):
-        office_id, audience, device_id = identify_screen(checked_auth(auth))
-        screens[request.sid] = (office_id, audience, device_id)
-        if audience == stations.LANE:  # the lane screen: its station's room only
-            join_room(station_room(device_id))
-            return True
-        join_room(room(office_id, audience))
-        if audience == "kiosk":  # its own agent's booking scans (booking.kiosk_scans)
-            join_room(station_room(device_id))
-        return True
-
-    @on(socketio, "disconnect", SCREENS)
-    def on_screen_disconnect(*_args):
-        screens.pop(request.sid, None)
-
-    @on(socketio, "sync", SCREENS)
-    def on_screen_sync(data=None):
-        session = screens.get(request.sid)
-        return answer_sync(session, session[1] if session else "", data)
+    serve_namespace(socketio, SCREENS, "screen", identify_screen, None, answer_sync)
 
     # -- "/staff": staff sessions ----------------------------------------------------------
-    staff_sessions: dict[str, tuple[int, str, int | None]] = {}
-
-    def identify_staff(auth: dict) -> int:
+    def identify_staff(auth: dict) -> tuple[Session, list[str]]:
         if auth.get("token") or auth.get("ticket"):
             raise ConnectionRefusedError("device tokens and tickets connect to / (screens) or /agents")
         # the signed-in user is loaded (its own session) before this one opens: never a
@@ -158,27 +177,12 @@ def register(socketio, app) -> None:
         with db.session() as s:
             if not office_id or s.get(Office, office_id) is None:
                 raise ConnectionRefusedError("unknown office: give office_id")
-        return office_id
+        return (office_id, "counter", None), [room(office_id, "counter")]
 
-    @on(socketio, "connect", STAFF)
-    def on_staff_connect(auth=None):
-        office_id = identify_staff(checked_auth(auth))
-        staff_sessions[request.sid] = (office_id, "counter", None)
-        join_room(room(office_id, "counter"))
-        return True
-
-    @on(socketio, "disconnect", STAFF)
-    def on_staff_disconnect(*_args):
-        staff_sessions.pop(request.sid, None)
-
-    @on(socketio, "sync", STAFF)
-    def on_staff_sync(data=None):
-        return answer_sync(staff_sessions.get(request.sid), "counter", data)
+    staff_sessions = serve_namespace(socketio, STAFF, "staff", identify_staff, "counter", answer_sync)
 
     # -- "/agents": station agents ---------------------------------------------------------
-    agent_sessions: dict[str, tuple[int, str, int | None]] = {}
-
-    def identify_agent(auth: dict) -> tuple[int, int, str]:
+    def identify_agent(auth: dict) -> tuple[Session, list[str]]:
         if auth.get("lane") or auth.get("ticket"):
             raise ConnectionRefusedError("screens connect to the / namespace")
         token = auth.get("token")
@@ -190,25 +194,14 @@ def register(socketio, app) -> None:
                 raise ConnectionRefusedError("invalid device token")
             if device.kind not in AGENT_KINDS:
                 raise ConnectionRefusedError("this device kind has no station agent")
-            return device.office_id, device.id, device.kind
+            rooms = [device_room(device.id)]
+            if device.kind == DeviceKind.DISPLAY.value:  # LED displays follow the counters
+                rooms.append(room(device.office_id, "display"))
+            # printing agents pull their unprinted jobs themselves (agents.print_backlog)
+            return (device.office_id, "agent", device.id), rooms
 
-    @on(socketio, "connect", AGENTS)
-    def on_agent_connect(auth=None):
-        office_id, device_id, kind = identify_agent(checked_auth(auth))
-        agent_sessions[request.sid] = (office_id, "agent", device_id)
-        join_room(device_room(device_id))
-        if kind == DeviceKind.DISPLAY.value:  # LED displays follow the counters
-            join_room(room(office_id, "display"))
-        # printing agents pull their unprinted jobs themselves (agents.print_backlog)
-        return True
-
-    @on(socketio, "disconnect", AGENTS)
-    def on_agent_disconnect(*_args):
-        agent_sessions.pop(request.sid, None)
-
-    @on(socketio, "sync", AGENTS)
-    def on_agent_sync(data=None):  # LED display agents: the display's public stream
-        return answer_sync(agent_sessions.get(request.sid), "display", data)
+    # LED display agents sync the display's public stream
+    agent_sessions = serve_namespace(socketio, AGENTS, "agent", identify_agent, "display", answer_sync)
 
     agents.register(socketio, app, agent_sessions, on)
     stations.register(socketio, app, staff_sessions, on)  # join_station
