@@ -12,14 +12,16 @@ Two ways to write a row, the same columns either way:
 from __future__ import annotations
 
 from datetime import datetime
+from typing import cast
 
+from sqlalchemy import Table
 from sqlalchemy.orm import Session
 
 from ..db import multi_insert, multi_params
 from ..models import AuditEntry, utcnow
 from .actors import Actor
 
-AUDIT = AuditEntry.__table__
+AUDIT = cast(Table, AuditEntry.__table__)  # a mapped class's table (typed as any FromClause)
 #: the columns a row dict of :func:`row` holds (every column but ``id``)
 COLUMNS = ("at", "office_id", "actor_type", "actor_id", "action", "entity_type", "entity_id", "from_state",
            "to_state", "data")

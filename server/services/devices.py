@@ -8,6 +8,7 @@ station was last seen, its last error, and since when it has been unhealthy.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -125,6 +126,7 @@ def record_station_event(session: Session, device_id: int, kind: str, data: dict
     cleaned event. Raises ValidationError for a malformed one, Forbidden for a wrong kind."""
     now = now or utcnow()
     device = session.get(Device, device_id)
+    clean: dict[str, Any]
     expected = {"scan": DeviceKind.PICKUP.value, "card": DeviceKind.ACTIVATION.value}[kind]
     if device is None or device.kind != expected:
         raise Forbidden(f"{kind} events come from {expected} stations")

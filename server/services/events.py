@@ -11,6 +11,7 @@ logged, not raised.
 from __future__ import annotations
 
 import logging
+import weakref
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -42,6 +43,9 @@ class DomainEvent:
 
 _KEY = "loket_pending_events"
 _ENTRIES = "loket_pending_entries"
+Publisher = Callable[[list["DomainEvent"], list], None]
+#: each session factory's publishers (the factory holds no attribute of Loket's)
+_PUBLISHERS: weakref.WeakKeyDictionary[sessionmaker, list[Publisher]] = weakref.WeakKeyDictionary()
 
 
 def publish_after_commit(session: Session, event_: DomainEvent) -> None:
@@ -54,12 +58,12 @@ def install_log(factory: sessionmaker) -> None:
     each commit (every session of a ``server.db.Database`` has this, so a command-line
     change reaches running screens too), and handed to the publishers registered with
     :func:`install` after it. Idempotent."""
-    if getattr(factory, "_loket_publishers", None) is not None:
+    if factory in _PUBLISHERS:
         return
     from . import stream_log
 
-    publishers: list[Callable[[list[DomainEvent], list], None]] = []
-    factory._loket_publishers = publishers
+    publishers: list[Publisher] = []
+    _PUBLISHERS[factory] = publishers
 
     @event.listens_for(factory, "before_commit")
     def _before_commit(session: Session) -> None:
@@ -88,4 +92,4 @@ def install(factory: sessionmaker, publisher: Callable[[list[DomainEvent], list]
     """Log ``factory``'s events (:func:`install_log`) and, after each commit, call
     ``publisher(events, entries)`` (entries: the ``stream_log.Entry`` of that commit)."""
     install_log(factory)
-    factory._loket_publishers.append(publisher)
+    _PUBLISHERS[factory].append(publisher)

@@ -48,7 +48,7 @@ RESULT_ACTION = "ticket.print_result"
 PRINTING_KINDS = (DeviceKind.KIOSK.value, DeviceKind.PRINTER.value)
 
 
-def status_url(public_url: str, ticket: Ticket) -> str:
+def status_url(public_url: str, ticket: Ticket | issuing.NewTicket) -> str:
     """The public ticket status URL printed in the ticket's QR code."""
     return f"{public_url.rstrip('/')}/t/{ticket.public_id}"
 
@@ -59,7 +59,8 @@ def job_id(ticket_id: int, attempt: int = 1) -> str:
 
 
 def build_job(
-    session: Session, ticket: Ticket, public_url: str, attempt: int = 1, lang: str = "id", estimate: Estimate | None = None,
+    session: Session, ticket: Ticket | issuing.NewTicket, public_url: str, attempt: int = 1, lang: str = "id",
+    estimate: Estimate | None = None,
     reprint: bool = False, office: Office | None = None,
 ) -> dict:
     """The print job of ``ticket`` (shape in the module docstring; ``order`` None);
@@ -239,6 +240,8 @@ def _resi_job(session: Session, row: AuditEntry, public_url: str,
     if any((r or {}).get("job_id") == job_id and (r or {}).get("ok") for r in results):
         return None
     office = session.get(Office, app.office_id)
+    if office is None:
+        raise NotFound(key="error.not_found.office")
     job = resi_print.build_resi_job(session, app, resi_payload(office, app), public_url, _attempt(job_id))
     job.update(reprint=bool(row.data.get("reprint")), order=row.id)
     return job

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from datetime import date
 
 from sqlalchemy import select
@@ -53,7 +54,7 @@ def period_report(session: Session, office: Office, first: date, last: date) -> 
     for t in tickets:
         rows.setdefault(t.service_id, []).append(t)
 
-    def summarize(ts: list[Ticket]) -> dict:
+    def summarize(ts: Sequence[Ticket]) -> dict:
         waits = [(t.first_called_at - t.issued_at).total_seconds()
                  for t in ts if t.first_called_at and t.transfer_seq == 0]
         services_s = [(t.finished_at - t.started_at).total_seconds()

@@ -77,7 +77,7 @@ def _last_calls(session: Session, office: Office, day, now: datetime) -> list[di
         .order_by(Call.id.desc()).limit(MAX_CALLS)
         .options(joinedload(Call.ticket).joinedload(Ticket.service), joinedload(Call.counter))
     )
-    calls = []
+    calls: list[dict] = []
     for call in session.scalars(stmt):
         if len(calls) >= LAST_CALLS and call.at < since:
             break

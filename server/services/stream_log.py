@@ -21,9 +21,9 @@ import secrets
 from dataclasses import dataclass
 from functools import lru_cache
 from datetime import datetime, timedelta
-from typing import Iterable
+from typing import Iterable, cast
 
-from sqlalchemy import BigInteger, bindparam, delete, select, text
+from sqlalchemy import BigInteger, CursorResult, bindparam, delete, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -221,4 +221,5 @@ def entries_after(session: Session, office_id: int, stream: str, after: int, upt
 def prune(session: Session, now: datetime | None = None, keep: timedelta = RETENTION) -> int:
     """Delete entries older than ``keep`` (default :data:`RETENTION`); returns how many."""
     cutoff = (now or utcnow()) - keep
-    return session.execute(delete(StreamEntry).where(StreamEntry.at < cutoff)).rowcount or 0
+    result = cast(CursorResult, session.execute(delete(StreamEntry).where(StreamEntry.at < cutoff)))  # DML: a cursor
+    return result.rowcount or 0

@@ -245,12 +245,14 @@ class VoiceSynth:
         return self.clips_dir is not None and (self.clips_dir / f"{name}.wav").is_file()
 
     def _clip_signature(self, name: str) -> list:
-        if not self._has_clip(name):
+        if self.clips_dir is None or not self._has_clip(name):
             return [name]
         st = (self.clips_dir / f"{name}.wav").stat()
         return [name, st.st_size, st.st_mtime_ns]
 
     def _clip(self, name: str) -> bytes:
+        if self.clips_dir is None:  # callers check _has_clip / missing_clips first
+            raise VoiceUnavailable(f"voice clip {name}: no voice clips are configured")
         path = self.clips_dir / f"{name}.wav"
         try:
             return self._read_pcm(path)
@@ -259,22 +261,25 @@ class VoiceSynth:
 
     def _read_pcm(self, path: Path) -> bytes:
         """Frames of ``path`` as mono 16-bit at RATE, converting when needed."""
+        params: wave._wave_params | None = None
+        frames = b""
         try:
             with wave.open(str(path), "rb") as w:
                 params, frames = w.getparams(), w.readframes(w.getnframes())
         except (wave.Error, EOFError):
             if not self._sox():  # e.g. float or compressed WAV: only sox reads those
                 raise
-            params = frames = None
         if params and (params.nchannels, params.sampwidth, params.framerate) == (1, 2, RATE):
             return frames
-        if self._sox():
+        sox = self._sox()
+        if sox:
             with tempfile.TemporaryDirectory(prefix="loket-voice-") as tmp:
                 out = Path(tmp) / "converted.wav"
-                self._run([self._sox(), "-V1", str(path), "-r", str(RATE), "-c", "1", "-b", "16",
+                self._run([sox, "-V1", str(path), "-r", str(RATE), "-c", "1", "-b", "16",
                            "-e", "signed-integer", str(out)], f"sox converting {path}")
                 with wave.open(str(out), "rb") as w:
                     return w.readframes(w.getnframes())
+        assert params is not None  # without sox, a WAV that wave cannot read raised above
         return _convert_py(params, frames)
 
     def _sox(self) -> str | None:

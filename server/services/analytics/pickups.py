@@ -16,7 +16,9 @@ KTP-el activation is only at the activation counter (in person, seed 002): chann
 from __future__ import annotations
 
 from collections import Counter as Tally
+from dataclasses import dataclass, field
 from datetime import date, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -27,6 +29,16 @@ from ..activation.report import activation_figures
 from .filters import ReportQuery
 
 CHANNELS = ("counter", "drive_thru")
+
+
+@dataclass
+class _Day:
+    """One day's figures: pickups by channel, activations, refusals of each counter."""
+
+    pickups: Tally[str] = field(default_factory=Tally)
+    activations: int = 0
+    pickup_refusals: int = 0
+    activation_refusals: int = 0
 
 
 def device_channels(session: Session, office_id: int) -> dict[int, str]:
@@ -54,8 +66,7 @@ def pickups_report(session: Session, q: ReportQuery) -> dict:
     zone = ZoneInfo(q.office.timezone)
     start, end = q.bounds
     channels = device_channels(session, q.office.id)
-    days = {q.first + timedelta(days=i): {"pickups": Tally(), "activations": 0, "pickup_refusals": 0,
-                                          "activation_refusals": 0} for i in range((q.last - q.first).days + 1)}
+    days = {q.first + timedelta(days=i): _Day() for i in range((q.last - q.first).days + 1)}
     cond = [Application.office_id == q.office.id, Application.collected_at >= start, Application.collected_at < end]
     if q.service_id is not None:
         cond.append(Application.service_id == q.service_id)
@@ -66,9 +77,10 @@ def pickups_report(session: Session, q: ReportQuery) -> dict:
     for collected_at, collector in session.execute(select(Application.collected_at, Application.collector).where(*cond)):
         day = days.get(collected_at.astimezone(zone).date())
         if day is not None:
-            day["pickups"][channel_of((collector or {}).get("device_id"), channels)] += 1
+            day.pickups[channel_of((collector or {}).get("device_id"), channels)] += 1
 
-    reasons, by_channel = Tally(), Tally()
+    reasons: Tally[tuple[str, str]] = Tally()
+    by_channel: Tally[str] = Tally()
     refusal_cond = [AuditEntry.office_id == q.office.id, AuditEntry.action == "pickup.refused",
                     AuditEntry.at >= start, AuditEntry.at < end]
     if q.officer_id is not None:
@@ -78,25 +90,25 @@ def pickups_report(session: Session, q: ReportQuery) -> dict:
         if day is None:
             continue
         data = data or {}
-        day["pickup_refusals"] += 1
+        day.pickup_refusals += 1
         reasons[("pickup", str(data.get("refusal")))] += 1
         by_channel[channel_of(data.get("device_id"), channels)] += 1
 
     activations = activation_figures(session, q.office, q.first, q.last)
     for row in activations["days"]:
-        day = days[date.fromisoformat(row["date"])]
-        day["activations"] = row["activations"]
-        day["activation_refusals"] = sum(row["refusals"].values())
+        of_day = days[date.fromisoformat(row["date"])]
+        of_day.activations = row["activations"]
+        of_day.activation_refusals = sum(row["refusals"].values())
     for r in activations["refusals_by_reason"]:
         reasons[("activation", r["reason"])] += r["count"]
 
-    out_days = []
-    for d, row in days.items():
-        picked = {c: row["pickups"][c] for c in CHANNELS}
+    out_days: list[dict[str, Any]] = []
+    for d, figures in days.items():
+        picked = {c: figures.pickups[c] for c in CHANNELS}
         out_days.append({"date": d.isoformat(), "pickups": picked, "pickups_total": sum(picked.values()),
-                         "activations": row["activations"], "pickup_refusals": row["pickup_refusals"],
-                         "activation_refusals": row["activation_refusals"]})
-    totals = {"pickups": {c: sum(r["pickups"][c] for r in out_days) for c in CHANNELS}}
+                         "activations": figures.activations, "pickup_refusals": figures.pickup_refusals,
+                         "activation_refusals": figures.activation_refusals})
+    totals: dict[str, Any] = {"pickups": {c: sum(r["pickups"][c] for r in out_days) for c in CHANNELS}}
     for k in ("pickups_total", "activations", "pickup_refusals", "activation_refusals"):
         totals[k] = sum(r[k] for r in out_days)
     return {

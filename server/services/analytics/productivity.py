@@ -83,10 +83,10 @@ def counter_stretches(session: Session, q: ReportQuery, now: datetime) -> list[d
     def midnight_after(t: datetime) -> datetime:
         return datetime.combine(t.astimezone(zone).date() + timedelta(days=1), time.min, zone)
 
-    state: dict[int, dict] = {}
+    state: dict[int | None, dict] = {}  # by counter id (a counter row always names its counter)
     out: list[dict] = []
 
-    def close_stretch(counter_id: int, until: datetime) -> None:
+    def close_stretch(counter_id: int | None, until: datetime) -> None:
         cur = state.get(counter_id)
         if cur and cur["state"] in (OPEN, PAUSED) and cur["holder"] is not None:
             finish = min(until, midnight_after(cur["since"]), stop)
@@ -138,6 +138,8 @@ def productivity_report(session: Session, q: ReportQuery, *, now: datetime | Non
     per: dict[int, dict] = defaultdict(lambda: {"served": 0, "no_show": 0, "transferred": 0, "service": [],
                                                 "open": [], "paused": [], "busy": [], "counters": set()})
     for officer_id, status, started, finished in tickets:
+        if officer_id is None:  # never: the query selects tickets with an officer
+            continue
         p = per[officer_id]
         if status == TicketStatus.DONE.value:
             p["served"] += 1
@@ -148,6 +150,8 @@ def productivity_report(session: Session, q: ReportQuery, *, now: datetime | Non
         elif status == TicketStatus.TRANSFERRED.value:
             p["transferred"] += 1
     for officer_id, called, finished in busy_rows:
+        if officer_id is None or called is None or finished is None:  # never: excluded by the query
+            continue
         per[officer_id]["busy"].append((max(called, start), min(finished, end, now)))
     for s in stretches:
         if q.officer_id is None or s["officer_id"] == q.officer_id:

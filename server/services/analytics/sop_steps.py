@@ -18,6 +18,7 @@ while open, when they became ready once they have.
 from __future__ import annotations
 
 from collections import Counter as Tally, defaultdict
+from typing import Any
 from datetime import datetime
 
 from sqlalchemy import or_, select
@@ -110,9 +111,9 @@ def overdue(session: Session, q: ReportQuery, now: datetime) -> dict:
         cond.append(Application.service_id == q.service_id)
     apps = session.execute(select(Application, Service.code).join(Service, Service.id == Application.service_id)
                            .where(*cond)).all()
-    out = {"submitted": 0, "finished_on_time": 0, "finished_late": 0, "open": 0, "open_overdue": 0,
+    out: dict[str, Any] = {"submitted": 0, "finished_on_time": 0, "finished_late": 0, "open": 0, "open_overdue": 0,
            "by_days": {"1": 0, "2": 0, "3-5": 0, ">5": 0}, "files": []}
-    buckets = defaultdict(int)
+    buckets: defaultdict[str, int] = defaultdict(int)
     for app, service in apps:
         if app.status == ApplicationStatus.CANCELLED.value:
             continue

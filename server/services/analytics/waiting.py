@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import datetime, timezone
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, case, func, select, text, tuple_
@@ -111,7 +112,7 @@ def _rows_python(session: Session, q: ReportQuery) -> tuple[dict | None, dict]:
             a["wait"].append(float(w))
         if sv is not None:
             a["svc"].append(float(sv))
-    rows = {k: {**{c: int(a["n"][c]) for c in COUNTS}, "wait_time": stats(a["wait"]), "service_time": stats(a["svc"])}
+    rows: dict[Any, dict[str, Any]] = {k: {**{c: int(a["n"][c]) for c in COUNTS}, "wait_time": stats(a["wait"]), "service_time": stats(a["svc"])}
             for k, a in acc.items()}
     if key is None:
         return rows.get(None), {}

@@ -98,7 +98,7 @@ def late_files(session: Session, office: Office, now: datetime) -> dict:
         overdue_count += overdue > 0
         row = steps.get((service.sort_order, service.code, index, code))
         if row is None:
-            named = next((st for st in service.steps or [] if st.get("code") == code), {})
+            named: dict = next((st for st in service.steps or [] if st.get("code") == code), {})
             row = steps[(service.sort_order, service.code, index, code)] = {
                 "service": service.code, "letter": service.letter, "step": code,
                 "name_id": named.get("name_id") or code, "name_en": named.get("name_en") or code,

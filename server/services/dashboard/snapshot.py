@@ -24,6 +24,7 @@ activation counter already record; nothing is stored for the dashboard. Definiti
 from __future__ import annotations
 
 from datetime import datetime, time, timedelta, timezone
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
@@ -89,7 +90,8 @@ def _utc(value: datetime | None) -> datetime | None:
 
 
 def _seconds(since: datetime | None, now: datetime) -> int | None:
-    return None if since is None else max(0, int((now - _utc(since)).total_seconds()))
+    aware = _utc(since)
+    return None if aware is None else max(0, int((now - aware).total_seconds()))
 
 
 def _counters(session: Session, office: Office) -> tuple[list[dict], dict]:
@@ -121,7 +123,7 @@ def _calls(session: Session, office: Office, now: datetime) -> dict:
         select(Call.at, Call.kind).where(Call.office_id == office.id, Call.at > since, Call.at <= now)
     ).all()
     zone = ZoneInfo(office.timezone)
-    buckets = [{"from": (since + timedelta(minutes=CALL_BUCKET_MIN * i)).astimezone(zone).strftime("%H:%M"),
+    buckets: list[dict[str, Any]] = [{"from": (since + timedelta(minutes=CALL_BUCKET_MIN * i)).astimezone(zone).strftime("%H:%M"),
                 "calls": 0} for i in range(CALL_BUCKETS)]
     calls = recalls = 0
     for at, kind in rows:

@@ -232,10 +232,10 @@ def deliver_due(
         claim = _claim(session_factory, now or utcnow(), down)
         if claim is None:
             break
-        if claim.obsolete:
+        notice = claim.notice
+        if claim.obsolete or notice is None:  # an obsolete claim carries no notice
             counts["gave_up"] += 1
             continue
-        notice = claim.notice
         outcome, detail = _send(providers.get(notice.channel), notice)
         if outcome == "unavailable":
             down.add(notice.channel)

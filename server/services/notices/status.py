@@ -111,4 +111,5 @@ def latest_notices(session: Session, application_ids: Iterable[int]) -> dict[int
         return {}
     newest = (select(func.max(Notice.id)).where(Notice.application_id.in_(ids))
               .group_by(Notice.application_id).scalar_subquery())
-    return {n.application_id: _state(n) for n in session.scalars(select(Notice).where(Notice.id.in_(newest)))}
+    return {n.application_id: _state(n) for n in session.scalars(select(Notice).where(Notice.id.in_(newest)))
+            if n.application_id is not None}  # always: newest is of these applications' notices

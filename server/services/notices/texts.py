@@ -25,6 +25,7 @@ from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from ...models import Application, ControlCardEntry, Device, DeviceKind, Office, Service
+from ..errors import NotFound
 
 ZONE_LABELS = {"Asia/Jakarta": "WIB", "Asia/Pontianak": "WIB", "Asia/Makassar": "WITA", "Asia/Jayapura": "WIT"}
 ACTIVATION_ROLE = "activation_officer"
@@ -183,4 +184,7 @@ def application_notice_text(session: Session, app: Application, kind: str, chann
     """The text of notice ``kind`` ("ready", "returned" or "printed") about ``app`` for ``channel``."""
     if kind not in KINDS:
         raise ValueError(f"unknown notice kind {kind!r}; kinds: {sorted(KINDS)}")
-    return KINDS[kind](session, app, session.get(Office, app.office_id), channel)
+    office = session.get(Office, app.office_id)
+    if office is None:
+        raise NotFound(key="error.not_found.office")
+    return KINDS[kind](session, app, office, channel)

@@ -56,7 +56,7 @@ def current_tickets(session: Session, counter_ids: list[int]) -> dict[int, Ticke
     rows = session.scalars(select(Ticket).where(Ticket.counter_id.in_(counter_ids),
                                                 Ticket.status.in_(AT_COUNTER_STATUSES))
                            .order_by(Ticket.called_at)).all()
-    return {t.counter_id: t for t in rows}
+    return {t.counter_id: t for t in rows if t.counter_id is not None}  # always: selected by counter_id
 
 
 def require_current(session: Session, counter: Counter, *statuses: str) -> Ticket:

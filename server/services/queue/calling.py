@@ -6,6 +6,7 @@ PostgreSQL, the write lock on SQLite), so two counters can never call the same t
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import func, select
@@ -28,7 +29,7 @@ W, C, S = TicketStatus.WAITING.value, TicketStatus.CALLED.value, TicketStatus.SE
 
 
 def _call(session: Session, counter: Counter, ticket: Ticket, actor: Actor, now: datetime, kind: str,
-          audit_rows: list[dict] = (), batch: writes.Batch | None = None) -> Call:
+          audit_rows: Sequence[dict] = (), batch: writes.Batch | None = None) -> Call:
     """Call ``ticket`` (locked) to ``counter`` (locked): the ticket, the counter's priority
     streak, the service's call count, the call and the audit rows (``audit_rows`` first,
     e.g. a finish's, in the same INSERT) written through Core (``writes.Batch``, given or
@@ -46,6 +47,7 @@ def _call(session: Session, counter: Counter, ticket: Ticket, actor: Actor, now:
         actor, f"ticket.{kind}", "ticket", ticket.id, office_id=ticket.office_id, from_state=from_state, to_state=C,
         at=now, data={"number": ticket.display_number, "counter": counter.number})])
     call = batch.run().call
+    assert call is not None  # the batch inserted a call (insert_call above)
     publish_ticket(session, ticket, events.TICKET_CALLED, call=call_public(call), recall=False)
     publish_counter(session, counter, ticket)
     return call

@@ -20,12 +20,16 @@ import time
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from sqlalchemy import bindparam, func, literal, select
 from sqlalchemy.orm import Session
 
 from ...models import Counter, CounterState, Service, Ticket, TicketStatus, counter_services, utcnow
 from .rules import QueueRules
+
+if TYPE_CHECKING:
+    from .issuing import NewTicket  # a just-inserted ticket as a plain object (the same attributes)
 
 #: seconds the per-service figures of :class:`FiguresCache` are reused in one worker
 FIGURES_TTL_S = 5.0
@@ -79,7 +83,7 @@ def effective_counters(session: Session, service: Service) -> tuple[float, bool]
     ).all()
     if not serving:
         return 0.0, False
-    width = dict(session.execute(
+    width: dict[int, int] = dict(session.execute(
         select(counter_services.c.counter_id, func.count())
         .where(counter_services.c.counter_id.in_([cid for cid, _ in serving]))
         .group_by(counter_services.c.counter_id)
@@ -156,7 +160,7 @@ def count_ahead(session: Session, office_id: int, service_id: int, day: date, so
         "office_id": office_id, "service_id": service_id, "day": day, "sort_key": sort_key}).scalar() or 0
 
 
-def estimate_wait(session: Session, ticket: Ticket, now: datetime | None = None) -> Estimate:
+def estimate_wait(session: Session, ticket: Ticket | NewTicket, now: datetime | None = None) -> Estimate:
     """Estimate how long ``ticket`` still waits (exact: nothing cached).
 
     wait_s = people_ahead × mean service seconds of its service ÷ effective counters, where

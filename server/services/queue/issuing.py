@@ -30,8 +30,9 @@ import secrets
 from datetime import date, datetime
 from functools import lru_cache
 from types import SimpleNamespace
+from typing import cast as typed
 
-from sqlalchemy import String, bindparam, case, cast, func, insert, select
+from sqlalchemy import String, Table, bindparam, case, cast, func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, make_transient_to_detached
 
@@ -47,7 +48,7 @@ from .rules import QueueRules
 
 CHANNELS = ("kiosk", "web", "staff", "booking")
 PRIORITY_KINDS = frozenset(p.value for p in PriorityKind)
-TICKETS = Ticket.__table__
+TICKETS = typed(Table, Ticket.__table__)  # a mapped class's table (typed as any FromClause)
 #: every column of a new ticket row but ``id`` (the insert binds them all)
 COLUMNS = tuple(c.name for c in TICKETS.c if c.name != "id")
 

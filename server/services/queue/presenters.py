@@ -5,8 +5,12 @@ Public shapes never hold a name or NIK (DEVELOPERS.md): only numbers, services, 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from ...models import Call, Counter, Service, Ticket
+
+if TYPE_CHECKING:
+    from .issuing import NewTicket  # a just-inserted ticket as a plain object (the same attributes)
 
 
 def iso(value: datetime | None) -> str | None:
@@ -31,7 +35,7 @@ def service_public(service: Service) -> dict:
     }
 
 
-def ticket_public(ticket: Ticket) -> dict:
+def ticket_public(ticket: Ticket | NewTicket) -> dict:
     """A ticket as public screens see it: number, service, state, counter; no personal data."""
     counter = ticket.counter
     return {
@@ -61,7 +65,7 @@ def ticket_public(ticket: Ticket) -> dict:
     }
 
 
-def ticket_stream(ticket: Ticket) -> dict:
+def ticket_stream(ticket: Ticket | NewTicket) -> dict:
     """A ticket as broadcast on the office streams: the public view without ``public_id``
     (the secret in the ticket's QR link must not reach other citizens' screens)."""
     view = ticket_public(ticket)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from functools import lru_cache
+from typing import cast
 
 from sqlalchemy import Table, TextClause, bindparam, text
 from sqlalchemy.orm import Session, make_transient_to_detached
@@ -28,11 +29,11 @@ from ...models import Call, Counter, Ticket, TicketSequence
 from .. import audit
 from .locking import count_call
 
-CALLS = Call.__table__
-SEQUENCES = TicketSequence.__table__
+CALLS = cast(Table, Call.__table__)  # mapped classes' tables (typed as any FromClause)
+SEQUENCES = cast(Table, TicketSequence.__table__)
 CALL_COLUMNS = ("office_id", "ticket_id", "counter_id", "officer_id", "kind", "at")
 #: the tables :class:`Batch` updates, by name
-TABLES = {t.name: t for t in (Ticket.__table__, Counter.__table__)}
+TABLES = {t.name: t for t in (cast(Table, Ticket.__table__), cast(Table, Counter.__table__))}
 
 
 @lru_cache(maxsize=32)
@@ -151,7 +152,7 @@ class Batch:
             update(self.session, row, **values)
             return
         columns = tuple(sorted(values))
-        self._add(("update", row.__table__.name, columns), {"row_id": row.id, **values})
+        self._add(("update", cast(Table, row.__table__).name, columns), {"row_id": row.id, **values})
         for name, value in values.items():
             set_committed_value(row, name, value)
 

@@ -66,6 +66,7 @@ class SmtpProvider(NoticeProvider):
 
     def send(self, notice: OutgoingNotice) -> str:
         msg = self.message(notice)
+        smtp: smtplib.SMTP
         try:
             if self.ssl:
                 smtp = smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout, context=self._context())
