@@ -72,10 +72,12 @@ def create_app(config: type[Config] | None = None, **overrides) -> Flask:
         upgrade(app.config["DATABASE_URL"])
     db = Database(app.config["DATABASE_URL"], pool_size=app.config["DB_POOL_SIZE"])
 
+    # No Socket.IO message queue: every emit goes to this process's clients only, and the
+    # other workers learn of an event from the log stream (server.realtime.bus, on the same
+    # Redis channel name), so Flask-SocketIO's Redis manager would only hold an idle
+    # connection and a listener per worker.
     socketio = SocketIO(
         app,
-        message_queue=app.config["REDIS_URL"] or None,
-        channel=redis_channel(app.config),
         async_mode=app.config["SOCKETIO_ASYNC_MODE"],
         cors_allowed_origins=origin_checker(app.config.get("PUBLIC_URL") or "", int(app.config.get("PROXY_COUNT") or 0)),
         transports=SOCKET_TRANSPORTS,  # every client connects over websocket (realtime/origins.py)

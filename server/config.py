@@ -13,7 +13,7 @@ class Config:
     """Defaults shared by every configuration.
 
     Environment: LOKET_DATABASE_URL (default SQLite in LOKET_DATA_DIR), LOKET_REDIS_URL
-    (Socket.IO message queue and shared event sequence; unset = one process),
+    (the office event log's stream between workers, rate limits; unset = one process),
     LOKET_SECRET_KEY (required in production), LOKET_DATA_DIR (voice cache, demo.json),
     LOKET_PUBLIC_URL (base URL printed in ticket QR codes).
     """
