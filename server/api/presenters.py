@@ -64,7 +64,7 @@ def application_detail(s, app: Application, now: datetime) -> dict:
 
 def issued_answer(s, ticket, job: dict | None, repeated: bool = False, estimate=None, office=None,
                   base_url: str | None = None) -> dict:
-    """The answer to a ticket issue (shape in ``api.tickets.issue``'s OpenAPI block; also the
+    """The answer to a ticket issue (``schemas.tickets.IssuedAnswer``; also the
     kiosk check-in's, ``api.checkin``): ``{"ticket", "status_url", "print": {"job_id"} | None,
     "repeated"}``; ``ticket`` a ``Ticket`` or a new ``issuing.NewTicket``; ``base_url``
     default :func:`~server.api.helpers.public_url`."""

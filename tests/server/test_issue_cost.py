@@ -124,7 +124,7 @@ def test_a_first_tap_committed_after_the_look_up_is_answered_as_repeated(app, mo
             return people, None
         return people, earlier
 
-    monkeypatch.setattr("server.api.tickets.look_ahead", miss_once)
+    monkeypatch.setattr("server.api.issuing.look_ahead", miss_once)
     again = kiosk_issue(app, request_id="tap-race")
     assert missed == [first["ticket"]["id"]]
     assert again.status_code == 200 and again.get_json()["repeated"] is True

@@ -44,12 +44,11 @@ class OfficeAnswer(Answer):
     speak_window_s = fields.Float(required=True)
 
 
-class TicketAnswer(Answer):
-    """A ticket as public screens see it (``queue.presenters.ticket_public``): no personal
-    data; times ISO 8601 strings."""
+class TicketStreamAnswer(Answer):
+    """A ticket as the office streams and snapshots carry it (``queue.presenters.ticket_stream``):
+    no personal data, no ``public_id``; times ISO 8601 strings."""
 
     id = fields.Integer(required=True)
-    public_id = fields.String(required=True)
     number = fields.String(required=True)
     service_id = fields.Integer(required=True)
     service_code = fields.String(required=True)
@@ -71,6 +70,13 @@ class TicketAnswer(Answer):
     counter_label = fields.String(allow_none=True)
     end_reason = fields.String(allow_none=True)
     print_status = fields.String(allow_none=True)
+
+
+class TicketAnswer(TicketStreamAnswer):
+    """A ticket as its citizen sees it (``queue.presenters.ticket_public``): the stream view
+    with ``public_id`` (the secret of its QR link)."""
+
+    public_id = fields.String(required=True)
 
 
 class TicketStatusAnswer(TicketAnswer):
@@ -150,3 +156,18 @@ class ReprintBody(Body):
 class ReprintAnswer(Answer):
     job_id = fields.String(required=True)
     device_id = fields.Integer(required=True)
+
+
+class CheckinBody(Body):
+    """A booking's check-in at the kiosk (``server.api.checkin``)."""
+
+    ref = Text(required=True, metadata={"description": "the typed booking code or the scanned QR payload"})
+    nik_suffix = Text(20, allow_none=True, metadata={"description": "the NIK's last 6 digits (required from a "
+                                                                    "kiosk; staff may omit it)"})
+
+
+class CheckinAnswer(IssuedAnswer):
+    """The issue answer plus the booking checked in."""
+
+    booking = fields.Dict(required=True, metadata={"description": "the booking's confirmation "
+                                                                  "(``booking.views.booking_view``)"})
