@@ -162,10 +162,15 @@ def test_openapi_document_lists_the_api(app):
                "transfer")
     assert {f"/api/v1/counters/{{counter_id}}/{a}" for a in actions} <= set(paths)
     assert not any("{action}" in p for p in paths)
-    body = paths["/api/v1/counters/{counter_id}/call"]["post"]["requestBody"]["content"]["application/json"]["schema"]
-    assert body["required"] == ["number"]
-    transfer = paths["/api/v1/counters/{counter_id}/transfer"]["post"]["requestBody"]["content"]["application/json"]
-    assert transfer["schema"]["properties"]["position"]["enum"] == ["front", "back"]
+    def body_of(action: str) -> dict:  # the schema, through its reference to the components
+        schema = paths[f"/api/v1/counters/{{counter_id}}/{action}"]["post"]["requestBody"]["content"]
+        schema = schema["application/json"]["schema"]
+        return doc["components"]["schemas"][schema["$ref"].rsplit("/", 1)[1]] if "$ref" in schema else schema
+
+    assert body_of("call")["required"] == ["number"]
+    assert body_of("transfer")["properties"]["position"]["enum"] == ["front", "back"]
+    assert body_of("transfer")["required"] == ["service"]
+    assert body_of("pause")["required"] == ["reason"]
 
 
 def test_an_unknown_console_action_is_a_json_404(app):
