@@ -1,75 +1,69 @@
 """Administration: load a catalog (create or update an office), devices, staff."""
 from __future__ import annotations
 
-from flask import jsonify
-
 from ..models import Role
-from ..security import current_actor, require
+from ..security import current_actor
 from ..services.accounts import create_device, create_staff
 from ..services.catalog import load_catalog
-from ..services.errors import Forbidden, ValidationError
+from ..services.errors import Forbidden
 from ..services.snapshots import office_public
 from . import bp
-from .helpers import body, get_office, transaction
+from .contract import access, errors
+from .helpers import get_office, transaction
+from .schemas.admin import (
+    DeviceBody,
+    DeviceCreatedAnswer,
+    LoadOfficeBody,
+    OfficeLoadedAnswer,
+    StaffBody,
+    StaffCreatedAnswer,
+)
 
 
 @bp.post("/admin/offices")
-@require(roles=(Role.ADMIN,))
-def load_office():
-    """Create or update an office from a catalog (the TOML catalog as JSON). Body
-    {"catalog": {...}, "overrides": {"code": ..., "opening_time": "HH:MM", ...}}.
-    ---
-    post:
-      tags: [admin]
-      responses:
-        201: {description: the office}
-        422: {description: invalid catalog}
-    """
-    data = body()
-    if not isinstance(data.get("catalog"), dict):
-        raise ValidationError("catalog must be an object", field="catalog")
+@access(roles=(Role.ADMIN,))
+@bp.arguments(LoadOfficeBody)
+@bp.response(201, OfficeLoadedAnswer)
+@errors()
+def load_office(data: dict):
+    """Create or update an office from a ``catalog`` (the TOML catalog as JSON) with
+    ``overrides`` (code, name, opening_time "HH:MM", ...); answers ``{"office"}``. 422 an
+    invalid catalog; 403 another office's."""
     with transaction() as s:
         office = load_catalog(s, data["catalog"], actor=current_actor(), overrides=data.get("overrides") or None)
-        return jsonify(office=office_public(office)), 201
+        return {"office": office_public(office)}, 201
 
 
 @bp.post("/admin/offices/<code>/devices")
-@require(roles=(Role.ADMIN,))
-def add_device(code: str):
-    """Register a kiosk, display or station; answers its token once. Body {"kind", "name"}.
-    ---
-    post:
-      tags: [admin]
-      responses:
-        201: {description: '{"device_id", "token"}'}
-    """
-    data = body()
+@access(roles=(Role.ADMIN,))
+@bp.arguments(DeviceBody)
+@bp.response(201, DeviceCreatedAnswer)
+@errors(404)
+def add_device(data: dict, code: str):
+    """Register a station of ``kind`` (kiosk, display, ...) named ``name``; answers
+    ``{"device_id", "token"}``, the token only this once. 404 unknown office."""
     with transaction() as s:
         office = get_office(s, code)
-        device, token = create_device(s, office.id, str(data.get("kind", "")), str(data.get("name", ""))[:100],
-                                      actor=current_actor())
-        return jsonify(device_id=device.id, token=token), 201
+        device, token = create_device(s, office.id, data["kind"], data["name"], actor=current_actor())
+        return {"device_id": device.id, "token": token}, 201
 
 
 @bp.post("/admin/staff")
-@require(roles=(Role.ADMIN,))
-def add_staff():
-    """Create a staff user. Body {"username", "password", "role", "full_name", "office"}.
-    ---
-    post:
-      tags: [admin]
-      responses:
-        201: {description: '{"id"}'}
-    """
-    data = body()
+@access(roles=(Role.ADMIN,))
+@bp.arguments(StaffBody)
+@bp.response(201, StaffCreatedAnswer)
+@errors(404)
+def add_staff(data: dict):
+    """Create a staff user (``username``, ``password``, ``role``, ``full_name``, ``office``
+    code, default the admin's own office); answers ``{"id"}``. 403 a system administrator
+    (made only by ``loket staff-add``) or another office; 404 unknown office; 422 a name
+    already taken, a weak password."""
     actor = current_actor()
-    if str(data.get("role", "")) == Role.SYSTEM_ADMIN.value:
-        raise Forbidden("administrator sistem hanya dibuat dari baris perintah (loket staff-add) / "
-                        "a system administrator is created only from the command line (loket staff-add)")
+    if data["role"] == Role.SYSTEM_ADMIN.value:
+        raise Forbidden(key="error.api_queue.system_admin_by_cli")
     with transaction() as s:
         # get_office applies the office scope rule; an office admin's default is its own office
-        office_id = get_office(s, str(data["office"])).id if data.get("office") else actor.office_id
-        user = create_staff(s, str(data.get("username", "")), str(data.get("password", "")),
-                            str(data.get("role", "")), full_name=str(data.get("full_name", "")),
-                            office_id=office_id, actor=actor)
-        return jsonify(id=user.id), 201
+        office_id = get_office(s, data["office"]).id if data.get("office") else actor.office_id
+        user = create_staff(s, data["username"], data["password"], data["role"],
+                            full_name=data.get("full_name") or "", office_id=office_id, actor=actor)
+        return {"id": user.id}, 201

@@ -2,14 +2,20 @@
 from __future__ import annotations
 
 import re
+from functools import wraps
 from pathlib import Path
 
-from flask import Blueprint, current_app, jsonify, request, send_file
+from flask import current_app, send_file
+from marshmallow import fields, validate
 from sqlalchemy import select
 
-from server.services.voice import VoiceSynth, VoiceUnavailable
 from server.models import Office
-from server.security import office_allowed, require
+from server.security import office_allowed
+from server.services.errors import Forbidden, LoketError, NotFound
+from server.services.voice import VoiceSynth, VoiceUnavailable
+
+from .contract import DEVICE_SECURITY, STAFF_SECURITY, access, errors
+from .schemas.common import Body
 
 NUMBER_RE = re.compile(r"^[A-Z]{1,2}\d{1,4}$")
 _SAFE_CODE = re.compile(r"^[A-Za-z0-9_-][A-Za-z0-9_.-]*$")
@@ -17,8 +23,19 @@ _SAFE_CODE = re.compile(r"^[A-Za-z0-9_-][A-Za-z0-9_.-]*$")
 MAX_AGE = 86400
 
 
-def _error(status: int, code: str, message: str):
-    return jsonify(error=code, message=message), status
+class NoVoice(LoketError):
+    """No call audio can be produced (espeak-ng missing or failing, unusable clip): 503."""
+
+    code = "voice_unavailable"
+    http_status = 503
+
+
+class CallQuery(Body):
+    number = fields.String(required=True, validate=validate.Regexp(NUMBER_RE),
+                           metadata={"example": "A012", "description": "the ticket's display number"})
+    counter = fields.Integer(required=True, validate=validate.Range(min=1, max=999),
+                             metadata={"example": 3, "description": "the counter (loket) number"})
+    token = fields.String(metadata={"description": "a display device token (or Authorization: Bearer)"})
 
 
 def voice_synth(office_code: str) -> VoiceSynth:
@@ -35,58 +52,48 @@ def voice_synth(office_code: str) -> VoiceSynth:
     return synth
 
 
-@require(roles=(), devices=("display",))
-def call_wav(code: str):
-    """The spoken call "Nomor antrian, A, dua belas, silakan menuju loket, tiga" as a WAV.
-    The office's display devices (``?token=`` or Bearer) and its signed-in staff may fetch it.
-    ---
-    get:
-      tags: [display]
-      summary: Spoken queue call (WAV, 22050 Hz mono 16-bit)
-      parameters:
-        - {name: code, in: path, required: true, schema: {type: string}, description: office code}
-        - {name: number, in: query, required: true, schema: {type: string, pattern: '^[A-Z]{1,2}\\d{1,4}$'}, example: A012, description: ticket display number}
-        - {name: counter, in: query, required: true, schema: {type: integer, minimum: 1, maximum: 999}, example: 3, description: counter (loket) number}
-        - {name: token, in: query, required: false, schema: {type: string}, description: display device token (or Authorization Bearer)}
-      responses:
-        200:
-          description: chime, pause, then the Indonesian call; cacheable for a day
-          content:
-            audio/wav:
-              schema: {type: string, format: binary}
-        401: {description: not authenticated}
-        403: {description: 'not a display device, or a display or staff of another office'}
-        404: {description: 'unknown office: {"error": "not_found", "message": str}'}
-        422: {description: 'bad number or counter: {"error": "validation_error", "message": str}'}
-        503: {description: 'no voice available (espeak-ng missing, bad clip): {"error": "voice_unavailable", "message": str}'}
-    """
-    with current_app.extensions["loket"].db.session() as s:
-        office_id = s.scalar(select(Office.id).where(Office.code == code))
-    if office_id is None:
-        return _error(404, "not_found", f"unknown office {code!r}")
-    if not office_allowed(office_id):  # the office scope rule, for displays and staff alike
-        return _error(403, "forbidden", "this office's calls are for its own displays and staff")
-    number = (request.args.get("number") or "").strip()
-    if not NUMBER_RE.match(number):
-        return _error(422, "validation_error", "number must be 1-2 capital letters then 1-4 digits, e.g. A012")
-    try:
-        counter = int(request.args.get("counter", ""))
-    except ValueError:
-        counter = 0
-    if not 1 <= counter <= 999:
-        return _error(422, "validation_error", "counter must be an integer 1..999")
+def _office_scope(view):
+    """The office of ``code`` for this caller, checked before the query is read: 404 unknown
+    office, 403 a display or staff of another office (the office scope rule)."""
+    @wraps(view)
+    def inner(*args, code: str, **kwargs):
+        with current_app.extensions["loket"].db.session() as s:
+            office_id = s.scalar(select(Office.id).where(Office.code == code))
+        if office_id is None:
+            raise NotFound(key="error.api_queue.office_not_found", params={"code": code})
+        if not office_allowed(office_id):  # the office scope rule, for displays and staff alike
+            raise Forbidden(key="error.api_queue.voice_other_office")
+        return view(*args, code=code, **kwargs)
+
+    return inner
+
+
+def call_wav(args: dict, code: str):
+    """The spoken call "Nomor antrian, A, dua belas, silakan menuju loket, tiga" of
+    ``number`` at ``counter`` as a WAV (22050 Hz mono 16-bit: chime, pause, then the
+    Indonesian call; cacheable for a day). The office's display devices (``?token=`` or
+    Bearer) and its signed-in staff may fetch it: 403 a display or staff of another office,
+    404 unknown office, 503 ``voice_unavailable`` (espeak-ng missing, bad clip)."""
+    number, counter = args["number"], args["counter"]
     try:
         path = voice_synth(code).call_wav(number, counter)
     except VoiceUnavailable as exc:
         current_app.logger.warning("voice call %s/%s: %s", number, counter, exc)
-        return _error(503, "voice_unavailable", str(exc))
+        raise NoVoice(key="error.api_queue.voice_unavailable", params={"detail": str(exc)}) from None
     response = send_file(path, mimetype="audio/wav", max_age=MAX_AGE, conditional=True)
     response.cache_control.public = False
     response.cache_control.private = True
     return response
 
 
-def register_voice(bp: Blueprint) -> None:
+def register_voice(bp) -> None:
     """Add ``GET /offices/<code>/voice/call.wav`` to ``bp`` (mounted at /api/v1)."""
-    bp.add_url_rule("/offices/<code>/voice/call.wav", endpoint="voice_call", view_func=call_wav,
-                    methods=["GET"])
+    view = errors(404, 503)(call_wav)
+    view = bp.alt_response(200, success=True, response={
+        "description": "the call as a WAV file", "content_type": "audio/wav",
+        "schema": {"type": "string", "format": "binary"}})(view)
+    view = bp.arguments(CallQuery, location="query")(view)
+    view = _office_scope(view)
+    view = access(roles=(), devices=("display",))(view)
+    view = bp.doc(security=[DEVICE_SECURITY, STAFF_SECURITY])(view)  # any signed-in staff of the office too
+    bp.get("/offices/<code>/voice/call.wav", endpoint="voice_call")(view)
