@@ -45,6 +45,9 @@ def test_who_may_read_which_office(app):
         r = staff_client(app, username).get(API)
         assert r.status_code == 200, username
         assert r.get_json()["office"]["code"] == "DEMO"
+    # the answer schema sends every key of the snapshot, "from" of the call buckets too
+    buckets = r.get_json()["calls"]["per_5_min"]
+    assert len(buckets) == 12 and all(set(b) == {"from", "calls"} for b in buckets)
     for username in ("fo1", "ambil", "aktivasi"):
         client = staff_client(app, username)
         assert client.get(API).status_code == 403, username

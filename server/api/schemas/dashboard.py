@@ -51,7 +51,7 @@ class CounterSummaryAnswer(Answer):
 
 
 class CallBucketAnswer(Answer):
-    from_ = fields.String(required=True, data_key="from", metadata={"description": "HH:MM, office-local"})
+    from_ = fields.String(required=True, data_key="from", attribute="from", metadata={"description": "HH:MM, office-local"})
     calls = fields.Integer(required=True)
 
 
