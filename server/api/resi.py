@@ -28,15 +28,18 @@ due date, ``ready`` and the masked name: no NIK, phone, e-mail or full name.
 """
 from __future__ import annotations
 
-from flask import current_app, jsonify, request
+from flask import current_app
 
+from ..api_errors import loket_error
 from ..models import Application, Office
 from ..services.applications.resi_lookup import CheckThrottle, resi_public
 from ..services.applications.resi_lookup import lookup_resi as _lookup_resi
 from ..services.applications.resi_print import status_url
 from ..services.resi import ResiError, ResiSigner, derive_key
 from . import bp
+from .contract import errors, public
 from .helpers import public_url, transaction
+from .schemas.applications import ResiPublicAnswer, ResiQuery
 
 
 def resi_signer() -> ResiSigner:
@@ -69,30 +72,24 @@ def lookup_resi(s, text: str, *, check: str | None = None, office_code: str | No
     return _lookup_resi(s, text, signer=resi_signer(), throttle=_throttle(), check=check, office_code=office_code)
 
 
-@bp.get("/resi/<ref>")
-def resi_status(ref: str):
-    """Public status of an application (no sign-in) by its signed resi QR payload, or by
-    its typed resi number with ``?check=`` the applicant's birth date (see the module
+@bp.get("/resi/<ref>", tags=["applications"])
+@public
+@bp.arguments(ResiQuery, location="query")
+@bp.response(200, ResiPublicAnswer)
+@errors(404)
+def resi_status(query: dict, ref: str):
+    """Public status of an application (no sign-in) by its signed resi QR payload
+    (``LKT1.<office>.<number>.<id>.<sig>``), or by its typed resi number
+    (DEMO-A-20261123-0001) with ``?check=`` the applicant's birth date (see the module
     docstring for why). Answers the resi number, office, service, current step name,
-    status, due date, ``ready`` and the masked name; nothing else personal.
-    ---
-    get:
-      tags: [applications]
-      parameters:
-        - {in: path, name: ref, required: true, schema: {type: string}, description: 'signed payload LKT1.<office>.<number>.<id>.<sig> or resi number DEMO-A-20261123-0001'}
-        - {in: query, name: check, schema: {type: string}, description: 'with a typed number: the applicant''s birth date (YYYY-MM-DD or DD-MM-YYYY)'}
-        - {in: query, name: office, schema: {type: string}, description: 'office code the resi must belong to (else resi_wrong_office)'}
-      responses:
-        200: {description: '{"resi_number", "office", "service", "step", "step_name", "status", "ready", "due_date", "name" (masked)}'}
-        400: {description: 'resi_foreign, resi_malformed, resi_forged or resi_wrong_office'}
-        404: {description: 'resi_unknown (also: wrong check for a typed number)'}
-        422: {description: 'typed number without a valid check, or not a resi number'}
-        429: {description: too_many_attempts (typed number, failed checks)}
-    """
+    status, due date, ``ready`` and the masked name; nothing else personal. 400
+    resi_foreign, resi_malformed, resi_forged or resi_wrong_office; 404 resi_unknown (also a
+    wrong check for a typed number); 422 a typed number without a valid check, or not a resi
+    number; 429 too_many_attempts (typed number, failed checks)."""
     try:
         with transaction() as s:
-            app, office = lookup_resi(s, ref, check=request.args.get("check"),
-                                      office_code=request.args.get("office") or None)
-            return jsonify(resi_public(office, app))
+            app, office = lookup_resi(s, ref, check=query.get("check"), office_code=query.get("office") or None)
+            return resi_public(office, app)
     except ResiError as exc:  # a refused QR is a bad request (400), whatever its base class says
-        return jsonify(error=exc.code, message=exc.message, details=exc.details), 400
+        answer, _ = loket_error(exc)
+        return answer, 400

@@ -79,7 +79,7 @@ def test_register_from_the_served_ticket(app):
     cid = counter_id(app, 1)
     post(fo1, f"/api/v1/counters/{cid}/open")
     r = register(fo1, cid)
-    assert r.status_code == 409 and "no ticket" in r.get_json()["message"]  # nobody called yet
+    assert r.status_code == 409 and "tidak ada antrian" in r.get_json()["message"]  # nobody called yet (caller's language)
     serve(app, fo1, 1, "kk")
     assert register(fo2, cid).status_code == 403  # not the officer of this counter
     r = register(fo1, cid)
@@ -197,7 +197,10 @@ def test_a_stale_version_is_a_409_conflict(app):
         r = act(kasi, app_id, action, 1, **extra)  # the file was at version 1 when the other officer saw it
         assert r.status_code == 409
         body = r.get_json()
-        assert body["error"] == "version_conflict" and "already processed by another officer" in body["message"]
+        assert body["error"] == "version_conflict" and "sudah diproses petugas lain" in body["message"]
+        en = kasi.post(f"/api/v1/applications/{app_id}/{action}", json={"expected_version": 1, **extra},
+                       headers={"X-CSRFToken": kasi.csrf, "Accept-Language": "en"}).get_json()["message"]
+        assert "already processed by another officer" in en and "now version 2" in en
         assert body["details"]["current_version"] == 2 and body["details"]["expected_version"] == 1
     r = post(kasi, f"/api/v1/applications/{app_id}/approve", {})
     assert r.status_code == 422 and r.get_json()["details"]["field"] == "expected_version"
