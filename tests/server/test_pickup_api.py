@@ -223,19 +223,22 @@ def test_hand_over_with_a_collector_photo_jpeg_or_png_checked_and_stored_on_succ
     jpeg = photo_bytes(".jpg")
     assert jpeg.startswith(b"\xff\xd8\xff")
 
-    def refused(photo: str, **kw) -> dict:
-        r = hand_over(ambil, dev, view, applicant, photo=photo, **kw)
+    def refused(photo: str, lang: str = "id") -> dict:
+        """The 422 refusing ``photo``, its message in ``lang`` (the caller's language)."""
+        r = ambil.post(f"/api/v1/pickup/{dev}/hand-over", json={
+            "application_id": view["id"], "expected_version": view["version"], "collector": applicant,
+            "signature": signature_png(), "photo": photo}, headers={"X-CSRFToken": ambil.csrf, "Accept-Language": lang})
         assert r.status_code == 422, r.get_json()
         assert r.get_json()["details"]["field"] == "photo", r.get_json()
         return r.get_json()
 
-    too_large = refused(data_url(b"\xff\xd8\xff\xe0" + b"\0" * 1_600_000))
-    assert "terlalu besar" in too_large["message"] and "too large" in too_large["message"]
+    too_large = data_url(b"\xff\xd8\xff\xe0" + b"\0" * 1_600_000)
+    assert "terlalu besar" in refused(too_large)["message"] and "too large" in refused(too_large, "en")["message"]
     text = refused(data_url(b"Surat kuasa, bukan foto\n", "text/plain"))
     assert "JPEG atau PNG" in text["message"]
     assert "JPEG atau PNG" in refused(data_url(b"GIF89a" + jpeg[6:]))["message"]  # bytes decide, not the mime
     assert "rusak" in refused(data_url(jpeg[:len(jpeg) // 2]))["message"]  # truncated JPEG
-    assert "damaged" in refused(data_url(jpeg[:3] + b"\x00garbage" * 40))["message"]
+    assert "damaged" in refused(data_url(jpeg[:3] + b"\x00garbage" * 40), "en")["message"]
     assert "JPEG atau PNG" in refused("data:image/jpeg;base64,@@@not base64@@@")["message"]
     assert "rusak" in refused("data:image/jpeg;base64,/9j/4A=")["message"]  # bad base64 padding
     stale = hand_over(ambil, dev, view, applicant, photo=data_url(jpeg), version=1)
