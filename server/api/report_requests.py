@@ -15,40 +15,25 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from flask import Response, jsonify, request
+from flask import Response
 from sqlalchemy.orm import Session
 
 from ..i18n import current_language, translate
 from ..models import Office, Role, utcnow
-from ..security import require
 from ..services.analytics import to_csv, to_xlsx
 from ..services.analytics.catalog import KINDS, ReportKind, read_request
 from ..services.clock import queue_day
-from ..services.errors import ValidationError
 from . import bp
+from .contract import access, errors
 from .helpers import get_office, transaction
+from .schemas.reports import ANSWERS, query_schema
 
 REPORT_VIEWERS = (Role.MANAGER, Role.SECTION_HEAD, Role.DIVISION_HEAD, Role.HEAD_OF_OFFICE, Role.ADMIN)
-FORMATS = ("json", "csv", "xlsx")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 #: the API endpoint name of each report (kept from before the reports shared this module)
 ENDPOINTS = {"waiting": "report_waiting", "productivity": "report_productivity",
              "control-card": "report_control_card", "pickups": "report_pickups",
              "activations": "report_activations", "ikm": "report_ikm", "complaints": "complaint_report_api"}
-_FILTER_DOCS = {
-    "service": "{in: query, name: service, schema: {type: string}, description: service code}",
-    "counter": "{in: query, name: counter, schema: {type: integer}, description: counter number}",
-    "officer": "{in: query, name: officer, schema: {type: string}, description: staff username}",
-    "group": "{in: query, name: group, schema: {type: string, enum: [none, service, counter, officer, day]}}",
-}
-
-
-def report_format(args: Mapping) -> str:
-    """``?format=``: json (default), csv or xlsx. Raises ValidationError (field format)."""
-    fmt = args.get("format") or "json"
-    if fmt not in FORMATS:
-        raise ValidationError("format is json, csv or xlsx", field="format")
-    return fmt
 
 
 def build_report(session: Session, kind: ReportKind, office: Office, args: Mapping) -> tuple[dict, list]:
@@ -72,39 +57,28 @@ def file_response(kind: ReportKind, report: dict, tables: list, fmt: str) -> Res
     return Response(body, mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 
-def serve_report(kind: ReportKind, code: str) -> Response:
-    """The API answer of ``kind`` for office ``code`` and this request (see the module
-    docstring): JSON, or the CSV / XLSX file."""
-    fmt = report_format(request.args)
-    with transaction() as s:
-        report, tables = build_report(s, kind, get_office(s, code), request.args)
-    return jsonify(report) if fmt == "json" else file_response(kind, report, tables, fmt)
-
-
-def _api_doc(kind: ReportKind) -> str:
-    """The view docstring of ``kind``: its summary and the OpenAPI YAML (``api.openapi``)."""
-    params = ["{in: path, name: code, required: true, schema: {type: string}}",
-              "{in: query, name: from, schema: {type: string, format: date}}",
-              "{in: query, name: to, schema: {type: string, format: date}}",
-              *[_FILTER_DOCS[f] for f in kind.filters],
-              "{in: query, name: format, schema: {type: string, enum: [json, csv, xlsx]}}"]
-    responses = {200: f"{kind.returns} or a CSV / XLSX file", 403: "not a manager or head of this office",
-                 **kind.errors}
-    lines = [kind.summary, "---", "get:", "  tags: [reports]", "  parameters:",
-             *[f"    - {p}" for p in params], "  responses:",
-             *[f"    {status}: {{description: '{text}'}}" for status, text in responses.items()]]
-    return "\n".join(lines)
-
-
-def _add_report_endpoint(kind: ReportKind) -> None:
-    def view(code: str):
-        return serve_report(kind, code)
+def _report_operation(kind: ReportKind) -> None:
+    """``GET /offices/<code>/reports/<kind>``: its query schema, its answer schema (JSON)
+    and the CSV / XLSX files, for the report viewers of the office."""
+    def view(query: dict, code: str):
+        with transaction() as s:
+            report, tables = build_report(s, kind, get_office(s, code), query)
+        return report if query["format"] == "json" else file_response(kind, report, tables, query["format"])
 
     view.__name__ = ENDPOINTS[kind.name]
-    view.__doc__ = _api_doc(kind)
-    bp.add_url_rule(f"/offices/<code>/reports/{kind.name}", endpoint=view.__name__,
-                    view_func=require(roles=REPORT_VIEWERS)(view), methods=["GET"])
+    view.__doc__ = (f"{kind.summary}\n\n``format=csv`` or ``xlsx``: the report's tables as a file "
+                    "(``loket-<office>-<report>-<from>-<to>.<format>``). 403 not a manager or head of this "
+                    f"office, 404 unknown office, 422 {kind.errors.get(422, 'bad dates or filters')}.")
+    operation = errors(404)(view)
+    for content_type, what in (("text/csv", "CSV"), (XLSX, "XLSX")):
+        operation = bp.alt_response(200, content_type=content_type, description=f"format={what.lower()}: the {what} file",
+                                    schema={"type": "string", "format": "binary"})(operation)
+    operation = bp.response(200, ANSWERS[kind.name], description="format=json (default): the report")(operation)
+    operation = bp.arguments(query_schema(kind), location="query")(operation)
+    operation = access(roles=REPORT_VIEWERS)(operation)
+    bp.route(f"/offices/<code>/reports/{kind.name}", endpoint=view.__name__, methods=["GET"],
+             tags=["reports"])(operation)
 
 
 for _kind in KINDS:
-    _add_report_endpoint(_kind)
+    _report_operation(_kind)
