@@ -31,6 +31,7 @@ import re
 from flask import Flask, abort, request
 from werkzeug.routing import IntegerConverter
 
+from .i18n.catalogs import bilingual
 from .services.errors import ValidationError
 
 MiB = 1024 * 1024
@@ -97,16 +98,18 @@ def bad_value(value, path: str = "") -> str | None:
     return None
 
 
-def _refuse(field: str, message: str, status: int = 422):
+def _refuse(field: str, key: str, status: int = 422, **params):
+    """Refuse the request for ``field``: under /api/ ``ValidationError(key=key)`` (422, the
+    text in the caller's language), on a page ``abort(status)`` with both texts."""
     if request.path.startswith("/api/"):
-        raise ValidationError(message, field=field)
-    abort(status, description=f"{message} ({field})")
+        raise ValidationError(key=key, params=params, field=field)
+    abort(status, description=f"{bilingual(key, **params)} ({field})")
 
 
 def _check_pairs(pairs, prefix: str) -> None:
     for key, value in pairs:
         if _CONTROL.search(key) or (isinstance(value, str) and _CONTROL.search(value)):
-            _refuse(prefix + _CONTROL.sub("?", key), "karakter kontrol tidak diizinkan / control characters are not allowed")
+            _refuse(prefix + _CONTROL.sub("?", key), "input.control_characters")
 
 
 def _check_json() -> None:
@@ -116,19 +119,18 @@ def _check_json() -> None:
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
-        _refuse("body", "isi permintaan harus UTF-8 / the body must be UTF-8", 400)
+        _refuse("body", "input.not_utf8", 400)
     # each level opens with a bracket: with at most MAX_JSON_DEPTH of them (strings included)
     # the body cannot be deeper, and the scan that skips the strings is not needed
     if text.count("[") + text.count("{") > MAX_JSON_DEPTH and json_depth(text) > MAX_JSON_DEPTH:
-        _refuse("body", f"JSON terlalu dalam (maks. {MAX_JSON_DEPTH}) / JSON nested deeper than {MAX_JSON_DEPTH}")
+        _refuse("body", "input.too_deep", depth=MAX_JSON_DEPTH)
     try:
         data = json.loads(text)
     except (ValueError, RecursionError):
         return  # the view answers its own "not a JSON object" error
     where = bad_value(data)
     if where is not None:
-        _refuse(where, "karakter kontrol atau angka di luar batas tidak diizinkan / "
-                       "control characters and out-of-range numbers are not allowed")
+        _refuse(where, "input.bad_value")
     if hasattr(request, "_cached_json"):
         request._cached_json = (data, data)  # the view's get_json() returns this object
 

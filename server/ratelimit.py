@@ -33,10 +33,15 @@ from flask import Flask, current_app, jsonify, request
 from flask_limiter import Limiter, RateLimitExceeded
 from flask_limiter.util import get_remote_address
 
+from .i18n.catalogs import bilingual, translate
 from .services.booking.contacts import normalise
 
 _MARK = "_loket_rate_limit"
-MESSAGE = ("Terlalu banyak permintaan; coba lagi nanti / Too many requests; please try again later")
+
+
+def MESSAGE() -> str:  # noqa: N802 - Flask-Limiter's error_message (a callable is read per refusal)
+    """The refusal's text in both languages (the API answers it in the caller's, :func:`_too_many`)."""
+    return bilingual("api.rate_limited")
 
 
 #: Per-IP limits of other public forms: kind -> config key ("" disables it).
@@ -106,7 +111,9 @@ def _too_many(exc: RateLimitExceeded):
         from flask import render_template
 
         return render_template("too_many.html", retry_after=_retry_after(), back=request.path), 429
-    return jsonify(error="too_many_requests", message=MESSAGE), 429
+    from .api_errors import api_language
+
+    return jsonify(error="too_many_requests", message=translate("api.rate_limited", api_language())), 429
 
 
 def init_ratelimit(app: Flask) -> Limiter:

@@ -58,8 +58,8 @@ def last_day(c) -> str:
 def assert_429(r):
     assert r.status_code == 429, (r.status_code, r.get_json())
     body = r.get_json()
-    assert body["error"] == "too_many_requests" and "Too many requests" in body["message"]
-    assert "Terlalu banyak permintaan" in body["message"]
+    # in the caller's language (no Accept-Language here: Indonesian; issue 14)
+    assert body == {"error": "too_many_requests", "message": "Terlalu banyak permintaan; coba lagi nanti"}
     assert int(r.headers["Retry-After"]) > 0
 
 
