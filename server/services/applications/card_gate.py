@@ -21,8 +21,7 @@ def require_bound_card(session: Session, app: Application) -> None:
     """Raise InvalidState (``card_not_bound``) when ``app`` is at its print step, has an
     activation step and no card bound yet: approving the print step needs the card's UID."""
     if app.step_code == PRINT_STEP and has_activation(app) and session.get(CardBinding, app.id) is None:
-        exc = InvalidState("Tempelkan KTP-el yang dicetak pada pembaca untuk mendaftarkan kartunya sebelum "
-                           "menyelesaikan pencetakan / tap the printed KTP-el on a reader to bind it first")
+        exc = InvalidState(key="error.application.card_not_bound")
         exc.code = "card_not_bound"
         raise exc
 
@@ -31,7 +30,6 @@ def require_activation_counter(app: Application, via_activation: bool) -> None:
     """Raise InvalidState (``activation_required``) for a plain approval of the
     ``activate`` step."""
     if app.step_code == ACTIVATE_STEP and not via_activation:
-        exc = InvalidState("Aktivasi dilakukan di loket aktivasi: kartu ditempel dan sidik jari diverifikasi / "
-                           "activation is done at the activation counter (card tap and fingerprint)")
+        exc = InvalidState(key="error.application.activation_required")
         exc.code = "activation_required"
         raise exc

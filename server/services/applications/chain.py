@@ -18,7 +18,7 @@ from ...models import ADMIN_ROLES, OPEN_STATUSES, Application, ApplicationStatus
 from ..actors import Actor
 from ..errors import InvalidState, NotFound, ValidationError
 from .card_gate import require_activation_counter, require_bound_card
-from .records import ControlCard, check_version, load, minutes_between, record_transition, save
+from .records import ControlCard, check_version, load, minutes_between, office_of, record_transition, save
 from .roles import require_step_role, step_roles_of
 from .steps import end_index, handover_index, return_target
 
@@ -30,7 +30,7 @@ def worklist(session: Session, office_id: int, role: str) -> list[Application]:
     all of them), most urgent first: due date, then the longest in its step."""
     office = session.get(Office, office_id)
     if office is None:
-        raise NotFound("kantor tidak ditemukan / office not found")
+        raise NotFound(key="error.application.office_not_found")
     stmt = select(Application).where(Application.office_id == office_id, Application.status.in_(OPEN_STATUSES))
     if role not in ADMIN_ROLES:
         stmt = stmt.where(Application.step_role.in_(sorted(step_roles_of(office, role))))
@@ -47,11 +47,11 @@ def _open_file(
     app = load(session, application_id)
     check_version(app, expected_version)
     if app.step_code is None:
-        raise InvalidState(f"berkas sudah {app.status} / the application is {app.status}")
+        raise InvalidState(key="error.application.closed", params={"status": app.status})
     if must_be_ready and app.status != READY:
-        raise InvalidState(f"berkas belum siap, perkiraan {app.due_date:%d-%m-%Y} / not ready yet, "
-                           f"due {app.due_date.isoformat()}", due_date=app.due_date.isoformat())
-    require_step_role(actor, session.get(Office, app.office_id), app.step_role)
+        raise InvalidState(key="error.application.not_ready", params={"due": app.due_date},
+                           due_date=app.due_date.isoformat())
+    require_step_role(actor, office_of(session, app), app.step_role)
     return app
 
 
@@ -67,8 +67,7 @@ def _move(app: Application, index: int | None, now: datetime) -> None:
 def _shelf(shelf_location: str | None) -> str | None:
     text = (shelf_location or "").strip()
     if len(text) > 60:
-        raise ValidationError("lokasi rak maks. 60 karakter / shelf location of at most 60 characters",
-                              field="shelf_location")
+        raise ValidationError(key="error.application.shelf_too_long", field="shelf_location")
     return text or None
 
 
@@ -100,13 +99,12 @@ def approve(
     app = _open_file(session, application_id, actor, expected_version)
     steps, index, hand = app.steps, app.step_index, handover_index(app.steps)
     if index == hand:
-        raise InvalidState("berkas sudah siap, serahkan dengan resi / the file is ready: hand it over")
+        raise InvalidState(key="error.application.ready_hand_over")
     require_activation_counter(app, via_activation)
     require_bound_card(session, app)
     shelf = _shelf(shelf_location)
     if shelf and index + 1 != hand:
-        raise ValidationError("lokasi rak dicatat saat berkas siap / the shelf location is recorded when the "
-                              "file becomes ready", field="shelf_location")
+        raise ValidationError(key="error.application.shelf_when_ready", field="shelf_location")
     from_status, minutes = app.status, minutes_between(app.step_entered_at, now)
     closes = index + 1 >= end_index(steps)
     if index + 1 == hand:
@@ -146,8 +144,7 @@ def return_for_correction(
     now = now or utcnow()
     text = (reason or "").strip()
     if not 1 <= len(text) <= 300:
-        raise ValidationError("alasan wajib diisi, 1-300 karakter / a reason of 1-300 characters is required",
-                              field="reason")
+        raise ValidationError(key="error.application.reason_required", field="reason")
     app = _open_file(session, application_id, actor, expected_version)
     steps, index = app.steps, app.step_index
     target = return_target(steps, index)
@@ -183,7 +180,7 @@ def hand_over(
     """
     now = now or utcnow()
     if not isinstance(collector, dict) or not str(collector.get("name") or "").strip():
-        raise ValidationError("nama pengambil wajib diisi / the collector's name is required", field="collector")
+        raise ValidationError(key="error.application.collector_name_required", field="collector")
     app = _open_file(session, application_id, actor, expected_version, must_be_ready=True)
     steps, index = app.steps, app.step_index
     from_status = app.status

@@ -49,24 +49,21 @@ def signature_png(data_url: str) -> bytes:
     """The PNG bytes of a signature data URL. Raises ValidationError (field "signature")
     when missing, not a PNG data URL, damaged base64, or larger than MAX_SIGNATURE_BYTES."""
     if not isinstance(data_url, str) or len(data_url) > MAX_SIGNATURE_BYTES * 4 // 3 + 64:
-        raise ValidationError("tanda tangan terlalu besar / the signature is too large", field="signature")
+        raise ValidationError(key="error.application.signature_too_large", field="signature")
     match = _PNG_URL.fullmatch(data_url.strip())
     if not match:
-        raise ValidationError("tanda tangan wajib (gambar PNG) / a signature (PNG image) is required",
-                              field="signature")
+        raise ValidationError(key="error.application.signature_required", field="signature")
     try:
         raw = _b64(match[1])
     except (binascii.Error, ValueError):
-        raise ValidationError("tanda tangan rusak / the signature image is damaged", field="signature") from None
+        raise ValidationError(key="error.application.signature_damaged", field="signature") from None
     if not raw.startswith(PNG_MAGIC) or len(raw) > MAX_SIGNATURE_BYTES:
-        raise ValidationError("tanda tangan harus PNG maks. 300 kB / the signature must be a PNG of at most 300 kB",
-                              field="signature")
+        raise ValidationError(key="error.application.signature_not_png", field="signature")
     return raw
 
 
 def _damaged() -> ValidationError:
-    return ValidationError("foto pengambil rusak atau tidak dapat dibaca / the collector photo is damaged "
-                           "or cannot be read", field="photo")
+    return ValidationError(key="error.application.photo_damaged", field="photo")
 
 
 def _jpeg_size(raw: bytes) -> tuple[int, int] | None:
@@ -104,29 +101,24 @@ def collector_photo(data_url: str) -> tuple[bytes, str]:
     data URL or bytes that are neither JPEG nor PNG; damaged (bad base64, unreadable
     header, more than MAX_PHOTO_PIXELS pixels, or not decodable: :func:`_decodable`)."""
     if not isinstance(data_url, str):
-        raise ValidationError("foto pengambil harus gambar JPEG atau PNG / the collector photo must be a JPEG or "
-                              "PNG image", field="photo")
+        raise ValidationError(key="error.application.photo_not_image", field="photo")
     if len(data_url) > MAX_PHOTO_BYTES * 4 // 3 + 256:
-        raise ValidationError("foto pengambil terlalu besar (maks. 1,5 MB) / the collector photo is too large "
-                              "(at most 1.5 MB)", field="photo")
+        raise ValidationError(key="error.application.photo_too_large", field="photo")
     match = _IMAGE_URL.fullmatch(data_url.strip())
     if not match:
-        raise ValidationError("foto pengambil harus gambar JPEG atau PNG / the collector photo must be a JPEG or "
-                              "PNG image", field="photo")
+        raise ValidationError(key="error.application.photo_not_image", field="photo")
     try:
         raw = _b64(match[1])
     except (binascii.Error, ValueError):
         raise _damaged() from None
     if len(raw) > MAX_PHOTO_BYTES:
-        raise ValidationError("foto pengambil terlalu besar (maks. 1,5 MB) / the collector photo is too large "
-                              "(at most 1.5 MB)", field="photo")
+        raise ValidationError(key="error.application.photo_too_large", field="photo")
     if raw.startswith(JPEG_MAGIC):
         kind = "jpg"
     elif raw.startswith(PNG_MAGIC):
         kind = "png"
     else:
-        raise ValidationError("foto pengambil harus gambar JPEG atau PNG / the collector photo must be a JPEG or "
-                              "PNG image", field="photo")
+        raise ValidationError(key="error.application.photo_not_image", field="photo")
     size = _image_size(raw, kind)
     if size is None or not 0 < size[0] * size[1] <= MAX_PHOTO_PIXELS:
         raise _damaged()

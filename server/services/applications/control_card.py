@@ -2,25 +2,26 @@
 a late file lost its time (the seeds' stated purpose of the control card)."""
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ...models import Application, ApplicationStatus, ControlCardEntry, Office, utcnow
+from ...models import Application, ApplicationStatus, ControlCardEntry, utcnow
 from ..errors import NotFound
 from ..queue.presenters import iso
 from .deadlines import overdue_days
-from .records import minutes_between
+from .records import minutes_between, office_of
 from .roles import step_roles
 from .steps import standard_minutes
 
 
-def _visits(entries: list[ControlCardEntry]) -> dict[str, list[dict]]:
+def _visits(entries: Sequence[ControlCardEntry]) -> dict[str | None, list[dict]]:
     """{step code: [visit]}: each line of the card is one stay in its ``from_step``; the
     stay began when the line before moved the file into that step."""
-    entered: dict[str, datetime] = {}
-    out: dict[str, list[dict]] = {}
+    entered: dict[str | None, datetime] = {}
+    out: dict[str | None, list[dict]] = {}
     for e in entries:
         start = entered.get(e.from_step)
         if start is None and e.minutes_in_step is not None:
@@ -51,8 +52,8 @@ def control_card(session: Session, application_id: int, *, now: datetime | None 
     now = now or utcnow()
     app = session.get(Application, application_id)
     if app is None:
-        raise NotFound("berkas tidak ditemukan / application not found")
-    office = session.get(Office, app.office_id)
+        raise NotFound(key="error.application.not_found")
+    office = office_of(session, app)
     entries = session.scalars(
         select(ControlCardEntry).where(ControlCardEntry.application_id == app.id).order_by(ControlCardEntry.seq)
     ).all()
@@ -87,7 +88,8 @@ def control_card(session: Session, application_id: int, *, now: datetime | None 
         steps.append({
             "index": i, "code": step["code"], "name_id": step.get("name_id"), "name_en": step.get("name_en"),
             "role": step["role"], "staff_role": roles.get(step["role"]), "standard_minutes": standard,
-            "state": state, "entered_at": stays[0]["entered_at"] if stays else current["entered_at"] if state == "current" else None,
+            "state": state,
+            "entered_at": stays[0]["entered_at"] if stays else current["entered_at"] if current and state == "current" else None,
             "left_at": stays[-1]["left_at"] if stays else None,
             "minutes": round(sum(measured), 2) if measured else None, "late": late, "visits": stays,
         })

@@ -18,6 +18,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from ...db import is_postgres
+from ...i18n.catalogs import LANGUAGES, translate
 from ...models import (
     AT_COUNTER_STATUSES, Application, ApplicationSequence, ApplicationStatus, Service, Ticket, utcnow,
 )
@@ -40,13 +41,18 @@ class RequirementsMissing(ValidationError):
 
     code = "requirements_missing"
 
+    KEY = "error.application.requirements_missing"
+
     def __init__(self, missing: list[dict]) -> None:
-        super().__init__(
-            "Persyaratan belum lengkap: " + "; ".join(m["id"] for m in missing)
-            + " / Requirements missing: " + "; ".join(m["en"] for m in missing),
-            field="requirements", missing=missing,
-        )
         self.missing = missing
+        # The message ("Indonesian / English", as bilingual() writes it) with each language's items.
+        super().__init__(" / ".join(self.text(lang) for lang in LANGUAGES), key=self.KEY, field="requirements",
+                         missing=missing)
+
+    def text(self, lang: str) -> str:
+        """The message in ``lang``: the missing items in that language (their ``id`` or ``en``)."""
+        items = "; ".join(m["en"] if lang == "en" else m["id"] for m in self.missing)
+        return translate(self.KEY, lang, items=items)
 
 
 def _cases(service: Service, case: str | Iterable[str] | None) -> list[str]:
@@ -55,7 +61,8 @@ def _cases(service: Service, case: str | Iterable[str] | None) -> list[str]:
     known = {r["when"] for r in service.requirements if r.get("when")}
     unknown = sorted(set(cases) - known)
     if unknown:
-        raise ValidationError(f"kasus tidak dikenal / unknown case {unknown}; known: {sorted(known)}", field="case")
+        raise ValidationError(key="error.application.unknown_case", params={"unknown": unknown, "known": sorted(known)},
+                              field="case")
     return sorted(set(cases))
 
 
@@ -70,7 +77,7 @@ def _confirmed(service: Service, confirmed: Iterable[int | str]) -> set[int]:
         elif isinstance(item, str):
             index = next((i for i, r in enumerate(reqs) if item in (r["id"], r.get("en"))), None)
         if index is None:
-            raise ValidationError(f"persyaratan tidak dikenal / unknown requirement {item!r}", field="confirmed")
+            raise ValidationError(key="error.application.unknown_requirement", params={"item": item}, field="confirmed")
         out.add(index)
     return out
 
@@ -111,16 +118,15 @@ def clean_contact(name: str, phone: str | None, email: str | None) -> tuple[str,
     an e-mail for notices. Raises ValidationError (field name, phone or email)."""
     name = " ".join((name or "").split())
     if not 1 <= len(name) <= 200:
-        raise ValidationError("nama wajib diisi, maks. 200 karakter / name of 1-200 characters required", field="name")
+        raise ValidationError(key="error.application.name_required", field="name")
     phone = re.sub(r"[\s\-().]", "", phone or "")
     if phone and not _PHONE.fullmatch(phone):
-        raise ValidationError("nomor HP tidak valid / invalid phone number", field="phone")
+        raise ValidationError(key="error.application.phone_invalid", field="phone")
     email = (email or "").strip()
     if email and (len(email) > 200 or not _EMAIL.fullmatch(email)):
-        raise ValidationError("alamat e-mail tidak valid / invalid e-mail address", field="email")
+        raise ValidationError(key="error.application.email_invalid", field="email")
     if not phone and not email:
-        raise ValidationError("isi nomor HP (WhatsApp) atau e-mail untuk pemberitahuan / "
-                              "a phone (WhatsApp) or e-mail is needed for notices", field="phone")
+        raise ValidationError(key="error.application.contact_required", field="phone")
     return name, phone, email
 
 
@@ -156,11 +162,15 @@ def counter_timeline(ticket: Ticket, steps: list[dict], now: datetime) -> list[t
     is late exactly when the counter work as a whole took longer than its standard.
     The queue wait before the call is no SOP step (it is reported on the first line).
     """
-    arrived = ticket.started_at or ticket.called_at
+    called = ticket.called_at
+    if called is None:  # never called: not at a counter
+        raise InvalidState(key="error.application.ticket_not_at_counter",
+                           params={"number": ticket.display_number, "status": ticket.status})
+    arrived = ticket.started_at or called
     lead = 0
     while lead < len(steps) and steps[lead]["role"] == CITIZEN:
         lead += 1
-    return _split(steps[:lead], ticket.called_at, arrived) + _split(steps[lead:], arrived, now)
+    return _split(steps[:lead], called, arrived) + _split(steps[lead:], arrived, now)
 
 
 def register_application(
@@ -192,16 +202,21 @@ def register_application(
     """
     now = now or utcnow()
     if actor.type != "staff":
-        raise Forbidden("hanya petugas loket yang dapat meregistrasi / only counter staff may register")
+        raise Forbidden(key="error.application.counter_staff_only")
     ticket = session.scalars(select(Ticket).where(Ticket.id == ticket_id).with_for_update()).first()
     if ticket is None:
-        raise NotFound("antrian tidak ditemukan / ticket not found")
+        raise NotFound(key="error.application.ticket_not_found")
     if ticket.status not in AT_COUNTER_STATUSES or ticket.counter_id is None:
-        raise InvalidState(f"antrian {ticket.display_number} tidak sedang dilayani / ticket is {ticket.status}, not at a counter")
+        raise InvalidState(key="error.application.ticket_not_at_counter",
+                           params={"number": ticket.display_number, "status": ticket.status})
+    first_called = ticket.first_called_at
+    if first_called is None:  # called tickets have their first call: never called, not at a counter
+        raise InvalidState(key="error.application.ticket_not_at_counter",
+                           params={"number": ticket.display_number, "status": ticket.status})
     counter = counter_for_action(session, ticket.counter_id, actor, must_be_open=False)
     office, service = counter.office, ticket.service
     if service.kind != "application" or not service.completion_working_days:
-        raise InvalidState(f"layanan {service.code} tidak menerima permohonan / service takes no applications")
+        raise InvalidState(key="error.application.no_applications", params={"service": service.code})
     steps = copy.deepcopy(service.steps)
     check_steps(steps, service.code)
     day = queue_day(office, now)
@@ -226,9 +241,9 @@ def register_application(
     session.flush()
     card = ControlCard(session, app, actor)
     for i, (step, at, minutes) in enumerate(counter_timeline(ticket, steps[:first], now)):
-        data = {"ticket": ticket.display_number}
+        data: dict[str, object] = {"ticket": ticket.display_number}
         if i == 0:
-            data["queue_wait_minutes"] = round(minutes_between(ticket.issued_at, ticket.first_called_at) or 0, 2)
+            data["queue_wait_minutes"] = round(minutes_between(ticket.issued_at, first_called) or 0, 2)
         card.write("register", step, steps[i + 1], at, minutes, data=data)
     record_transition(session, app, actor, "register", None, now,
                       {"ticket": ticket.display_number, "service": service.code, "step": app.step_code})

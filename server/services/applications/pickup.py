@@ -42,10 +42,11 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ...i18n.catalogs import translate
 from ...models import Application, ApplicationStatus, Office, utcnow
 from .. import audit
 from ..actors import Actor
-from ..errors import InvalidState, ValidationError
+from ..errors import InvalidState, NotFound, ValidationError
 from ..nik import mask_name, mask_nik, parse_nik
 from ..resi import ResiError, ResiSigner, normalize_resi_number
 from . import chain
@@ -63,19 +64,15 @@ NOT_DELEGABLE = frozenset({"ktp_el"})
 _SIGNED = re.compile(r"LKT[0-9]+(\.|$)", re.IGNORECASE)
 RELATIONS = ("suami", "istri", "orang_tua", "anak", "saudara", "lainnya")
 
-#: refusal code → (Bahasa Indonesia, English) message for the officer.
-REFUSAL_TEXT = {
-    "forged": ("QR resi PALSU atau telah diubah. Jangan serahkan dokumen.", "Resi QR FORGED or altered. Do not hand over."),
-    "malformed": ("QR resi rusak atau tidak lengkap. Pindai ulang atau ketik nomor resi.",
-                  "Resi QR damaged or incomplete. Scan again or type the resi number."),
-    "foreign": ("Bukan QR resi Disdukcapil.", "Not a Disdukcapil resi QR."),
-    "wrong_office": ("Resi milik kantor lain.", "This resi belongs to another office."),
-    "unknown": ("Resi tidak ditemukan.", "Resi not found."),
-    "not_ready": ("Dokumen belum siap. Perkiraan selesai {due}.", "Document not ready yet. Expected {due}."),
-    "ktp_not_activated": ("KTP-el belum diaktivasi. Pemohon harus datang sendiri ke loket aktivasi.",
-                          "KTP-el not activated yet. The applicant must come in person to the activation counter."),
-    "already_collected": ("Dokumen SUDAH DIAMBIL pada {when} oleh {who}.", "Document ALREADY COLLECTED on {when} by {who}."),
-    "cancelled": ("Permohonan ini dibatalkan.", "This application was cancelled."),
+#: refusal code → the catalog key of its message for the officer (errors_applications.json).
+REFUSAL_KEYS = {code: f"error.application.pickup.refusal.{code}" for code in (
+    "forged", "malformed", "foreign", "wrong_office", "unknown", "not_ready", "ktp_not_activated",
+    "already_collected", "cancelled")}
+#: The collector's fields that must be filled in: field → (catalog key, maximum length).
+_REQUIRED = {
+    "relation": ("error.application.pickup.relation_required", 40),
+    "name": ("error.application.pickup.name_required", 120),
+    "letter_number": ("error.application.pickup.letter_number_required", 60),
 }
 
 
@@ -120,12 +117,23 @@ def not_activated(app: Application) -> bool:
     return index is not None and app.status != COLLECTED and app.step_code is not None and app.step_index <= index
 
 
+def _refusal_params(code: str, details: dict) -> dict:
+    """The placeholders of refusal ``code``'s message, from the refusal's ``details``."""
+    if code == "not_ready":
+        return {"due": details.get("due_date") or "-"}
+    if code == "already_collected":
+        return {"when": details.get("collected_at") or "-", "who": details.get("collector_name") or "-"}
+    return {}
+
+
+def refusal_key(code: str) -> str:
+    """The catalog key of refusal ``code``'s message (an unknown code: "unknown")."""
+    return REFUSAL_KEYS.get(code, REFUSAL_KEYS["unknown"])
+
+
 def refusal_message(code: str, lang: str = "id", **details) -> str:
-    id_text, en_text = REFUSAL_TEXT.get(code, REFUSAL_TEXT["unknown"])
-    text = en_text if lang == "en" else id_text
-    values = {"due": details.get("due_date") or "-", "when": details.get("collected_at") or "-",
-              "who": details.get("collector_name") or "-"}
-    return text.format(**values)
+    """The officer's message for refusal ``code`` in ``lang`` ("id" or "en")."""
+    return translate(refusal_key(code), lang, **_refusal_params(code, details))
 
 
 def _checks(app: Application) -> list[dict]:
@@ -219,10 +227,11 @@ def record_refusal(session: Session, office_id: int, actor: Actor, application_i
                  at=now or utcnow())
 
 
-def _text(value, field_name: str, label: str, max_len: int = 120) -> str:
+def _text(value, field_name: str) -> str:
+    key, max_len = _REQUIRED[field_name]
     text = " ".join(str(value or "").split())
     if not text or len(text) > max_len:
-        raise ValidationError(f"{label} wajib diisi (maks. {max_len}) / {field_name} is required", field=field_name)
+        raise ValidationError(key=key, field=field_name)
     return text
 
 
@@ -231,28 +240,23 @@ def clean_collector(app: Application, collector: dict) -> dict:
     representative {name, nik, relation, letter_number} for a delegable document.
     Raises ValidationError (bad fields) or PickupRefused (wrong NIK, not delegable)."""
     if not isinstance(collector, dict):
-        raise ValidationError("data pengambil wajib diisi / collector is required", field="collector")
+        raise ValidationError(key="error.application.pickup.collector_required", field="collector")
     kind = collector.get("kind")
     nik = re.sub(r"\s+", "", str(collector.get("nik") or ""))
     if kind == "applicant":
         if nik != app.applicant_nik:
-            raise PickupRefused("NIK tidak sama dengan NIK pemohon / the NIK does not match the applicant's",
-                                reason="nik_mismatch")
+            raise PickupRefused(key="error.application.pickup.nik_mismatch", reason="nik_mismatch")
         return {"kind": "applicant", "name": app.applicant_name, "nik": nik}
     if kind == "representative":
         if not delegable(app):
-            raise PickupRefused("dokumen ini tidak dapat diwakilkan, harus pemohon sendiri / this document cannot "
-                                "be collected by a representative", reason="not_delegable")
+            raise PickupRefused(key="error.application.pickup.not_delegable", reason="not_delegable")
         parse_nik(nik)
         if nik == app.applicant_nik:
-            raise ValidationError("NIK wakil sama dengan pemohon: pilih 'Pemohon sendiri' / the representative's NIK "
-                                  "is the applicant's", field="nik")
-        relation = _text(collector.get("relation"), "relation", "hubungan", 40)
-        return {"kind": "representative", "name": _text(collector.get("name"), "name", "nama"), "nik": nik,
-                "relation": relation,
-                "letter_number": _text(collector.get("letter_number"), "letter_number", "nomor surat kuasa F-1.07", 60)}
-    raise ValidationError("kind: applicant atau representative / kind must be applicant or representative",
-                          field="kind")
+            raise ValidationError(key="error.application.pickup.representative_is_applicant", field="nik")
+        relation = _text(collector.get("relation"), "relation")
+        return {"kind": "representative", "name": _text(collector.get("name"), "name"), "nik": nik,
+                "relation": relation, "letter_number": _text(collector.get("letter_number"), "letter_number")}
+    raise ValidationError(key="error.application.pickup.kind", field="kind")
 
 
 def hand_over_at_station(
@@ -281,11 +285,11 @@ def hand_over_at_station(
     now = now or utcnow()
     app = session.get(Application, application_id)
     if app is None or app.office_id != office.id:
-        raise PickupRefused(refusal_message("unknown") + " / resi not found", reason="unknown")
+        raise PickupRefused(key="error.application.pickup.unknown_resi", reason="unknown")
     refusal, details = _state_refusal(app)
     if refusal is not None:
-        raise PickupRefused(f"{refusal_message(refusal, 'id', **details)} / {refusal_message(refusal, 'en', **details)}",
-                            reason=refusal, **details)
+        raise PickupRefused(key=refusal_key(refusal), params=_refusal_params(refusal, details), reason=refusal,
+                            **details)
     clean = clean_collector(app, collector)
     png = signature_png(signature)
     picture = None if photo is None or photo == "" else collector_photo(photo)
@@ -309,13 +313,15 @@ def hand_over_at_station(
 
 def station_view(result: ScanResult, lang: str = "id") -> dict:
     """The look-up answer for the officer's screen."""
+    app = result.application
     if result.refusal is not None:
-        app = result.application
         return {"result": "refused", "refusal": result.refusal, "details": result.details,
                 "message": refusal_message(result.refusal, lang, **result.details),
                 "application": None if app is None else _brief(app)}
-    return {"result": "ok", "refusal": None, "application": _brief(result.application), "checks": result.checks,
-            "delegable": delegable(result.application)}
+    if app is None:  # not refused: lookup_scan found the file
+        raise NotFound(key="error.application.not_found")
+    return {"result": "ok", "refusal": None, "application": _brief(app), "checks": result.checks,
+            "delegable": delegable(app)}
 
 
 def _brief(app: Application) -> dict:

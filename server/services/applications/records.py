@@ -3,21 +3,29 @@ the optimistic-lock check that makes two officers acting at once fail cleanly.""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import overload
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from ...models import Application, ControlCardEntry
+from ...i18n.catalogs import bilingual
+from ...models import Application, ControlCardEntry, Office
 from .. import audit, events
 from ..actors import Actor
 from ..errors import InvalidState, NotFound
 from ..nik import mask_name
 from .steps import standard_minutes
 
-STALE = "sudah diproses petugas lain / already processed by another officer"
+#: The catalog key of a stale write, and its bilingual message (the API tells it apart by it).
+STALE_KEY = "error.application.stale"
+STALE = bilingual(STALE_KEY)
 
 
+@overload
+def minutes_between(start: datetime, end: datetime) -> float: ...
+@overload
+def minutes_between(start: datetime | None, end: datetime) -> float | None: ...
 def minutes_between(start: datetime | None, end: datetime) -> float | None:
     """Minutes from ``start`` to ``end`` (None when ``start`` is unknown)."""
     return None if start is None else max(0.0, (end - start).total_seconds() / 60)
@@ -27,15 +35,23 @@ def load(session: Session, application_id: int) -> Application:
     """The application as it is now in the database; raises NotFound."""
     app = session.get(Application, application_id, populate_existing=True)
     if app is None:
-        raise NotFound("berkas tidak ditemukan / application not found")
+        raise NotFound(key="error.application.not_found")
     return app
+
+
+def office_of(session: Session, app: Application) -> Office:
+    """The office of ``app``; raises NotFound when it is gone."""
+    office = session.get(Office, app.office_id)
+    if office is None:
+        raise NotFound(key="error.application.office_not_found")
+    return office
 
 
 def check_version(app: Application, expected_version: int) -> None:
     """Raise InvalidState (``STALE``) when ``app`` changed since the caller read it at
     ``expected_version``. The write itself is checked again by :func:`save`."""
     if app.version != expected_version:
-        raise InvalidState(STALE, current_version=app.version)
+        raise InvalidState(key="error.application.stale", current_version=app.version)
 
 
 def save(session: Session, app: Application) -> None:
@@ -45,7 +61,7 @@ def save(session: Session, app: Application) -> None:
     try:
         session.flush()
     except StaleDataError:
-        raise InvalidState(STALE) from None
+        raise InvalidState(key="error.application.stale") from None
 
 
 class ControlCard:
@@ -53,9 +69,9 @@ class ControlCard:
 
     def __init__(self, session: Session, app: Application, actor: Actor) -> None:
         self.session, self.app, self.actor = session, app, actor
-        self.seq = session.scalar(
+        self.seq: int = session.scalar(
             select(func.coalesce(func.max(ControlCardEntry.seq), 0)).where(ControlCardEntry.application_id == app.id)
-        )
+        ) or 0
 
     def write(
         self, action: str, step: dict, to_step: dict | None, at: datetime, minutes: float | None,

@@ -17,6 +17,7 @@ from collections import deque
 from datetime import date
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from ...models import Application, ApplicationStatus, Office
 from ..clock import queue_day
@@ -77,8 +78,7 @@ def parse_check(text: str | None) -> date:
     """The birth date typed as ``?check=``: YYYY-MM-DD, DD-MM-YYYY, DD/MM/YYYY, DD.MM.YYYY or
     DDMMYYYY. Raises ValidationError (field "check")."""
     raw = (text or "").strip()
-    error = ValidationError("isi tanggal lahir pemohon (contoh 12-05-1990) / give the applicant's birth date "
-                            "(e.g. 1990-05-12)", field="check")
+    error = ValidationError(key="error.application.resi_lookup.birth_date", field="check")
     if not raw:
         raise error
     m = re.fullmatch(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})", raw)
@@ -102,28 +102,26 @@ def _birth_date(office: Office, app: Application) -> date | None:
 
 
 def _unknown() -> ResiUnknown:
-    return ResiUnknown("resi tidak ditemukan atau data pemeriksa tidak cocok / "
-                       "resi not found, or the check does not match")
+    return ResiUnknown(key="error.application.resi_lookup.unknown")
 
 
-def _find_by_payload(s, signer: ResiSigner, text: str, office_code: str | None) -> tuple[Application, Office]:
+def _find_by_payload(s: Session, signer: ResiSigner, text: str, office_code: str | None) -> tuple[Application, Office]:
     ref = signer.verify(text, office_code)
     app = s.get(Application, ref.resi_id)
     office = s.get(Office, app.office_id) if app is not None else None
-    if app is None or office.code != ref.office_code or app.resi_number != ref.resi_number:
+    if app is None or office is None or office.code != ref.office_code or app.resi_number != ref.resi_number:
         raise _unknown()
     return app, office
 
 
-def _find_by_number(s, throttle: "CheckThrottle", number: str, check: str | None,
+def _find_by_number(s: Session, throttle: "CheckThrottle", number: str, check: str | None,
                     office_code: str | None) -> tuple[Application, Office]:
     if throttle.blocked(number):
-        raise TooManyAttempts("terlalu banyak percobaan, coba lagi 15 menit lagi atau pindai QR resi / "
-                              "too many attempts: try again in 15 minutes, or scan the resi QR")
+        raise TooManyAttempts(key="error.application.resi_lookup.too_many_attempts")
     birth = parse_check(check)  # a missing or unreadable date is no guess: not counted
     app = s.scalars(select(Application).where(Application.resi_number == number)).first()
     office = s.get(Office, app.office_id) if app is not None else None
-    if app is None or _birth_date(office, app) != birth:
+    if app is None or office is None or _birth_date(office, app) != birth:
         throttle.fail(number)
         raise _unknown()
     if office_code is not None and office.code != office_code:
@@ -132,7 +130,7 @@ def _find_by_number(s, throttle: "CheckThrottle", number: str, check: str | None
     return app, office
 
 
-def lookup_resi(s, text: str, *, signer: ResiSigner, throttle: "CheckThrottle", check: str | None = None,
+def lookup_resi(s: Session, text: str, *, signer: ResiSigner, throttle: "CheckThrottle", check: str | None = None,
                 office_code: str | None = None) -> tuple[Application, Office]:
     """The application a public look-up names: a signed payload (or its status URL), or a
     typed resi number with the birth-date ``check`` (failed checks counted in ``throttle``).

@@ -54,6 +54,7 @@ from ..actors import Actor
 from ..clock import queue_day
 from ..errors import NotFound, ValidationError
 from ..nik import mask_name
+from .records import office_of
 
 ACTION = "application.print_resi"
 #: Pickup instructions printed when the office's settings give none
@@ -86,7 +87,7 @@ def build_resi_job(
 ) -> dict:
     """The print job of ``app``'s resi (shape in the module docstring). ``payload``: the
     signed QR payload (``ResiSigner.make_payload(app.id, office.code, app.resi_number)``)."""
-    office = session.get(Office, app.office_id)
+    office = office_of(session, app)
     service = app.service
     return {
         "job_id": f"r{app.id}-{attempt}",
@@ -124,7 +125,7 @@ PRINTING_KINDS = (DeviceKind.PRINTER.value, DeviceKind.KIOSK.value)
 
 def _serves(device: Device, counter_number: int | None) -> bool:
     counters = (device.settings or {}).get("counters")
-    return counter_number is not None and bool(counters) and counter_number in counters
+    return counter_number is not None and counter_number in (counters or ())
 
 
 def resi_printer(session: Session, office_id: int, device_id: int | None = None,
@@ -136,7 +137,7 @@ def resi_printer(session: Session, office_id: int, device_id: int | None = None,
     if device_id is not None:
         device = session.get(Device, device_id)
         if device is None or device.kind not in PRINTING_KINDS or device.office_id != office_id or not device.active:
-            raise NotFound("printer tidak ditemukan di kantor ini / no such printer in this office")
+            raise NotFound(key="error.application.printer_not_found")
         return device
     devices = session.scalars(select(Device).where(
         Device.office_id == office_id, Device.kind.in_(PRINTING_KINDS), Device.active.is_(True)
@@ -147,7 +148,7 @@ def resi_printer(session: Session, office_id: int, device_id: int | None = None,
                    [d for d in devices if d.kind == DeviceKind.KIOSK.value]):
         if choice:
             return choice[0]
-    raise NotFound("tidak ada printer di kantor ini / no printer in this office")
+    raise NotFound(key="error.application.no_printer")
 
 
 def counter_number_of(session: Session, app: Application) -> int | None:
@@ -191,7 +192,7 @@ def record_result(session: Session, device: Device, application_id: int, job_id:
     """
     app = session.get(Application, application_id)
     if app is None or app.office_id != device.office_id:
-        raise NotFound("berkas tidak ditemukan / application not found")
+        raise NotFound(key="error.application.not_found")
     if not ok and not error:
         raise ValidationError("a failed print needs an error text")
     if not str(job_id).startswith(f"r{app.id}-"):

@@ -51,14 +51,14 @@ def require_step_role(actor: Actor, office: Office, step_role: str | None) -> No
     Raises Forbidden otherwise.
     """
     if actor.type != "staff":
-        raise Forbidden("hanya petugas yang dapat memproses berkas / only staff may act on an application")
+        raise Forbidden(key="error.application.staff_only")
     if not actor.may_access(office.id):
-        raise Forbidden("berkas milik kantor lain / the application belongs to another office")
+        raise Forbidden(key="error.application.other_office")
     if actor.is_admin:
         return
     wanted = step_roles(office).get(step_role or "")
     if wanted is None or actor.role != wanted:
         raise Forbidden(
-            f"langkah ini untuk peran {wanted or step_role} / this step is for the {wanted or step_role} role",
+            key="error.application.step_role", params={"role": wanted or step_role},
             step_role=step_role, required_role=wanted,
         )
