@@ -16,11 +16,12 @@ from flask_login import current_user, login_required
 from ..api.complaints import contact_fields
 from ..api.resi import resi_signer
 from ..i18n import current_language, translate
-from ..models import Complaint, Office, Role, utcnow
+from ..models import Complaint, Office, utcnow
 from ..security import current_actor, require_office
 from ..services.complaints import ContactInvalid, answer, close, escalate, register_contact, reply, route
 from ..services.complaints.registration import CHANNELS, ID_KINDS, KINDS
-from ..services.complaints.stages import ESCALATES_TO, OFFICER, ROUTE_TARGETS
+from ..services.complaints.actions import actions_for
+from ..services.complaints.stages import ROUTE_TARGETS
 from ..services.complaints.views import staff_detail, staff_item, waiting_list
 from ..services.errors import LoketError
 from . import bp
@@ -44,15 +45,6 @@ def local_time(iso: str | None, zone: ZoneInfo, seconds: bool = False) -> str | 
     if not iso:
         return None
     return datetime.fromisoformat(iso).astimezone(zone).strftime("%d-%m-%Y %H.%M" + (".%S" if seconds else ""))
-
-
-def actions_for(c: dict, role: str) -> list[str]:
-    """The actions ``role`` may take on the contact ``c`` (a staff detail) at its stage."""
-    if c["status"] == "closed" or (role != Role.ADMIN.value and role != c["holder_role"]):
-        return []
-    if c["stage"] == OFFICER:
-        return ["answer", "escalate", "route", "close"]
-    return (["escalate"] if c["stage"] in ESCALATES_TO else []) + ["reply"]
 
 
 def _list_page(s, office, form: dict, errors: dict, status: int = 200):
@@ -116,7 +108,8 @@ def complaint_page(complaint_id: int):
     detail["closed_local"] = local_time(detail["closed_at"], zone)
     for step in detail["steps"]:
         step["at_local"] = local_time(step["at"], zone, seconds=True)
-    return render_template("complaint.html", c=detail, actions=actions_for(detail, current_user.role),
+    actions = actions_for(detail["status"], detail["stage"], detail["holder_role"], current_user.role)
+    return render_template("complaint.html", c=detail, actions=actions,
                            choices=CHOICES)
 
 

@@ -70,14 +70,17 @@ def test_staff_api_from_registration_to_report(live_server):
     assert report["totals"]["contacts"] == 1 and report["by_outcome"]["section_head"] == 1
     assert report["totals"]["resolution"]["count"] == 1
     assert manager.get(f"{base}/offices/DEMO/reports/complaints?from=2026-13-01").status_code == 422
-    paths = requests.get(f"{live_server.url}/api/openapi.json", timeout=10).json()["paths"]
+    doc = requests.get(f"{live_server.url}/api/openapi.json", timeout=10).json()
+    paths = doc["paths"]
     assert {"/api/v1/offices/{code}/complaints", "/api/v1/offices/{code}/reports/complaints",
             "/api/v1/offices/{code}/complaints/status"} <= set(paths)
     # one operation per action, each with its own body (issue 14)
     assert {f"/api/v1/complaints/{{complaint_id}}/{a}" for a in ("answer", "escalate", "route", "reply", "close")} \
         <= set(paths)
     route = paths["/api/v1/complaints/{complaint_id}/route"]["post"]["requestBody"]["content"]["application/json"]
-    assert "target" in route["schema"]["required"]
+    schema = doc["components"]["schemas"][route["schema"]["$ref"].rsplit("/", 1)[1]]  # through its reference
+    assert {"target", "expected_version", "note"} <= set(schema["required"])
+    assert schema["properties"]["target"]["enum"] == ["editor", "approval_chain", "pickup"]
     anonymous = requests.get(f"{base}/offices/DEMO/complaints", timeout=10)
     assert anonymous.status_code == 401
 
@@ -130,7 +133,7 @@ def test_public_form_and_status_page(live_server):
     assert re.search(r'status-error">([^<]+)<', wrong.text)[1] == re.search(r'status-error">([^<]+)<', guessed.text)[1]
     ok = web.post(status, data={"number": number.lower(), "check": "7890", "csrf_token": token})
     assert ok.status_code == 200 and 'data-status="open"' in ok.text and 'data-testid="status-no-answer"' in ok.text
-    shown = ok.text.split("window.LOKET_I18N")[0]  # the page, without the text catalog's examples
+    shown = ok.text.split('id="loket-i18n"')[0]  # the page, without the text catalog's examples
     for secret in ("Siti", NIK, "0812", "3456", "belum jadi"):
         assert secret not in shown
     english = web.get(f"{url}?lang=en", timeout=10).text
