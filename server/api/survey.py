@@ -5,11 +5,14 @@ phone link. Rules in ``server.services.survey``; the managers' IKM report
 Errors answer {"error", "message", "details"}: 422 ``validation_error`` (field u1..u9 with
 ``missing``/``invalid``, or comment), 409 ``survey_not_served`` / ``survey_already_answered``
 / ``survey_expired``, 400 ``survey_link_invalid`` (forged or altered link), 403
-``survey_wrong_counter`` / ``forbidden``, 404 ``not_found``.
+``survey_wrong_counter`` / ``forbidden``, 404 ``not_found``. Bodies and answers are the
+schemas of ``server.api.schemas.survey``.
 """
 from __future__ import annotations
 
-from flask import abort, current_app, g, jsonify
+from functools import wraps
+
+from flask import abort, current_app, g
 
 from ..i18n import current_language
 from ..models import DeviceKind, Office, Ticket, TicketStatus
@@ -26,7 +29,12 @@ from ..services.survey import (
 )
 from ..services.survey.responses import answered
 from . import bp
-from .helpers import body, transaction
+from .contract import access, errors, public
+from .helpers import transaction
+from .schemas.survey import SurveyLinkAnswer, SurveyLinkBody, SurveyResponseAnswer, SurveyTabletAnswer, SurveyTabletBody
+
+SURVEY_TABLET = (DeviceKind.SURVEY.value,)
+
 
 def signer() -> SurveySigner:
     """The app's survey link signer (made once per app)."""
@@ -51,82 +59,75 @@ def link_view(session, ticket: Ticket, lang: str) -> dict:
             "served": ticket.status == TicketStatus.DONE.value, "answered": answered(session, ticket.id)}
 
 
-def _survey_device() -> int:
-    device = g.get("device")
-    if device is None or device.kind != DeviceKind.SURVEY.value:
-        abort(403)
-    return device.id
+def tablet_only(view):
+    """Decorator under ``access(devices=SURVEY_TABLET)``: 403 for any caller but a survey
+    tablet (a staff session too, which ``access`` lets through), before the body is read."""
+    @wraps(view)
+    def inner(*args, **kwargs):
+        device = g.get("device")
+        if device is None or device.kind != DeviceKind.SURVEY.value:
+            abort(403)
+        return view(*args, **kwargs)
+
+    return inner
 
 
 @bp.get("/survey/tablet")
+@access(devices=SURVEY_TABLET)
+@tablet_only
+@bp.response(200, SurveyTabletAnswer)
+@errors(404)
 def survey_tablet_state():
     """The survey tablet's screen (device token of kind ``survey``): the ticket finished last
-    at its counters within 30 min and not yet answered, or null (idle).
-    ---
-    get:
-      tags: [survey]
-      responses:
-        200: {description: '{"office", "counters": [{"number", "label"}], "ticket": {"id", "number", "service", "counter_number", "counter_label", "finished_at"} | null}'}
-    """
-    device_id = _survey_device()
+    at its counters within 30 min and not yet answered, or null (idle)."""
     with transaction() as s:
-        return jsonify(tablet_ticket(s, device_id, lang=current_language()))
+        return tablet_ticket(s, g.device.id, lang=current_language())
 
 
 @bp.post("/survey/tablet")
-def survey_tablet_submit():
-    """The answers taken on the tablet: body {"ticket_id", "answers": {"u1": 1..4, …, "u9"},
-    "comment": optional text ≤ 500}. 201 with the stored response.
-    ---
-    post:
-      tags: [survey]
-      responses:
-        201: {description: '{"response": {"id", "ticket_id", "channel", "answers", "comment", "submitted_at"}}'}
-        409: {description: survey_not_served, survey_already_answered or survey_expired}
-        422: {description: validation_error}
-    """
-    device_id = _survey_device()
-    data = body()
+@access(devices=SURVEY_TABLET)
+@tablet_only
+@bp.arguments(SurveyTabletBody)
+@bp.response(201, SurveyResponseAnswer)
+@errors(404, 409)
+def survey_tablet_submit(data: dict):
+    """The answers taken on the tablet for the ticket it showed (u1..u9 on 1..4, an optional
+    comment of at most 500 characters); 201 with the stored response. 404 a ticket not of
+    the tablet's office; 403 ``survey_wrong_counter``; 409 ``survey_not_served``,
+    ``survey_already_answered`` or ``survey_expired``; 422 with the ``missing`` and
+    ``invalid`` elements."""
     with transaction() as s:
-        response = tablet_submit(s, device_id, data.get("ticket_id"), data.get("answers"), data.get("comment"))
-        return jsonify(response=response_view(response)), 201
+        response = tablet_submit(s, g.device.id, data["ticket_id"], data["answers"], data.get("comment"))
+        return {"response": response_view(response)}, 201
 
 
 @bp.get("/survey/link/<token>")
+@public
+@bp.response(200, SurveyLinkAnswer)
+@errors(404)
 def survey_link_state(token: str):
     """What the phone link names (public; the token is the signed link): office, ticket
-    number and service, whether it was served and already answered.
-    ---
-    get:
-      tags: [survey]
-      parameters: [{in: path, name: token, required: true, schema: {type: string}}]
-      responses:
-        200: {description: '{"office", "ticket": {"number", "service", "day", "counter_label"}, "served", "answered"}'}
-        400: {description: survey_link_invalid}
-    """
+    number and service, whether it was served and already answered. 400
+    ``survey_link_invalid`` for a forged or altered link."""
     with transaction() as s:
-        return jsonify(link_view(s, ticket_of_link(s, signer(), token), current_language()))
+        return link_view(s, ticket_of_link(s, signer(), token), current_language())
 
 
 @bp.post("/survey/link/<token>")
-def survey_link_submit(token: str):
-    """Answer through the phone link: body {"answers": {"u1": 1..4, …}, "comment"}. 201.
-    ---
-    post:
-      tags: [survey]
-      parameters: [{in: path, name: token, required: true, schema: {type: string}}]
-      responses:
-        201: {description: '{"response"}'}
-        400: {description: survey_link_invalid}
-        409: {description: survey_not_served or survey_already_answered}
-        422: {description: validation_error}
-    """
-    data = body()
+@public
+@bp.arguments(SurveyLinkBody)
+@bp.response(201, SurveyResponseAnswer)
+@errors(404, 409)
+def survey_link_submit(data: dict, token: str):
+    """Answer through the phone link (CSRF token as for any page form): u1..u9 on 1..4 and an
+    optional comment; 201 with the stored response. 400 ``survey_link_invalid``; 409
+    ``survey_not_served`` or ``survey_already_answered``; 422 with the ``missing`` and
+    ``invalid`` elements."""
     with transaction() as s:
         ticket = ticket_of_link(s, signer(), token)
-        response = submit_response(s, ticket, data.get("answers"), data.get("comment"), channel="link",
+        response = submit_response(s, ticket, data["answers"], data.get("comment"), channel="link",
                                    actor=current_actor())
-        return jsonify(response=response_view(response)), 201
+        return {"response": response_view(response)}, 201
 
 
 def ticket_survey_path(session, public_id: str) -> str | None:
@@ -139,5 +140,3 @@ def ticket_survey_path(session, public_id: str) -> str | None:
         return None
     ticket = follow_transfers(session, ticket)
     return survey_path(session, ticket) if ticket.status == TicketStatus.DONE.value else None
-
-
