@@ -12,7 +12,6 @@ from server.models import AuditEntry, Complaint, ComplaintStep, Office
 from server.services.actors import PUBLIC
 from server.services.applications import approve
 from server.services.complaints import answer, close, escalate, reply, route
-from server.services.complaints.records import STALE
 from server.services.complaints.views import waiting_list
 from server.services.errors import Forbidden, InvalidState, ValidationError, VersionConflict
 from tests.conftest import wib
@@ -182,7 +181,9 @@ def test_two_officers_at_once_exactly_one_wins(database, office_id, people):
     act(database, answer, c.id, fo, T0 + minutes(1), "Jawaban pertama")
     with pytest.raises(VersionConflict) as err, database.session() as s:  # saw version 1, it is 2 now
         escalate(s, c.id, "ke Kasi", actor=fo, expected_version=1, now=T0 + minutes(2))
-    assert err.value.details["current_version"] == 2 and STALE in err.value.message
+    assert err.value.details["current_version"] == 2
+    assert err.value.message == ("sudah diproses petugas lain: muat ulang (versi 2, bukan 1) / already processed by "
+                                 "another officer: reload (now version 2, you sent 1)")
 
     sneaked = []  # a write landing between the read and the write: the compare-and-set refuses it
 

@@ -8,26 +8,36 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from ...models import Complaint, ComplaintStep
+from ...i18n.catalogs import bilingual
+from ...models import Complaint, ComplaintStep, Office
 from .. import audit
 from ..actors import Actor
 from ..errors import NotFound, VersionConflict
 
-STALE = "sudah diproses petugas lain / already processed by another officer"
+STALE_KEY = "error.complaint.stale"
+STALE = bilingual(STALE_KEY)
 
 
 def load(session: Session, complaint_id: int) -> Complaint:
     """The contact as it is now in the database; raises NotFound."""
     complaint = session.get(Complaint, complaint_id, populate_existing=True)
     if complaint is None:
-        raise NotFound("kontak tidak ditemukan / contact not found")
+        raise NotFound(key="error.complaint.not_found")
     return complaint
+
+
+def office_of(session: Session, complaint: Complaint) -> Office:
+    """The office of ``complaint``; raises NotFound when it is gone."""
+    office = session.get(Office, complaint.office_id)
+    if office is None:
+        raise NotFound(key="error.complaint.office_not_found")
+    return office
 
 
 def stale(complaint: Complaint, expected_version: int) -> VersionConflict:
     """The 409 for an officer who saw ``expected_version`` (reload and look again)."""
-    return VersionConflict(f"{STALE}: muat ulang (versi {complaint.version}, bukan {expected_version}) / reload "
-                           f"(now version {complaint.version}, you sent {expected_version})",
+    return VersionConflict(key="error.complaint.stale_version",
+                           params={"current": complaint.version, "expected": expected_version},
                            current_version=complaint.version, expected_version=expected_version)
 
 
@@ -44,7 +54,7 @@ def save(session: Session, complaint: Complaint, expected_version: int) -> None:
     try:
         session.flush()
     except StaleDataError:
-        raise VersionConflict(STALE, expected_version=expected_version) from None
+        raise VersionConflict(key="error.complaint.stale", expected_version=expected_version) from None
 
 
 class StepWriter:
@@ -52,9 +62,9 @@ class StepWriter:
 
     def __init__(self, session: Session, complaint: Complaint, actor: Actor) -> None:
         self.session, self.complaint, self.actor = session, complaint, actor
-        self.seq = session.scalar(
+        self.seq: int = session.scalar(
             select(func.coalesce(func.max(ComplaintStep.seq), 0)).where(ComplaintStep.complaint_id == complaint.id)
-        )
+        ) or 0
 
     def write(self, action: str, from_stage: str | None, to_stage: str | None, at: datetime, note: str | None,
               *, public: bool = False, data: dict | None = None) -> ComplaintStep:

@@ -21,7 +21,7 @@ from ...db import is_postgres
 from ...models import Application, Complaint, ComplaintSequence, ComplaintStatus, Office, utcnow
 from ..actors import Actor
 from ..clock import queue_day
-from ..errors import ValidationError
+from ..errors import LoketError, ValidationError
 from ..nik import parse_nik, validate_kk_number
 from ..resi import ResiError, ResiSigner, normalize_resi_number
 from .records import StepWriter, record_change
@@ -37,12 +37,19 @@ _NUMBER = re.compile(r"AKP-([0-9]{8})-([0-9]{4,})")
 
 
 class ContactInvalid(ValidationError):
-    """One or more fields are wrong; ``errors`` = {field: "Indonesian / English" message}."""
+    """One or more fields are wrong: ``field_errors`` = {field: the error (a catalog key and
+    its params)}; ``errors`` = {field: "Indonesian / English" message} (also in ``details``),
+    :meth:`errors_in` the messages in one language. The exception's own text is the first's."""
 
-    def __init__(self, errors: dict[str, str]) -> None:
+    def __init__(self, errors: dict[str, LoketError]) -> None:
+        self.field_errors = dict(errors)
+        self.errors = {name: exc.message for name, exc in errors.items()}
         first = next(iter(errors.values()))
-        super().__init__(first, errors=errors)
-        self.errors = errors
+        super().__init__(first.message, key=first.key, params=first.params, errors=self.errors)
+
+    def errors_in(self, lang: str) -> dict[str, str]:
+        """{field: message in ``lang``} ("id" or "en")."""
+        return {name: exc.text(lang) for name, exc in self.field_errors.items()}
 
 
 def contact_number(day: date, seq: int) -> str:
@@ -76,13 +83,13 @@ def find_application(session: Session, office: Office, text: str, signer: ResiSi
     ``signer`` is given) names. Raises ValidationError (field "resi_number"): malformed,
     forged, another office's, or no such file here."""
     text = (text or "").strip()
-    unknown = ValidationError("resi tidak ditemukan di kantor ini / no file with this resi at this office",
-                              field="resi_number", reason="unknown")
+    unknown = ValidationError(key="error.complaint.resi_unknown", field="resi_number", reason="unknown")
     if signer is not None and text.upper().startswith("LKT"):
         try:
             ref = signer.verify(text, office.code)
         except ResiError as exc:
-            raise ValidationError(exc.message, field="resi_number", reason=exc.reason) from None
+            raise ValidationError(exc.message, key=exc.key, params=exc.params, field="resi_number",
+                                  reason=exc.reason) from None
         app = session.get(Application, ref.resi_id)
         if app is None or app.office_id != office.id or app.resi_number != ref.resi_number:
             raise unknown
@@ -103,7 +110,7 @@ def clean_contact(session: Session, office: Office, data: dict, *, now: datetime
     "resi_number" (optional), "text"}. NIK / No. KK are checked with ``services.nik``
     against the office-local day. Raises ContactInvalid listing every wrong field.
     """
-    errors: dict[str, str] = {}
+    errors: dict[str, LoketError] = {}
 
     def text_of(key: str) -> str:
         value = data.get(key)
@@ -111,38 +118,36 @@ def clean_contact(session: Session, office: Office, data: dict, *, now: datetime
 
     name = " ".join(text_of("name").split())
     if not 1 <= len(name) <= 200:
-        errors["name"] = "nama wajib diisi, maks. 200 karakter / a name of 1-200 characters is required"
+        errors["name"] = ValidationError(key="error.complaint.name_required", field="name")
     phone = re.sub(r"[\s\-().]", "", text_of("phone"))
     if not _PHONE.fullmatch(phone):
-        errors["phone"] = "nomor telepon wajib diisi, 8-15 angka / a phone number of 8-15 digits is required"
+        errors["phone"] = ValidationError(key="error.complaint.phone_required", field="phone")
     id_kind = text_of("id_kind").lower() or "nik"
     id_number = re.sub(r"[\s.\-]", "", text_of("id_number"))
     if id_kind not in ID_KINDS:
-        errors["id_kind"] = "pilih NIK atau No. KK / choose NIK or family card number"
+        errors["id_kind"] = ValidationError(key="error.complaint.id_kind", field="id_kind")
     else:
         try:
             today = queue_day(office, now)
             id_number = (parse_nik(id_number, today).nik if id_kind == "nik"
                          else validate_kk_number(id_number, today).number)
         except ValidationError as exc:
-            errors["id_number"] = exc.message
+            errors["id_number"] = exc
     channel = text_of("channel")
     if channel not in CHANNELS:
-        errors["channel"] = "saluran tidak dikenal (telepon, WhatsApp, datang langsung, formulir web) / " \
-                            "unknown channel (phone, WhatsApp, walk-in, web form)"
+        errors["channel"] = ValidationError(key="error.complaint.channel", field="channel")
     kind = text_of("kind")
     if kind not in KINDS:
-        errors["kind"] = "pilih informasi atau pengaduan / choose information or complaint"
+        errors["kind"] = ValidationError(key="error.complaint.kind", field="kind")
     body = text_of("text")
     if not 1 <= len(body) <= MAX_TEXT:
-        errors["text"] = (f"isi permintaan/pengaduan wajib diisi, maks. {MAX_TEXT} karakter / "
-                          f"the request or complaint text of 1-{MAX_TEXT} characters is required")
+        errors["text"] = ValidationError(key="error.complaint.text_required", params={"max": MAX_TEXT}, field="text")
     app = None
     if text_of("resi_number"):
         try:
             app = find_application(session, office, text_of("resi_number"), signer)
         except ValidationError as exc:
-            errors["resi_number"] = exc.message
+            errors["resi_number"] = exc
     if errors:
         raise ContactInvalid(errors)
     return {"name": name, "phone": phone, "id_kind": id_kind, "id_number": id_number, "channel": channel,
@@ -161,7 +166,7 @@ def register_contact(session: Session, office: Office, data: dict, *, actor: Act
     now = now or utcnow()
     fields = clean_contact(session, office, data, now=now, signer=signer)
     if actor.type != "staff" and fields["channel"] != "web_form":
-        raise ContactInvalid({"channel": "formulir publik hanya saluran web / the public form is the web channel"})
+        raise ContactInvalid({"channel": ValidationError(key="error.complaint.public_web_only", field="channel")})
     app = fields.pop("application")
     seq = _next_seq(session, office.id, queue_day(office, now))
     complaint = Complaint(

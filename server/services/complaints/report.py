@@ -31,9 +31,9 @@ def period_bounds(office: Office, first: date, last: date) -> tuple[datetime, da
     """[start, end) in aware datetimes of office-local midnight of ``first`` and of the day
     after ``last``. Raises ValidationError when ``last`` < ``first`` or over 366 days."""
     if last < first:
-        raise ValidationError("tanggal akhir sebelum tanggal awal / to must not be before from", field="to")
+        raise ValidationError(key="error.complaint.period_reversed", field="to")
     if (last - first).days >= MAX_DAYS:
-        raise ValidationError(f"paling lama {MAX_DAYS} hari / at most {MAX_DAYS} days", field="to")
+        raise ValidationError(key="error.complaint.period_too_long", params={"days": MAX_DAYS}, field="to")
     zone = ZoneInfo(office.timezone)
     return datetime.combine(first, time.min, zone), datetime.combine(last + timedelta(days=1), time.min, zone)
 
@@ -69,7 +69,7 @@ def complaint_report(session: Session, office: Office, first: date, last: date) 
         Complaint.office_id == office.id, Complaint.created_at >= start, Complaint.created_at < end,
     ).order_by(Complaint.id)))
 
-    def outcome(c: Complaint) -> str:
+    def outcome(c: Complaint) -> str | None:  # a closed contact has its outcome
         return c.outcome if c.closed_at else OPEN_OUTCOME
 
     outcomes = (*OUTCOMES, OPEN_OUTCOME)

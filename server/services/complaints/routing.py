@@ -25,10 +25,10 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ...models import Application, ApplicationStatus, Complaint, ComplaintStatus, ComplaintStep, Office, utcnow
+from ...models import Application, ApplicationStatus, Complaint, ComplaintStatus, ComplaintStep, utcnow
 from ..actors import Actor
 from ..errors import Forbidden, InvalidState, ValidationError
-from .records import StepWriter, check_version, load, record_change, save
+from .records import StepWriter, check_version, load, office_of, record_change, save
 from .stages import APPROVAL_CHAIN, ESCALATES_TO, OFFICER, PICKUP, ROUTE_TARGETS, holder_role
 
 MAX_NOTE = 2000
@@ -40,20 +40,19 @@ _CHAIN_OPEN = (ApplicationStatus.REGISTERED.value, ApplicationStatus.IN_PROGRESS
 def _note(note: str | None, field: str = "note") -> str:
     text = (note or "").strip()
     if not 1 <= len(text) <= MAX_NOTE:
-        raise ValidationError(f"catatan/jawaban wajib diisi, maks. {MAX_NOTE} karakter / a note or answer of "
-                              f"1-{MAX_NOTE} characters is required", field=field)
+        raise ValidationError(key="error.complaint.note_required", params={"max": MAX_NOTE}, field=field)
     return text
 
 
 def _require_holder(actor: Actor, complaint: Complaint) -> None:
     """Staff of the contact's office holding its stage's role (admins: any). Raises Forbidden."""
     if actor.type != "staff":
-        raise Forbidden("hanya petugas yang dapat memproses kontak / only staff may act on a contact")
+        raise Forbidden(key="error.complaint.staff_only")
     if not actor.may_access(complaint.office_id):
-        raise Forbidden("kontak milik kantor lain / the contact belongs to another office")
+        raise Forbidden(key="error.complaint.other_office")
     if not actor.is_admin and actor.role != complaint.holder_role:
-        raise Forbidden(f"kontak ini sedang di peran {complaint.holder_role} / this contact is held by the "
-                        f"{complaint.holder_role} role", holder_role=complaint.holder_role)
+        raise Forbidden(key="error.complaint.held_by", params={"role": complaint.holder_role},
+                        holder_role=complaint.holder_role)
 
 
 def _open_contact(session: Session, complaint_id: int, actor: Actor, expected_version: int,
@@ -64,10 +63,9 @@ def _open_contact(session: Session, complaint_id: int, actor: Actor, expected_ve
     complaint = load(session, complaint_id)
     check_version(complaint, expected_version)
     if complaint.status not in OPEN:
-        raise InvalidState("kontak sudah ditutup / the contact is closed")
+        raise InvalidState(key="error.complaint.closed")
     if stages is not None and complaint.stage not in stages:
-        raise InvalidState(f"tindakan ini tidak untuk tahap {complaint.stage} / this action is not for the "
-                           f"{complaint.stage} stage", stage=complaint.stage)
+        raise InvalidState(key="error.complaint.wrong_stage", params={"stage": complaint.stage}, stage=complaint.stage)
     _require_holder(actor, complaint)
     return complaint
 
@@ -103,7 +101,9 @@ def escalate(session: Session, complaint_id: int, note: str, *, actor: Actor, ex
     now = now or utcnow()
     note = _note(note)
     c = _open_contact(session, complaint_id, actor, expected_version, tuple(ESCALATES_TO))
-    office = session.get(Office, c.office_id)
+    office = office_of(session, c)
+    if c.stage is None:  # _open_contact let only an open contact at an escalating stage through
+        raise InvalidState(key="error.complaint.closed")
     target = ESCALATES_TO[c.stage]
     from_status = c.status
     old = _move(c, target, holder_role(office, target), now)
@@ -117,16 +117,15 @@ def _route_file(session: Session, c: Complaint, target: str) -> tuple[Applicatio
     """The linked file, checked for ``target``; returns it and the kartu kendali extras."""
     app = session.get(Application, c.application_id) if c.application_id else None
     if app is None:
-        raise ValidationError("kontak ini belum terkait resi berkas / link the contact to a file (resi) first",
-                              field="resi_number")
+        raise ValidationError(key="error.complaint.no_file", field="resi_number")
     data = {"application_id": app.id, "resi_number": app.resi_number, "application_status": app.status,
             "step_code": app.step_code, "step_role": app.step_role}
     if target == APPROVAL_CHAIN and not (app.status in _CHAIN_OPEN and app.step_code is not None):
-        raise InvalidState(f"berkas tidak sedang menunggu paraf/tanda tangan (status {app.status}) / the file is "
-                           f"not waiting for approval or signature (status {app.status})", application_status=app.status)
+        raise InvalidState(key="error.complaint.file_not_on_chain", params={"status": app.status},
+                           application_status=app.status)
     if target == PICKUP and app.status != ApplicationStatus.READY.value:
-        raise InvalidState(f"dokumen belum selesai (status {app.status}) / the document is not finished "
-                           f"(status {app.status})", application_status=app.status)
+        raise InvalidState(key="error.complaint.document_not_finished", params={"status": app.status},
+                           application_status=app.status)
     return app, data
 
 
@@ -139,11 +138,10 @@ def route(session: Session, complaint_id: int, target: str, note: str, *, actor:
     (field "target", "note" or "resi_number"), InvalidState, and what :func:`answer` raises."""
     now = now or utcnow()
     if target not in ROUTE_TARGETS:
-        raise ValidationError("tujuan: editor, approval_chain atau pickup / target must be editor, approval_chain "
-                              "or pickup", field="target")
+        raise ValidationError(key="error.complaint.target", field="target")
     note = _note(note)
     c = _open_contact(session, complaint_id, actor, expected_version, (OFFICER,))
-    office = session.get(Office, c.office_id)
+    office = office_of(session, c)
     app, data = _route_file(session, c, target)
     role = holder_role(office, target, app)
     data["holder_role"] = role
@@ -164,9 +162,8 @@ def reply(session: Session, complaint_id: int, note: str, *, actor: Actor, expec
     note = _note(note)
     c = _open_contact(session, complaint_id, actor, expected_version, None)
     if c.stage == OFFICER:
-        raise InvalidState("kontak sudah di petugas: jawab atau tutup / the contact is with the officer: answer "
-                           "or close it", stage=c.stage)
-    office = session.get(Office, c.office_id)
+        raise InvalidState(key="error.complaint.with_officer", stage=c.stage)
+    office = office_of(session, c)
     from_status = c.status
     old = _move(c, OFFICER, holder_role(office, OFFICER), now)
     save(session, c, expected_version)

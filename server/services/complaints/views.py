@@ -44,7 +44,7 @@ def waiting_list(session: Session, office_id: int, role: str, *, view: str = "mi
         return list(session.scalars(stmt.where(Complaint.status == ComplaintStatus.CLOSED.value)
                                     .order_by(Complaint.closed_at.desc(), Complaint.id.desc()).limit(limit)))
     if view not in ("mine", "open"):
-        raise ValidationError("view: mine, open atau closed / view must be mine, open or closed", field="view")
+        raise ValidationError(key="error.complaint.view", field="view")
     stmt = stmt.where(Complaint.status.in_(OPEN))
     if view == "mine" and role not in OVERSEERS:
         stmt = stmt.where(Complaint.holder_role == role)
@@ -113,8 +113,7 @@ _CHECK = re.compile(r"[0-9]{4}")
 
 
 def _unknown() -> NotFound:
-    return NotFound("nomor kontak tidak ditemukan atau 4 angka terakhir telepon tidak cocok / no contact with "
-                    "this number, or the last 4 phone digits do not match", reason="contact_unknown")
+    return NotFound(key="error.complaint.lookup_unknown", reason="contact_unknown")
 
 
 def lookup_status(session: Session, office: Office, number: str, check: str, *, throttle: CheckThrottle) -> Complaint:
@@ -125,16 +124,13 @@ def lookup_status(session: Session, office: Office, number: str, check: str, *, 
     that is not a contact number / not 4 digits (not counted)."""
     canon = normalize_number(number)
     if canon is None:
-        raise ValidationError("nomor kontak seperti AKP-20261205-0012 / a contact number like AKP-20261205-0012",
-                              field="number")
+        raise ValidationError(key="error.complaint.number_format", field="number")
     digits = (check or "").strip()
     if not _CHECK.fullmatch(digits):
-        raise ValidationError("isi 4 angka terakhir nomor telepon / give the last 4 digits of the phone number",
-                              field="check")
+        raise ValidationError(key="error.complaint.check_digits", field="check")
     key = f"complaint:{office.id}:{canon}"
     if throttle.blocked(key):
-        raise TooManyAttempts("terlalu banyak percobaan, coba lagi 15 menit lagi / too many attempts: try again "
-                              "in 15 minutes")
+        raise TooManyAttempts(key="error.complaint.too_many_attempts")
     c = session.scalars(select(Complaint).where(Complaint.office_id == office.id, Complaint.number == canon)).first()
     expected = phone_digits(c.phone)[-4:] if c is not None else "----"
     if c is None or not hmac.compare_digest(expected.encode(), digits.encode()):
