@@ -31,10 +31,11 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Callable, Mapping
+from typing import Any, Callable, Mapping
 
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.sql.elements import BindParameter
 from sqlalchemy.orm import Session
 
 from ...models import ACTIVE_BOOKING_STATUSES, Booking, BookingCapacity, BookingStatus, Office, Service, utcnow
@@ -52,19 +53,14 @@ BOOKING_VERSION = "LKB1"
 _ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32: no I, L, O, U
 
 
-ALREADY_BOOKED = ("NIK ini sudah memesan layanan ini pada hari itu dari kontak ini / this NIK already has a "
-                  "booking for this service on that day from this contact")
-BROKER_LIMIT = ("kontak ini sudah memesan untuk terlalu banyak NIK pada hari itu / this contact already holds "
-                "bookings for too many NIKs on that day")
-
-
 class BookingRefused(LoketError):
-    """A booking rule says no; ``code`` names which (instance attribute)."""
+    """A booking rule says no; ``code`` names which (instance attribute), ``key`` and
+    ``params`` its message in the catalogs (errors_booking.json)."""
 
     http_status = 409
 
-    def __init__(self, code: str, message: str, **details) -> None:
-        super().__init__(message, **details)
+    def __init__(self, code: str, *, key: str, params: dict | None = None, **details) -> None:
+        super().__init__(key=key, params=params, **details)
         self.code = code
 
 
@@ -83,10 +79,9 @@ def normalize_code(text: str) -> str:
     """A typed code as stored ("k7qm 2xda" → "K7QM-2XDA"; O→0, I/L→1 as Crockford says).
     Raises ValidationError."""
     raw = "".join(ch for ch in str(text or "").upper() if ch.isalnum())
-    raw = raw.translate(str.maketrans({"O": "0", "I": "1", "L": "1"}))
+    raw = raw.translate(str.maketrans("OIL", "011"))
     if len(raw) != 8 or any(ch not in _ALPHABET for ch in raw):
-        raise ValidationError("kode booking: 8 huruf/angka, mis. K7QM-2XDA / a booking code has 8 characters",
-                              field="code")
+        raise ValidationError(key="error.booking.code_format", field="code")
     return f"{raw[:4]}-{raw[4:]}"
 
 
@@ -97,11 +92,12 @@ def _service(session: Session | None, office: Office, code: str, rules: BookingR
              services: Mapping[str, Service] | None) -> Service:
     if services is not None:
         service = services.get(code)
-    else:
+    elif session is not None:
         service = session.scalars(_SERVICE, {"office_id": office.id, "code": code}).first()
+    else:
+        raise TypeError("the office's services or a session to read them are needed")
     if service is None or not rules.bookable(service):
-        raise ValidationError("layanan ini tidak dapat dipesan secara daring / this service cannot be booked online",
-                              field="service")
+        raise ValidationError(key="error.booking.not_bookable", field="service")
     return service
 
 
@@ -120,7 +116,9 @@ def _standing_statement():
     """The SELECT of :func:`_standing`, built once (building a statement costs more than
     running it); parameters office_id, service_id, day, session_code, nik, contact, since."""
     b, c = Booking.__table__.c, BookingCapacity.__table__.c
-    office_id, nik, contact = bindparam("office_id"), bindparam("nik"), bindparam("contact")
+    office_id: BindParameter[Any] = bindparam("office_id")
+    nik: BindParameter[Any] = bindparam("nik")
+    contact: BindParameter[Any] = bindparam("contact")
     active = select(func.count()).where(
         b.office_id == office_id, b.service_id == bindparam("service_id"), b.day == bindparam("day"), b.nik == nik,
         b.contact_hash == contact, b.status.in_(ACTIVE_BOOKING_STATUSES)).scalar_subquery()
@@ -188,11 +186,10 @@ def check(office: Office, *, service_code: str, day: date, session_code: str, ni
     rules = BookingRules(office)
     service = _service(session, office, service_code, rules, services)
     if day not in rules.days(now):
-        raise ValidationError("tanggal ini tidak dapat dipesan (hari libur, di luar jangka waktu, atau belum dibuka) / "
-                              "this day cannot be booked (closed, beyond the horizon, or not open yet)", field="day")
+        raise ValidationError(key="error.booking.day_closed", field="day")
     sesi = rules.sesi(session_code)
     if not rules.session_open(day, sesi, now):
-        raise ValidationError("sesi ini sudah lewat / this session is over", field="session")
+        raise ValidationError(key="error.booking.session_over", field="session")
     nik = str(nik or "").strip()
     parse_nik(nik, today=now.astimezone(rules.zone).date())
     name, phone, email = clean_contact(name, phone, email)
@@ -228,19 +225,18 @@ def book(session: Session, office: Office, *, service_code: str, day: date, sess
     rules, service, sesi, nik = choice.rules, choice.service, choice.sesi, choice.nik
     standing = _standing(session, office, service, day, sesi.code, nik, contact_hash, rules, now)
     if standing.active:
-        raise BookingRefused("already_booked", ALREADY_BOOKED)
+        raise BookingRefused("already_booked", key="error.booking.already_booked")
     if rules.max_niks_per_contact > 0 and standing.niks >= rules.max_niks_per_contact:
-        raise BookingRefused("broker_limit", BROKER_LIMIT, limit=rules.max_niks_per_contact)
+        raise BookingRefused("broker_limit", key="error.booking.broker_limit", limit=rules.max_niks_per_contact)
     blocked_until = _no_show_block(standing, rules, now)
     if blocked_until is not None:
-        raise BookingRefused("no_show_blocked", f"kontak ini tidak dapat memesan sampai "
-                             f"{blocked_until.astimezone(rules.zone):%d-%m-%Y} karena beberapa kali tidak hadir / "
-                             "this contact cannot book for a while after repeated no-shows",
+        raise BookingRefused("no_show_blocked", key="error.booking.no_show_blocked",
+                             params={"until": f"{blocked_until.astimezone(rules.zone):%d-%m-%Y}"},
                              until=blocked_until.isoformat())
     if standing.left is not None and standing.left <= 0:
         # Full at the start of this transaction: refused without writing anything (most
         # answers of an opening burst). A place freed meanwhile is for the next request.
-        raise capacity.SessionFull(capacity.FULL_MESSAGE)
+        raise capacity.SessionFull(key=capacity.FULL_KEY)
     booking = Booking(office_id=office.id, service_id=service.id, day=day, session_code=sesi.code, code=new_code(),
                       nik=nik, name=choice.name, phone=choice.phone, email=choice.email, contact_hash=contact_hash,
                       status=BookingStatus.BOOKED.value, created_at=now)
@@ -250,7 +246,7 @@ def book(session: Session, office: Office, *, service_code: str, day: date, sess
     try:
         session.flush()
     except IntegrityError:  # the same contact booked the same NIK, service and day a moment ago
-        raise BookingRefused("already_booked", ALREADY_BOOKED) from None
+        raise BookingRefused("already_booked", key="error.booking.already_booked") from None
     audit.record(session, PUBLIC, "booking.created", "booking", booking.id, office_id=office.id, at=now,
                  to_state=booking.status, data={"service": service.code, "day": day.isoformat(), "session": sesi.code})
     if before_taking is not None:
@@ -282,16 +278,15 @@ def find(session: Session, office: Office, ref: str, signer: ResiSigner) -> Book
         except ResiError as exc:
             code = {"resi_forged": "booking_forged", "resi_wrong_office": "booking_wrong_office"}.get(
                 exc.code, "booking_foreign")
-            raise BookingRefused(code, "Kode QR ini bukan booking yang sah untuk kantor ini / this QR is not a "
-                                 "valid booking of this office") from None
+            raise BookingRefused(code, key="error.booking.qr_invalid") from None
         booking = session.get(Booking, found.resi_id)
         if booking is None or booking.code != found.resi_number or booking.office_id != office.id:
-            raise NotFound("booking tidak ditemukan / booking not found")
+            raise NotFound(key="error.booking.not_found")
         return booking
     code = normalize_code(text)
     booking = session.scalars(select(Booking).where(Booking.code == code, Booking.office_id == office.id)).first()
     if booking is None:
-        raise NotFound("booking tidak ditemukan / booking not found")
+        raise NotFound(key="error.booking.not_found")
     return booking
 
 
@@ -303,9 +298,9 @@ def cancel(session: Session, office: Office, code: str, nik: str, now: datetime 
     booking = session.scalars(select(Booking).where(Booking.code == normalize_code(code),
                                                     Booking.office_id == office.id).with_for_update()).first()
     if booking is None or booking.nik != str(nik or "").strip():
-        raise NotFound("booking tidak ditemukan untuk kode dan NIK ini / no booking for this code and NIK")
+        raise NotFound(key="error.booking.not_found_for_nik")
     if booking.status != BookingStatus.BOOKED.value:
-        raise InvalidState(f"booking ini sudah {booking.status} / this booking is {booking.status}")
+        raise InvalidState(key="error.booking.in_state", params={"status": booking.status})
     booking.status, booking.cancelled_at = BookingStatus.CANCELLED.value, now
     capacity.release(session, office.id, booking.service_id, booking.day, booking.session_code)
     daily.release(session, office, booking.service, booking.day)

@@ -11,8 +11,9 @@ serialises concurrent updates of the row (row lock), SQLite transactions are all
 from __future__ import annotations
 
 from datetime import date
+from typing import cast
 
-from sqlalchemy import and_, select, update
+from sqlalchemy import Table, and_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -21,8 +22,8 @@ from ...models import BookingCapacity
 from ..errors import LoketError
 
 
-FULL_MESSAGE = ("Kuota sesi ini sudah habis; pilih sesi atau hari lain / this session is full: choose another "
-                "session or day")
+#: The catalog key of a full session's message (errors_booking.json).
+FULL_KEY = "error.booking.session_full"
 
 
 class SessionFull(LoketError):
@@ -63,13 +64,13 @@ def take(session: Session, office_id: int, service_id: int, day: date, session_c
         ensure(session, office_id, service_id, day, session_code, quota)
         taken = _increment(session, office_id, service_id, day, session_code)
     if taken is None:
-        raise SessionFull(FULL_MESSAGE)
+        raise SessionFull(key=FULL_KEY)
     return taken
 
 
 def _increment(session: Session, office_id: int, service_id: int, day: date, session_code: str) -> int | None:
     """``taken + 1`` where a place is free; the new count, None when none is (or no row)."""
-    table = BookingCapacity.__table__
+    table = cast(Table, BookingCapacity.__table__)  # declared tables are Tables (typed FromClause)
     session.flush()  # what the ORM would autoflush before an ORM-enabled statement (no-op when clean)
     return session.connection().execute(
         update(table).where(_row(office_id, service_id, day, session_code, table.c), table.c.taken < table.c.quota)

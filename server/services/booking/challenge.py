@@ -65,17 +65,15 @@ def verify(secret_key: str, challenge: str, nik: str, solution: str, bits: int, 
     now = now if now is not None else time.time()
     parts = str(challenge or "").split(".")
     if len(parts) != 3 or not parts[0].isdigit() or len(str(solution or "")) > 32:
-        raise ValidationError("verifikasi anti-bot diperlukan; muat ulang halaman / a bot check is required: reload "
-                              "the page", field="challenge")
+        raise ValidationError(key="error.booking.challenge_required", field="challenge")
     body = f"{parts[0]}.{parts[1]}"
     if not hmac.compare_digest(parts[2], _sig(derive_key(secret_key, KEY_INFO), body)):
-        raise ValidationError("verifikasi anti-bot tidak sah / invalid bot check", field="challenge")
+        raise ValidationError(key="error.booking.challenge_invalid", field="challenge")
     if not 0 <= now - int(parts[0]) <= TTL_S:
-        raise ValidationError("verifikasi anti-bot kedaluwarsa; kirim lagi / the bot check expired: send again",
-                              field="challenge")
+        raise ValidationError(key="error.booking.challenge_expired", field="challenge")
     digest = hashlib.sha256(f"{challenge}:{nik}:{solution}".encode()).digest()
     if leading_zero_bits(digest) < bits:
-        raise ValidationError("verifikasi anti-bot belum selesai / the bot check is not solved", field="challenge")
+        raise ValidationError(key="error.booking.challenge_unsolved", field="challenge")
 
 
 def office_bits(office_settings: dict | None) -> int:

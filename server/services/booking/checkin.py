@@ -69,8 +69,8 @@ class CheckIn:
 def _nik_matches(booking: Booking, nik: str) -> bool:
     nik = "".join(ch for ch in str(nik) if not ch.isspace())
     if not nik.isdigit() or len(nik) not in (NIK_SUFFIX_DIGITS, 16):
-        raise ValidationError(f"ketik {NIK_SUFFIX_DIGITS} angka terakhir NIK / type the last "
-                              f"{NIK_SUFFIX_DIGITS} digits of the NIK", field="nik_suffix")
+        raise ValidationError(key="error.booking.checkin.nik_suffix", params={"digits": NIK_SUFFIX_DIGITS},
+                              field="nik_suffix")
     return booking.nik.endswith(nik)
 
 
@@ -87,39 +87,31 @@ def check_in(session: Session, office: Office, ref: str, *, nik: str | None, sig
     booking = session.scalars(select(Booking).where(Booking.id == found.id).with_for_update()
                               .execution_options(populate_existing=True)).one()
     if nik is not None and not _nik_matches(booking, nik):
-        raise BookingRefused("nik_mismatch", "NIK tidak cocok dengan booking ini. Periksa kembali angka terakhir "
-                             "NIK Anda, atau tanyakan petugas / the NIK does not match this booking; check the last "
-                             "digits of your NIK or ask the staff")
+        raise BookingRefused("nik_mismatch", key="error.booking.checkin.nik_mismatch")
     if booking.status == BookingStatus.CHECKED_IN.value and booking.ticket_id is not None:
         ticket = session.get(Ticket, booking.ticket_id)
         if ticket is not None:
             return CheckIn(booking, ticket, repeated=True)
     if booking.status == BookingStatus.CANCELLED.value:
-        raise BookingRefused("cancelled", "Booking ini sudah dibatalkan. Silakan ambil nomor antrean biasa di "
-                             "kiosk / this booking was cancelled; please take a walk-in number at the kiosk")
+        raise BookingRefused("cancelled", key="error.booking.checkin.cancelled")
     if booking.status == BookingStatus.EXPIRED.value:
-        raise BookingRefused("expired", "Booking ini sudah kedaluwarsa karena tidak check-in tepat waktu. Silakan "
-                             "ambil nomor antrean biasa di kiosk / this booking expired (not checked in in time); "
-                             "please take a walk-in number at the kiosk")
+        raise BookingRefused("expired", key="error.booking.checkin.expired")
     rules = BookingRules(office)
     sesi = rules.sesi(booking.session_code)
     opens, closes = rules.checkin_window(booking.day, sesi)
     today = now.astimezone(rules.zone).date()
     if booking.day != today and now < opens:
-        raise BookingRefused("wrong_day", f"Booking ini untuk tanggal {booking.day:%d-%m-%Y}, bukan hari ini. "
-                             f"Datanglah pada tanggal itu / this booking is for {booking.day:%d-%m-%Y}, not today; "
-                             "please come on that day", day=booking.day.isoformat(),
+        raise BookingRefused("wrong_day", key="error.booking.checkin.wrong_day",
+                             params={"day": f"{booking.day:%d-%m-%Y}"}, day=booking.day.isoformat(),
                              checkin_from=opens.isoformat())
     if now < opens:
         hhmm = f"{opens.astimezone(rules.zone):%H.%M}"
-        raise BookingRefused("too_early", f"Terlalu awal. Check-in dibuka pukul {hhmm}: silakan kembali ke kiosk "
-                             f"mulai pukul {hhmm} / too early: check-in opens at {hhmm}, please come back from "
-                             f"{hhmm}", checkin_from=opens.isoformat(), checkin_from_hhmm=hhmm)
+        raise BookingRefused("too_early", key="error.booking.checkin.too_early", params={"hhmm": hhmm},
+                             checkin_from=opens.isoformat(), checkin_from_hhmm=hhmm)
     if now >= closes:
         hhmm = f"{closes.astimezone(rules.zone):%H.%M}"
-        raise BookingRefused("too_late", f"Waktu check-in sudah lewat (sampai pukul {hhmm}). Silakan ambil nomor "
-                             f"antrean biasa di kiosk / the check-in window ended at {hhmm}; please take a walk-in "
-                             "number at the kiosk", checkin_until=closes.isoformat(), checkin_until_hhmm=hhmm)
+        raise BookingRefused("too_late", key="error.booking.checkin.too_late", params={"hhmm": hhmm},
+                             checkin_until=closes.isoformat(), checkin_until_hhmm=hhmm)
     ticket = issue_ticket(session, office, booking.service.code, actor=actor, channel="booking",
                           device_id=device_id, sort_key=epoch_ms(rules.at(booking.day, sesi.start)), now=now)
     booking.status, booking.checked_in_at, booking.ticket_id = BookingStatus.CHECKED_IN.value, now, ticket.id

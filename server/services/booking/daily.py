@@ -45,8 +45,7 @@ def take(session: Session, office: Office, service: Service, day: date) -> None:
     try:
         capacity.take(session, office.id, service.id, day, DAY_ROW, quota)
     except capacity.SessionFull:
-        raise ServiceFullToday(f"Kuota {service.name_id} untuk hari ini sudah habis; silakan booking untuk hari "
-                               f"lain / today's quota for this service is used up: book another day",
+        raise ServiceFullToday(key="error.booking.service_full_today", params={"service": service.name_id},
                                service=service.code, day=day.isoformat()) from None
 
 

@@ -91,6 +91,8 @@ def record_kiosk_scan(session: Session, device_id: int, data: dict, signer: Resi
     if not isinstance(code, str):
         raise ValidationError("a scan needs a code")
     office = session.get(Office, device.office_id)
+    if office is None:
+        raise NotFound(key="error.booking.office_not_found")
     result = classify(session, office, code, signer)
     booking_id = result.pop("booking_id", None)
     answer = {**result, "source": str(data.get("source") or "")[:20], "at": now.isoformat()}

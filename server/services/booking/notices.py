@@ -43,6 +43,12 @@ def code_text(office: Office, code: str, ttl_min: int, channel: str) -> tuple[st
     return subject, body
 
 
+def _needed(view: dict | None, outcome: str) -> dict:
+    if view is None:
+        raise ValueError(f"the {outcome!r} outcome needs the booking's view")
+    return view
+
+
 def outcome_text(office: Office, outcome: str, view: dict | None, channel: str, *, contested: bool = False,
                  details: dict | None = None) -> tuple[str, str]:
     """(subject, body) of a confirmed request's outcome: "booked" (``view``: the booking's
@@ -51,7 +57,7 @@ def outcome_text(office: Office, outcome: str, view: dict | None, channel: str, 
     the existing booking of this contact). ``details``: the refusal's (e.g. "until").
     Raises ValueError for an unknown outcome."""
     if outcome == "booked":
-        subject, body = booking_text(office, view, "booked", channel)
+        subject, body = booking_text(office, _needed(view, outcome), "booked", channel)
         if contested:
             body = (CONTESTED_NOTE if channel != "sms" else "NIK ini juga dibooking dari kontak lain; bawa KTP-el.") \
                 + ("\n\n" if channel != "sms" else " ") + body
@@ -59,7 +65,7 @@ def outcome_text(office: Office, outcome: str, view: dict | None, channel: str, 
     if outcome not in REFUSALS:
         raise ValueError(f"unknown booking outcome {outcome!r}")
     if outcome == "already_booked":
-        subject, body = booking_text(office, view, "booked", channel)
+        subject, body = booking_text(office, _needed(view, outcome), "booked", channel)
         return subject, "Anda sudah memiliki booking ini untuk NIK, layanan dan hari tersebut." + \
             ("\n\n" if channel != "sms" else " ") + body
     until = (details or {}).get("until")
@@ -120,7 +126,8 @@ def queue_booking_notice(session: Session, office: Office, booking: Booking, vie
     Raises ValueError for an unknown kind."""
     if kind not in KINDS:
         raise ValueError(f"unknown booking notice kind {kind!r}")
-    choice = choose_channel(booking, providers)
+    # choose_channel reads only ``phone`` and ``email``, which a Booking has like an Application.
+    choice = choose_channel(booking, providers)  # type: ignore[arg-type]
     if choice is None:
         return None
     channel, recipient = choice

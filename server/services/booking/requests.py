@@ -28,10 +28,12 @@ import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import cast
 
-from sqlalchemy import bindparam, case, insert, select, update
+from sqlalchemy import Table, bindparam, case, insert, select, update
 from sqlalchemy.orm import Session
 
+from ...i18n.catalogs import bilingual
 from ...models import (
     ACTIVE_BOOKING_STATUSES,
     Booking,
@@ -49,7 +51,7 @@ from ..actors import PUBLIC, SYSTEM
 from ..errors import NotFound, ValidationError
 from ..notices.providers import NoticeProvider
 from . import bookings, contacts
-from .capacity import FULL_MESSAGE, SessionFull
+from .capacity import FULL_KEY, SessionFull
 from .daily import ServiceFullToday
 from .notices import code_text, outcome_text, queue_to_contact
 from .settings import BookingRules
@@ -64,13 +66,15 @@ _LEFT = select(_CAP.quota - _CAP.taken).where(
 #: The code's notice: a plain INSERT (its dedupe key names a request made in this
 #: transaction, so it cannot exist yet), built once (``outbox.queue_notice`` would add an
 #: upsert and a SELECT).
-_CODE_NOTICE = insert(Notice.__table__).values(
+_CODE_NOTICE = insert(cast(Table, Notice.__table__)).values(
     office_id=bindparam("office_id"), application_id=None, kind="booking_code", channel=bindparam("channel"),
     recipient=bindparam("recipient"), subject=bindparam("subject"), body=bindparam("body"),
     status=NoticeStatus.PENDING.value, attempts=0, next_attempt_at=bindparam("next_attempt_at"),
     created_at=bindparam("created_at"), dedupe_key=bindparam("dedupe_key"))
-SENT = ("Hasil booking telah dikirim ke {contact}. Periksa WhatsApp / e-mail Anda / the result of your booking was "
-        "sent to {contact}")
+#: The answer to a confirmed code (no error): the catalog key (``contact`` the masked contact),
+#: translated in the caller's language; ``SENT`` its "Indonesian / English" template.
+SENT_KEY = "booking.answer.result_sent"
+SENT = bilingual(SENT_KEY)
 
 
 @dataclass(frozen=True)
@@ -112,7 +116,7 @@ def request_booking(session: Session, office: Office, *, service_code: str, day:
     left = session.connection().execute(_LEFT, {"office_id": office.id, "service_id": choice.service.id,
                                                 "day": choice.day, "session_code": choice.sesi.code}).scalar()
     if left is not None and left <= 0:
-        raise SessionFull(FULL_MESSAGE)
+        raise SessionFull(key=FULL_KEY)
     contact = contacts.choose(choice.phone, choice.email, providers)
     token, code = secrets.token_urlsafe(18), contacts.new_code()
     request = BookingRequest(
@@ -140,7 +144,7 @@ CODE_SCRUBBED = "[kode verifikasi dihapus setelah dipakai atau kedaluwarsa]"
 def _scrub_code(session: Session, request: BookingRequest) -> None:
     """Overwrite the body of ``request``'s code notice; a still pending one is given up
     (the code is of no use any more). A notice being sent right now is left to finish."""
-    table = Notice.__table__
+    table = cast(Table, Notice.__table__)  # declared tables are Tables (typed FromClause)
     session.connection().execute(
         update(table).where(table.c.dedupe_key == f"bkr{request.id}:code",
                             table.c.status != NoticeStatus.SENDING.value)
@@ -173,8 +177,7 @@ def confirm(session: Session, office: Office, token: str, code: str, *, secret_k
     request = session.scalars(select(BookingRequest).where(
         BookingRequest.token == str(token or ""), BookingRequest.office_id == office.id).with_for_update()).first()
     if request is None:
-        raise NotFound("permintaan booking tidak ditemukan; isi formulir lagi / booking request not found: fill in "
-                       "the form again")
+        raise NotFound(key="error.booking.request_not_found")
     rules = BookingRules(office)
     right = contacts.code_matches(secret_key, request.token, code, request.code_hash)
     if request.status == RS.CONFIRMED.value:
@@ -202,6 +205,8 @@ def _decide(session: Session, office: Office, request: BookingRequest, rules, vi
     request's own changes), then queue the outcome to the contact."""
     service = (next((s for s in services.values() if s.id == request.service_id), None) if services is not None
                else None) or session.get(Service, request.service_id)
+    if service is None:  # the requested service is gone
+        raise NotFound(key="error.booking.service_not_found")
     contact = contacts.Contact(request.channel, request.recipient)
     phone, email = contact.fields()
     booking, details = None, {}

@@ -113,7 +113,7 @@ class BookingRules:
         for s in self.sessions:
             if s.code == str(code):
                 return s
-        raise ValidationError("sesi tidak dikenal / unknown session", field="session")
+        raise ValidationError(key="error.booking.unknown_session", field="session")
 
     def at(self, day: date, t: time) -> datetime:
         """The aware moment of office-local ``t`` on ``day``."""
@@ -123,7 +123,8 @@ class BookingRules:
         """The days open for booking at ``now``: working days from today, at most
         ``horizon_days`` of them, the last one only from ``opens_at``."""
         local = now.astimezone(self.zone)
-        days, d = [], local.date()
+        days: list[date] = []
+        d = local.date()
         while len(days) < self.horizon_days:
             if self.calendar.is_working_day(d):
                 days.append(d)

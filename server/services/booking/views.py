@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ...i18n.catalogs import bilingual
 from ...models import Booking, Office, Service
 from ..nik import mask_name
 from ..resi import ResiSigner
@@ -64,6 +65,5 @@ def booking_view(office: Office, booking: Booking, signer: ResiSigner, public_ur
         "name": mask_name(booking.name), "qr_payload": payload,
         "url": f"{public_url.rstrip('/')}/booking/{office.code}/{booking.code}",
         "requirements": _requirements(service),
-        "cancel_hint": "Batalkan di halaman booking dengan kode ini dan NIK Anda, agar tempatnya dapat dipakai "
-                       "warga lain. / Cancel on the booking page with this code and your NIK.",
+        "cancel_hint": bilingual("booking.answer.cancel_hint"),  # no language here: both, as before
     }
