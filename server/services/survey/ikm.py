@@ -136,21 +136,20 @@ def ikm_report(session: Session, office: Office, first: date, last: date, *, ser
     Raises ValidationError for a reversed or too long period or an unknown service/counter.
     """
     if last < first:
-        raise ValidationError("tanggal akhir sebelum tanggal awal / the period ends before it starts", field="to")
+        raise ValidationError(key="error.survey.period_reversed", field="to")
     if (last - first).days > MAX_PERIOD_DAYS:
-        raise ValidationError(f"periode paling lama {MAX_PERIOD_DAYS} hari / at most {MAX_PERIOD_DAYS} days",
-                              field="from")
+        raise ValidationError(key="error.survey.period_too_long", params={"days": MAX_PERIOD_DAYS}, field="from")
     services = {s.id: s for s in session.scalars(select(Service).where(Service.office_id == office.id))}
     counters = {c.id: c for c in session.scalars(select(Counter).where(Counter.office_id == office.id))}
     service_id = counter_id = None
     if service:
         service_id = next((s.id for s in services.values() if s.code == service), None)
         if service_id is None:
-            raise ValidationError(f"layanan {service!r} tidak ada / unknown service {service!r}", field="service")
+            raise ValidationError(key="error.survey.unknown_service", params={"service": service}, field="service")
     if counter is not None:
         counter_id = next((c.id for c in counters.values() if c.number == counter), None)
         if counter_id is None:
-            raise ValidationError(f"loket {counter} tidak ada / unknown counter {counter}", field="counter")
+            raise ValidationError(key="error.survey.unknown_counter", params={"counter": counter}, field="counter")
     conds = _filters(office, first, last, service_id, counter_id)
     (total, *sums), = _grouped(session, conds, None)
     by_service = [

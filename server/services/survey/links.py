@@ -43,11 +43,9 @@ class SurveySigner:
         try:
             return self._signer.verify(token)
         except ResiForged:
-            raise SurveyLinkInvalid("tautan survei palsu atau telah diubah / the survey link is forged or altered",
-                                    reason="forged") from None
+            raise SurveyLinkInvalid(key="error.survey.link_forged", reason="forged") from None
         except ResiError as exc:
-            raise SurveyLinkInvalid("tautan survei tidak valid / not a valid survey link",
-                                    reason=exc.reason) from None
+            raise SurveyLinkInvalid(key="error.survey.link_invalid", reason=exc.reason) from None
 
 
 def survey_signer(secret_key: str) -> SurveySigner:
@@ -65,10 +63,10 @@ def ticket_of_link(session, signer: SurveySigner, token: str) -> Ticket:
     ref = signer.verify(token)
     ticket = session.get(Ticket, ref.resi_id)
     if ticket is None:
-        raise NotFound("nomor antrean tidak ditemukan / ticket not found")
+        raise NotFound(key="error.survey.ticket_not_found")
     office_code = session.scalar(select(Office.code).where(Office.id == ticket.office_id))
     if office_code != ref.office_code or f"{ticket.display_number}-{ticket.day:%Y%m%d}" != ref.resi_number:
-        raise SurveyLinkInvalid("tautan survei tidak valid / not a valid survey link", reason="mismatch")
+        raise SurveyLinkInvalid(key="error.survey.link_invalid", reason="mismatch")
     return ticket
 
 

@@ -46,7 +46,7 @@ def clean_answers(answers, comment) -> tuple[dict[str, int], str | None]:
     ``invalid`` (keys outside 1..4) in the details.
     """
     if not isinstance(answers, dict):
-        raise ValidationError("jawaban harus berupa objek / answers must be an object", field="answers")
+        raise ValidationError(key="error.survey.answers_object", field="answers")
     given = {str(k).lower(): v for k, v in answers.items()}
     missing, invalid, clean = [], [], {}
     for el in ELEMENTS:
@@ -62,18 +62,17 @@ def clean_answers(answers, comment) -> tuple[dict[str, int], str | None]:
         clean[el.key] = value
     if missing:
         codes = ", ".join(k.upper() for k in missing)
-        raise ValidationError(f"semua unsur wajib dijawab, belum: {codes} / answer every element, missing: {codes}",
+        raise ValidationError(key="error.survey.missing", params={"codes": codes},
                               field=missing[0], missing=missing, invalid=invalid)
     if invalid:
         codes = ", ".join(k.upper() for k in invalid)
-        raise ValidationError(f"nilai harus 1 sampai 4: {codes} / values must be 1 to 4: {codes}",
+        raise ValidationError(key="error.survey.out_of_scale", params={"codes": codes},
                               field=invalid[0], missing=[], invalid=invalid)
     if comment is not None and not isinstance(comment, str):
-        raise ValidationError("komentar harus teks / the comment must be text", field="comment")
+        raise ValidationError(key="error.survey.comment_text", field="comment")
     text = "".join(ch for ch in (comment or "") if ch in "\n\t" or ch.isprintable()).strip()
     if len(text) > SURVEY_COMMENT_MAX:
-        raise ValidationError(f"komentar paling banyak {SURVEY_COMMENT_MAX} karakter / "
-                              f"the comment may have at most {SURVEY_COMMENT_MAX} characters",
+        raise ValidationError(key="error.survey.comment_too_long", params={"max": SURVEY_COMMENT_MAX},
                               field="comment", max_length=SURVEY_COMMENT_MAX, length=len(text))
     return clean, text or None
 
@@ -100,8 +99,7 @@ def submit_response(
         raise ValueError(f"unknown survey channel {channel!r}")
     values, text = clean_answers(answers, comment)
     if ticket.status != TicketStatus.DONE.value:
-        raise SurveyNotServed("nomor antrean ini belum selesai dilayani / this ticket has not been served",
-                              status=ticket.status)
+        raise SurveyNotServed(key="error.survey.not_served", status=ticket.status)
     insert = postgresql.insert if is_postgres(session) else sqlite.insert
     row_id = session.execute(insert(SurveyResponse).values(
         ticket_id=ticket.id, office_id=ticket.office_id, service_id=ticket.service_id, counter_id=ticket.counter_id,
@@ -109,9 +107,8 @@ def submit_response(
         submitted_at=now, **values,
     ).on_conflict_do_nothing(index_elements=["ticket_id"]).returning(SurveyResponse.id)).scalar()
     if row_id is None:
-        raise SurveyAlreadyAnswered("survei untuk nomor antrean ini sudah diisi; terima kasih / "
-                                    "this ticket's survey was already answered; thank you")
-    response = session.get(SurveyResponse, row_id)
+        raise SurveyAlreadyAnswered(key="error.survey.already_answered")
+    response = session.get_one(SurveyResponse, row_id)  # inserted just now
     audit.record(session, actor, "survey.submit", "survey_response", row_id, office_id=ticket.office_id,
                  to_state="submitted", at=now,
                  data={"ticket_id": ticket.id, "channel": channel, "device_id": device_id,

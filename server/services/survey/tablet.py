@@ -68,6 +68,8 @@ def tablet_ticket(session: Session, device_id: int, *, lang: str = "id", now: da
     now = now or utcnow()
     device = _device(session, device_id)
     office = session.get(Office, device.office_id)
+    if office is None:
+        raise NotFound(key="error.survey.office_not_found")
     counters = tablet_counters(session, device)
     ticket = None
     if counters:
@@ -95,12 +97,12 @@ def tablet_submit(session: Session, device_id: int, ticket_id, answers, comment=
     device = _device(session, device_id)
     ticket = session.get(Ticket, ticket_id) if isinstance(ticket_id, int) and not isinstance(ticket_id, bool) else None
     if ticket is None or ticket.office_id != device.office_id:
-        raise NotFound("nomor antrean tidak ditemukan / ticket not found")
+        raise NotFound(key="error.survey.ticket_not_found")
     if ticket.status == TicketStatus.DONE.value:
         if ticket.counter_id not in {c.id for c in tablet_counters(session, device)}:
-            raise SurveyWrongCounter("nomor antrean ini dilayani di loket lain / this ticket was served at another counter")
+            raise SurveyWrongCounter(key="error.survey.wrong_counter")
         if ticket.finished_at is None or ticket.finished_at < now - TABLET_WINDOW:
-            raise SurveyExpired("waktu pengisian survei di loket telah lewat / the time to answer at the counter has passed")
+            raise SurveyExpired(key="error.survey.expired")
     actor = Actor("device", device.id, office_id=device.office_id, device_kind=device.kind)
     return submit_response(session, ticket, answers, comment, channel=SurveyChannel.COUNTER.value, actor=actor,
                            device_id=device.id, now=now)
