@@ -155,7 +155,8 @@ def confirm_booking(data: dict, code: str):
                                 secret_key=current_app.config["SECRET_KEY"], view=view, services=catalog.services)
     if not done.ok:
         raise refused_code(done.reason, done.attempts_left)
-    return {"status": "sent", "contact": done.contact, "message": requests.SENT.format(contact=done.contact)}
+    return {"status": "sent", "contact": done.contact,
+            "message": translate(requests.SENT_KEY, current_language(), contact=done.contact)}
 
 
 @bp.get("/offices/<code>/bookings/<ref>")
