@@ -15,8 +15,10 @@ pytestmark = pytest.mark.browser
 SCRIPT = (Path(__file__).resolve().parents[2] / "server/static/js/stream_logic.js").read_text()
 
 RUNNER = """
-(cases) => {
-  const {StreamCursor, CallAnnouncer} = window.LoketStreamLogic;
+async ([source, cases]) => {
+  // stream_logic.js is an ES module without imports: import it from its source.
+  const url = URL.createObjectURL(new Blob([source], {type: "text/javascript"}));
+  const {StreamCursor, CallAnnouncer} = await import(url);
   const msg = (name, position, log) => ({position, log, marker: name + "-" + position});
   const expand = (a) => {
     const out = Object.assign({}, a);
@@ -61,8 +63,7 @@ RUNNER = """
 def test_javascript_logic_passes_the_shared_cases(page_factory):
     page = page_factory()
     page.set_content("<!doctype html><title>stream logic</title>")
-    page.add_script_tag(content=SCRIPT)
-    failures = page.evaluate(RUNNER, CASES)
+    failures = page.evaluate(RUNNER, [SCRIPT, CASES])
     assert failures == [], json.dumps(failures, indent=1)
     count = len(CASES["cursor"]) + len(CASES["announcer"])
     assert count >= 18

@@ -41,7 +41,7 @@ def test_inline_scripts_carry_the_nonce_of_their_answer(client):
     html = r.get_data(as_text=True)
     nonce = r.headers["Content-Security-Policy"].split("'nonce-")[1].split("'")[0]
     assert len(nonce) >= 16
-    assert f'<script nonce="{nonce}">' in html
+    assert f'<script type="module" nonce="{nonce}"' in html
     assert "<script>" not in html and "onclick=" not in html
     assert nonce not in client.get("/login").headers["Content-Security-Policy"]  # new per answer
 

@@ -10,10 +10,11 @@
  * contact only, so the page tells nobody whether a NIK has booked.
  * /booking/<office>/<code> (#cancel-form): cancel with the booking's NIK, then reload.
  */
+import {api, h, LANG, t} from "./loket.js";
+
 (function () {
   "use strict";
-  const {h, t, api} = Loket;
-  const lang = window.LOKET_LANG || "id";
+  const lang = LANG;
   const $ = (id) => document.getElementById(id);
   const FIELDS = ["nik", "name", "phone", "email"];
   const STEPS = ["service", "day", "session"];

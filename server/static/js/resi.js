@@ -6,15 +6,13 @@
  * the look-up form without a page load: GET /api/v1/resi/<number>?check=<birth date>.
  * The answer holds no personal data beyond the masked name (see server/api/applications.py).
  */
-(function () {
-  "use strict";
+import {api, LANG, t} from "./loket.js";
 
-  const L = window.Loket;
-  const t = L.t;
-  const $ = (id) => document.getElementById(id);
-  const app = $("resi-app");
-  if (!app || app.dataset.mode === "refused") return;
-  const LANG = window.LOKET_LANG === "en" ? "en" : "id";
+const $ = (id) => document.getElementById(id);
+const app = $("resi-app");
+if (app && app.dataset.mode !== "refused") start();   // a refusal page has nothing to refresh
+
+function start() {
   const REFRESH_MS = 60000;
   const NOTES = {registered: "resi.progress_hint", in_progress: "resi.progress_hint", returned: "resi.returned_hint",
                  collected: "resi.collected_hint", cancelled: "resi.cancelled_hint"};
@@ -67,7 +65,7 @@
   async function refresh() {
     if (!source) return;
     try {
-      status = await L.api("GET", url(source));
+      status = await api("GET", url(source));
       render();
     } catch (err) { /* keep the last status; the next refresh tries again */ }
   }
@@ -101,7 +99,7 @@
       const button = form.querySelector("button");
       button.disabled = true;
       try {
-        status = await L.api("GET", url(src));
+        status = await api("GET", url(src));
         source = src;           // kept in memory only: the birth date never goes into the address bar
         showError(null);
         render();
@@ -121,4 +119,4 @@
   setInterval(() => { if (!document.hidden) refresh(); }, REFRESH_MS);
   document.addEventListener("visibilitychange", () => { if (!document.hidden) refresh(); });
   window.LoketResi = {refresh, get status() { return status; }};
-})();
+}
