@@ -65,7 +65,7 @@ def list_counters(code: str):
 def get_counter(counter_id: int):
     """One counter and its current ticket (``{"counter", "ticket"}``); 404 unknown counter."""
     with transaction() as s:
-        get_for_staff(s, Counter, counter_id, "counter not found")
+        get_for_staff(s, Counter, counter_id, "counter")
         return _answer_after(s, counter_id, None)
 
 

@@ -56,7 +56,7 @@ def status(public_id: str):
 
 
 def _ticket_for_staff(s, ticket_id: int) -> Ticket:
-    return get_for_staff(s, Ticket, ticket_id, "ticket not found")
+    return get_for_staff(s, Ticket, ticket_id, "ticket")
 
 
 @bp.post("/tickets/<int:ticket_id>/cancel")
