@@ -2,9 +2,10 @@
 
 - **Content-Security-Policy**: scripts, styles, images, media, fonts and connections from
   this origin only (``'self'`` includes the same-origin ``ws:``/``wss:`` of Socket.IO);
-  no inline script except the few ``<script>`` blocks that hand a page its data
-  (``window.LOKET_I18N = …``), which carry the per-response nonce
-  (``nonce="{{ csp_nonce() }}"``); no ``eval``, no inline event handlers
+  no inline script: each page loads one ES module (``<script type="module"
+  nonce="{{ csp_nonce() }}" src=…>``) and gets its data from ``<script
+  type="application/json">`` blocks (``loket-i18n``, ``loket-data``), which are data,
+  not script; no ``eval``, no inline event handlers
   (``onclick=``). Inline ``<style>`` blocks carry the nonce too; ``style=`` attributes are
   allowed (``style-src-attr 'unsafe-inline'``: the reports' heat map sets a CSS variable
   per cell; a style attribute cannot run script). ``img-src`` and ``media-src`` also

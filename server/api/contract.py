@@ -161,7 +161,7 @@ def _security(roles: Iterable, devices: Iterable) -> list[dict]:
     return ([STAFF_SECURITY] if staff else []) + ([DEVICE_SECURITY] if devices else [])
 
 
-def access(*, roles=(), devices=(), action: str | None = None, staff: bool = True):
+def access(*, roles=(), devices=(), action: str | None = None):
     """Decorator: ``security.require(roles=, devices=, action=)`` (401 nobody, 403 the wrong
     caller) and the operation's ``security`` in the document (staff session when ``roles``
     are given or no devices, Bearer device token when ``devices`` are). Put it right under

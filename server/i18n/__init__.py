@@ -1,7 +1,8 @@
 """Screen texts in Bahasa Indonesia (default) and English.
 
 JSON catalogs per language and area (``id/*.json``, ``en/*.json``, merged) serve both the Jinja templates
-(``_("key")``) and the pages' JavaScript (``window.LOKET_I18N``), so a text is translated
+(``_("key")``) and the pages' JavaScript (the ``loket-i18n`` JSON block that ``loket.js``
+reads), so a text is translated
 once. The language comes from ``?lang=``, then the ``loket_lang`` cookie, then the
 ``DEFAULT_LANGUAGE`` setting. A missing key falls back to Indonesian, then to the key.
 """

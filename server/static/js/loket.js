@@ -92,10 +92,12 @@ export class LoketStream {
   }
 }
 
-/* JSON API helper: sends the CSRF token (staff pages) or the device token (kiosk, TV). */
+/* JSON API helper: sends the CSRF token (staff pages) or the device token (kiosk, TV), and
+   the page's language, so that the API's messages come in the language the page shows
+   (server/api_errors.api_language: ?lang=, the loket_lang cookie, then Accept-Language). */
 export async function api(method, path, body, opts) {
   opts = opts || {};
-  const headers = {"Accept": "application/json"};
+  const headers = {"Accept": "application/json", "Accept-Language": LANG};
   if (body !== undefined) headers["Content-Type"] = "application/json";
   if (opts.token) headers["Authorization"] = "Bearer " + opts.token;
   const csrf = document.querySelector('meta[name="csrf-token"]');
