@@ -10,7 +10,7 @@
  * contact only, so the page tells nobody whether a NIK has booked.
  * /booking/<office>/<code> (#cancel-form): cancel with the booking's NIK, then reload.
  */
-import {api, h, LANG, t} from "./loket.js";
+import {api, h, LANG, scriptReady, t} from "./loket.js";
 
 (function () {
   "use strict";
@@ -342,4 +342,5 @@ import {api, h, LANG, t} from "./loket.js";
   const done = $("booking-done");
   const cancel = $("cancel-form");
   if (done && cancel) cancelForm(done, cancel);
+  scriptReady();  // the forms' handlers are attached
 })();

@@ -15,6 +15,8 @@ import "./console_counter.js";
 import "./console_actions.js";
 import {start} from "./console_stream.js";
 import "./intake.js";
+import {scriptReady} from "./loket.js";
 
 const stream = start();
+scriptReady();  // the choose form's handler is attached (console_counter.js)
 window.LoketConsole = {state, isTyping, stream};

@@ -92,6 +92,17 @@ export class LoketStream {
   }
 }
 
+/* A form that only the page's module can send has its submit button rendered disabled with
+   data-needs-script: a tap before the module has attached its handler would send the form
+   natively (a reload with the typed fields, a NIK among them, in the URL). The page's
+   entry module calls scriptReady() once its handlers are attached. */
+export function scriptReady() {
+  document.querySelectorAll("[data-needs-script]").forEach((el) => {
+    el.removeAttribute("data-needs-script");
+    el.disabled = false;
+  });
+}
+
 /* JSON API helper: sends the CSRF token (staff pages) or the device token (kiosk, TV), and
    the page's language, so that the API's messages come in the language the page shows
    (server/api_errors.api_language: ?lang=, the loket_lang cookie, then Accept-Language). */

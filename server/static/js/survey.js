@@ -10,7 +10,7 @@
  * it ask again. After sending: "thank you" for THANKS_MS, then idle. A form left untouched
  * for IDLE_MS is dismissed (the citizen has gone).
  */
-import {api, LoketStream, t} from "./loket.js";
+import {api, LoketStream, scriptReady, t} from "./loket.js";
 
 const app = document.getElementById("survey-app");
 const form = document.getElementById("survey-form");
@@ -175,3 +175,4 @@ if (MODE !== "link") {
     onStatus: (online) => { app.dataset.online = online ? "1" : "0"; },
   }).start();
 }
+scriptReady();  // the survey form's handler is attached
