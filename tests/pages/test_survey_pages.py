@@ -78,5 +78,7 @@ def test_phone_answers_from_its_ticket_page(live_server, page_factory):
     expect(page.get_by_test_id("q-u4")).to_contain_text("fairness of the cost/fee")
     pick(page, PICKS)
     page.get_by_test_id("survey-submit").click()
+    # the thanks screen is in the page from the start: visible only once the answer is saved
+    expect(page.get_by_test_id("survey-thanks")).to_be_visible()
     expect(page.get_by_test_id("survey-thanks")).to_contain_text("Thank you")
     assert [(t, c) for t, c, _v, _m in stored(live_server)] == [(ticket["id"], "link")]
