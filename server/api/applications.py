@@ -6,7 +6,6 @@ operations share (scope, version conflicts) in ``server.api.files_helpers``.
 """
 from __future__ import annotations
 
-import http
 
 from flask import jsonify
 
@@ -18,7 +17,7 @@ from ..services.applications.resi_print import send_resi_job
 from ..services.applications.roles import step_roles
 from ..services.queue.presenters import iso
 from . import bp
-from .contract import COMMON_ERRORS, access, errors
+from .contract import access, errors
 from .files_helpers import ALL, application_for_staff, chain_action, file_view, register_at_counter, worklist_role
 from .helpers import get_office, public_url, transaction
 from .presenters import application_line
@@ -29,21 +28,17 @@ from .schemas.applications import (
 )
 
 
-def _register_errors(view):
-    """The registration's error statuses: 404, 409 and the common ones, its 422 with the
-    ``missing`` requirements (:class:`RegisterRefusal`) instead of the plain error body."""
-    view = bp.alt_response(422, schema=RegisterRefusal, description="validation_error (NIK, contact, case, "
-                           "requirement) or requirements_missing with the missing requirements")(view)
-    for status in sorted({404, 409} | set(COMMON_ERRORS) - {422}):
-        view = bp.alt_response(status, response=http.HTTPStatus(status).name)(view)
-    return view
+#: The registration's 422: validation_error, or requirements_missing with the missing
+#: requirements (:class:`RegisterRefusal`) instead of the plain error body.
+REGISTER_422 = {"schema": RegisterRefusal, "description": "validation_error (NIK, contact, case, requirement) or "
+                                                          "requirements_missing with the missing requirements"}
 
 
 @bp.post("/counters/<int:counter_id>/application", tags=["applications"])
 @access(roles=tuple(COUNTER_ROLES))
 @bp.arguments(RegisterBody)
 @bp.response(201, RegisteredAnswer)
-@_register_errors
+@errors(404, 409, answers={422: REGISTER_422})
 def register(data: dict, counter_id: int):
     """Register an application (permohonan) for the ticket called or served at this counter,
     by its officer: the staff view of the file and its resi (number, signed payload, status

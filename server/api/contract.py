@@ -142,15 +142,21 @@ def init_api(app) -> LoketApi:
     return api
 
 
-def errors(*statuses: int):
+def errors(*statuses: int, answers: dict[int, dict] | None = None):
     """Decorator: the operation may answer ``statuses`` (and :data:`COMMON_ERRORS`), each
-    with the error body. Use below the route decorator, with the view's other doc
-    decorators."""
+    with the error body; ``answers`` gives a status its own answer instead (keyword
+    arguments of ``alt_response``, e.g. ``{422: {"schema": S, "description": "…"}}``). Use
+    below the route decorator, with the view's other doc decorators."""
     from . import bp
 
+    answers = answers or {}
+
     def wrap(view):
-        for status in sorted(set(statuses) | set(COMMON_ERRORS)):
-            view = bp.alt_response(status, response=http.HTTPStatus(status).name)(view)
+        for status in sorted(set(statuses) | set(COMMON_ERRORS) | set(answers)):
+            if status in answers:
+                view = bp.alt_response(status, **answers[status])(view)
+            else:
+                view = bp.alt_response(status, response=http.HTTPStatus(status).name)(view)
         return view
 
     return wrap
